@@ -12,13 +12,15 @@ def main(argv: list[str] | None = None) -> int:
     bench = sub.add_parser("bench", help="time the simulators (and estimators) in one run")
     bench.add_argument("--json", metavar="PATH", help="write the figures, machine and versions here")
     bench.add_argument("--repeats", type=int, default=5, help="timed calls per row (median)")
+    bench.add_argument("--full", action="store_true",
+                       help="also time an FDSA update through Aer with 1,024 shots (minutes)")
     args = parser.parse_args(argv)
     if args.command == "bench":
         if args.repeats < 1:
             parser.error("--repeats must be >= 1")
         from .bench import main as bench_main
 
-        bench_main(args.json, args.repeats)
+        bench_main(args.json, args.repeats, args.full)
     return 0
 
 

@@ -48,28 +48,116 @@ def time_call(fn: Callable[[], object], repeats: int, min_seconds: float = 0.0) 
     return statistics.median(times), len(times)
 
 
-def simulator_rows(repeats: int = 5, aer_shots_circuits: int = 2, seed: int = 0) -> list[Row]:
-    """Seconds per 20-step seed circuit: PyTorch at batch 1, 5, 221; Aer exact; Aer 1,024 shots."""
+def _inputs(seed: int):
+    g = torch.Generator().manual_seed(seed)
+    angles = (2 * torch.rand(221, 20, 55, generator=g, dtype=torch.float64) - 1) * torch.pi
+    x = torch.rand(1, 20, generator=g, dtype=torch.float64)
+    grad_out = torch.randn(1, 20, 16, generator=g, dtype=torch.float64)
+    return angles, x, grad_out
+
+
+def simulator_rows(part: str, repeats: int = 5, seed: int = 0) -> list[Row]:
+    """Seconds per 20-step seed circuit. ``part="torch"``: PyTorch at batch 1, 5, 221;
+    ``part="aer"``: Aer exact and Aer with 1,024 shots, the seed's way."""
     from .aer_backend import AerBackend
     from .simulator import TorchSimulator
 
-    sim, aer = TorchSimulator(8), AerBackend(8)
-    g = torch.Generator().manual_seed(seed)
-    angles = (2 * torch.rand(221, 20, sim.n_angles, generator=g, dtype=torch.float64) - 1) * torch.pi
+    angles, _, _ = _inputs(seed)
     rows = []
-    for batch, what in [(1, "a forward"), (5, "an SPSA update's circuits"), (221, "an FDSA update's circuits")]:
-        seconds, n = time_call(lambda: sim(angles[:batch]), repeats, min_seconds=0.5)
-        rows.append(Row("simulator", f"PyTorch exact, batch {batch}", seconds / batch, "circuit", n, batch, what))
+    if part == "torch":
+        sim = TorchSimulator(8)
+        for batch, what in [(1, "a forward"), (5, "an SPSA update's circuits"), (221, "an FDSA update's circuits")]:
+            seconds, n = time_call(lambda: sim(angles[:batch]), repeats, min_seconds=0.5)
+            rows.append(Row("simulator", f"PyTorch exact, batch {batch}", seconds / batch, "circuit", n, batch, what))
+        return rows
+    aer = AerBackend(8)
     seconds, n = time_call(lambda: aer(angles[:4]), max(1, repeats // 2))
     rows.append(Row("simulator", "Aer exact (density matrix), batch 4", seconds / 4, "circuit", n, 4))
     shots_gen = torch.Generator().manual_seed(seed + 1)
-    k = aer_shots_circuits
-    seconds, n = time_call(lambda: aer(angles[:k], shots=1024, generator=shots_gen), 1)
+    seconds, n = time_call(lambda: aer(angles[:2], shots=1024, generator=shots_gen), 1)
     rows.append(
-        Row("simulator", f"Aer 1,024 shots, mid-circuit measurement (seed's way), batch {k}",
-            seconds / k, "circuit", n, k)
+        Row("simulator", "Aer 1,024 shots, mid-circuit measurement (seed's way), batch 2", seconds / 2, "circuit", n, 2)
     )
     return rows
+
+
+def update_rows(part: str, repeats: int = 5, full: bool = False, seed: int = 0) -> list[Row]:
+    """Seconds per training update (forward + backward) per estimator at the seed's size:
+    110 quantum parameters, T = 20, batch 1. ``part="torch"``: every estimator on the PyTorch
+    simulator; ``part="aer"``: the same SPSA and FDSA updates through Aer."""
+    from .aer_backend import AerBackend
+    from .quantum_layer import QuantumLayer
+    from .simulator import TorchSimulator
+
+    _, x, grad_out = _inputs(seed)
+
+    def update_row(backend, label, estimator, repeats, shots=None):
+        layer = QuantumLayer(
+            backend, estimator, shots=shots,
+            generator=torch.Generator().manual_seed(seed + 1),
+            shot_generator=torch.Generator().manual_seed(seed + 2),
+            init_generator=torch.Generator().manual_seed(seed + 3),
+        )
+
+        def update():
+            layer.zero_grad()
+            (layer(x) * grad_out).sum().backward()
+
+        seconds, n = time_call(update, repeats, min_seconds=0.5 if repeats > 1 else 0.0)
+        circuits = 1 + layer.costs[-1].circuits if estimator != "exact" else 1
+        return Row("update", f"{estimator} | {label}", seconds, "update", n, circuits)
+
+    if part == "torch":
+        sim = TorchSimulator(8)
+        rows = [update_row(sim, "PyTorch exact", name, repeats) for name in ("spsa", "fdsa", "exact")]
+        rows.append(update_row(sim, "PyTorch exact", "parameter_shift", max(1, repeats // 2)))
+        return rows
+    aer = AerBackend(8)
+    rows = [
+        update_row(aer, "Aer exact", "spsa", 1),
+        update_row(aer, "Aer 1,024 shots", "spsa", 1, shots=1024),
+        update_row(aer, "Aer exact", "fdsa", 1),
+    ]
+    if full:
+        rows.append(update_row(aer, "Aer 1,024 shots", "fdsa", 1, shots=1024))
+    return rows
+
+
+#: What each estimator's update is compared with: the seed's published seconds per update.
+SEED_UPDATE = {"spsa": ("spsa_update_cpu", "seed SPSA, CPU: 1.2 s"), "fdsa": ("fdsa_update_cpu", "seed FDSA, CPU: 39.58 s")}
+
+
+def update_table(rows: list[Row]) -> str:
+    rows = [r for r in rows if r.group == "update"]
+    aer = {r.name.split(" | ")[0]: r.seconds for r in rows if r.name.endswith("| Aer exact")}
+    lines = [f"{'update (forward + backward), T=20, batch 1':<48} {'circuits':>9} {'time':>10} "
+             f"{'vs seed':>10} {'vs Aer exact':>13}"]
+    for r in rows:
+        est = r.name.split(" | ")[0]
+        seed = SEED_SECONDS[SEED_UPDATE[est][0]] / r.seconds if est in SEED_UPDATE else None
+        vs_aer = aer[est] / r.seconds if est in aer else None
+        lines.append(
+            f"{r.name:<48} {r.circuits:>9} {_fmt_seconds(r.seconds):>10} "
+            f"{_ratio(seed):>10} {_ratio(vs_aer):>13}"
+        )
+    return "\n".join(lines)
+
+
+def update_targets(rows: list[Row]) -> list[tuple[str, bool, str]]:
+    """The gradient issue's targets (PyTorch exact probabilities)."""
+    t = {r.name.split(" | ")[0]: r.seconds for r in rows if r.name.endswith("| PyTorch exact")}
+    return [
+        ("SPSA update <= 10 ms", t["spsa"] <= 10e-3, _fmt_seconds(t["spsa"])),
+        ("FDSA update <= 0.25 s", t["fdsa"] <= 0.25, _fmt_seconds(t["fdsa"])),
+        ("exact update <= 15 ms", t["exact"] <= 15e-3, _fmt_seconds(t["exact"])),
+        ("parameter-shift update <= 3 s", t["parameter_shift"] <= 3, _fmt_seconds(t["parameter_shift"])),
+    ]
+
+
+def _ratio(r: float | None) -> str:
+    if r is None:
+        return "-"
+    return f"{r:.2f}x" if r < 10 else f"{r:.0f}x"
 
 
 def _fmt_seconds(s: float) -> str:
@@ -116,6 +204,17 @@ def markdown_report(report: dict) -> str:
         lines.append(
             f"| {r.name} | {_fmt_seconds(r.seconds)} | {aer_exact / r.seconds:.1f}x | {aer_shots / r.seconds:.1f}x |"
         )
+    updates = [Row(**r) for r in report["rows"] if r["group"] == "update"]
+    if updates:
+        aer = {r.name.split(" | ")[0]: r.seconds for r in updates if r.name.endswith("| Aer exact")}
+        lines += ["", "| update (forward + backward), T=20, batch 1 | circuits | time | vs seed | vs Aer exact |",
+                  "| --- | ---: | ---: | ---: | ---: |"]
+        for r in updates:
+            est = r.name.split(" | ")[0]
+            seed = report["seed_seconds"][SEED_UPDATE[est][0]] / r.seconds if est in SEED_UPDATE else None
+            vs_aer = aer[est] / r.seconds if est in aer else None
+            lines.append(f"| {r.name.replace(' | ', ', ')} | {r.circuits} | {_fmt_seconds(r.seconds)} | "
+                         f"{_ratio(seed)} | {_ratio(vs_aer)} |")
     lines += ["", "| target | measured | met |", "| --- | ---: | :---: |"]
     lines += [f"| {t['target']} | {t['measured']} | {'yes' if t['met'] else 'no'} |" for t in report["targets"]]
     m, v = report["machine"], report["versions"]
@@ -128,12 +227,19 @@ def markdown_report(report: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main(json_path: str | None = None, repeats: int = 5) -> dict:
+def main(json_path: str | None = None, repeats: int = 5, full: bool = False) -> dict:
     print(f"QRNN benchmark on {provenance()['machine']['cpu']} "
           f"({torch.get_num_threads()} torch threads)\n", flush=True)
-    rows = simulator_rows(repeats)
-    print(simulator_table(rows))
-    targets = simulator_targets(rows)
+    # Every PyTorch row is timed before Aer first runs: once Aer's OpenMP pool exists in the
+    # process, PyTorch's small two-thread operations were measured 2-3x slower on 2-core machines.
+    torch_sim, torch_updates = simulator_rows("torch", repeats), update_rows("torch", repeats)
+    print("timing Aer ...", flush=True)
+    rows = torch_sim + simulator_rows("aer", repeats)
+    updates = torch_updates + update_rows("aer", repeats, full)
+    print(simulator_table(rows) + "\n")
+    print(update_table(updates))
+    targets = simulator_targets(rows) + update_targets(updates)
+    rows += updates
     print()
     for what, met, measured in targets:
         print(f"  [{'met' if met else 'MISSED'}] {what}: {measured}")

@@ -303,14 +303,16 @@ class _Plan:
             steps = slice(t0, t0 + chunk)
             KA = self.dense(LA[steps], QA, pre[steps], "pre")  # (chunk, N, SA, D, D)
             KB = self.dense(LB[steps], QB, post[steps], "post")  # (chunk, N, D, SB, D)
-            for ka, kb in zip(KA, KB):
-                # rho_a = KA_a rho KA_a^†, computed as KA_a (KA_a rho)^† since rho is Hermitian
+            KAd = KA.mH.contiguous()  # KA_a^†
+            KBd = KB.reshape(-1, N, D, SB * D).mH.contiguous()  # rows (b, k): KB_b^† stacked
+            for ka, kad, kb, kbd in zip(KA, KAd, KB, KBd):
+                # rho_a = KA_a rho KA_a^†
                 x = (ka.reshape(N, SA * D, D) @ rho).reshape(N * SA, D, D)
-                rho_a = (ka.reshape(N * SA, D, D) @ x.mH).reshape(N, SA, D, D)
+                rho_a = (x @ kad.reshape(N * SA, D, D)).reshape(N, SA, D, D)
                 sigma.append(torch.einsum(self.trace_b, rho_a.reshape((N, SA) + (2,) * (2 * self.h))))
-                # rho' = sum_b KB_b rho_bar KB_b^† = sum_b KB_b (KB_b rho_bar)^†, KB rows (i, b)
-                w = (kb.reshape(N, D * SB, D) @ rho_a.sum(1)).reshape(N, D, SB, D)
-                rho = kb.reshape(N, D, SB * D) @ w.permute(0, 2, 3, 1).conj().reshape(N, SB * D, D)
+                # rho' = sum_b KB_b rho_bar KB_b^†: with KB's rows (i, b), KB rho_bar is (i, (b, k))
+                w = (kb.reshape(N, D * SB, D) @ rho_a.sum(1)).reshape(N, D, SB * D)
+                rho = w @ kbd
         # p(a, b) = tr(KB_b^† KB_b rho_a) = tr(LB_b^† LB_b sigma_a)
         q = 2 ** len(QB)
         sigma = torch.stack(sigma).reshape(T, N, SA, q, q)
