@@ -1,4 +1,8 @@
-"""Command line: ``python -m qrnn_core bench [--json PATH]``."""
+"""Command line of the study.
+
+  python -m qrnn_core bench [--json PATH]             time simulators, updates and epochs
+  python -m qrnn_core train --method spsa --epochs 1  train one run (every TrainConfig field is an option)
+"""
 
 from __future__ import annotations
 
@@ -7,20 +11,45 @@ import sys
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m qrnn_core", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m qrnn_core", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
-    bench = sub.add_parser("bench", help="time the simulators (and estimators) in one run")
+
+    bench = sub.add_parser("bench", help="time the simulators, one update and one epoch per estimator")
     bench.add_argument("--json", metavar="PATH", help="write the figures, machine and versions here")
     bench.add_argument("--repeats", type=int, default=5, help="timed calls per row (median)")
+    bench.add_argument("--only", default="simulator,update,epoch",
+                       help="comma-separated sections: simulator, update, epoch")
     bench.add_argument("--full", action="store_true",
                        help="also time an FDSA update through Aer with 1,024 shots (minutes)")
+
+    from .cli import add_config_arguments, config_from_args
+
+    train = sub.add_parser("train", help="train one run with the seed's protocol")
+    train.add_argument("--out", required=True, help="run folder: checkpoints, metrics.json, config.json")
+    train.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_config_arguments(train)
+
     args = parser.parse_args(argv)
     if args.command == "bench":
+        sections = {s.strip() for s in args.only.split(",") if s.strip()}
+        unknown = sections - {"simulator", "update", "epoch"}
+        if unknown or not sections:
+            parser.error(f"--only: unknown sections {sorted(unknown)}; use simulator, update, epoch")
         if args.repeats < 1:
             parser.error("--repeats must be >= 1")
         from .bench import main as bench_main
 
-        bench_main(args.json, args.repeats, args.full)
+        bench_main(args.json, args.repeats, args.full, sections)
+    elif args.command == "train":
+        from .train import train as run_training
+
+        config = config_from_args(args)
+        try:
+            config.check()
+        except ValueError as err:
+            parser.error(str(err))
+        run_training(config, args.out, progress=not args.quiet)
     return 0
 
 

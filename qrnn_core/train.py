@@ -176,9 +176,14 @@ def train(config: TrainConfig, out_dir: str | Path, *, progress: bool = True, ta
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     config_path = out_dir / "config.json"
-    if config_path.exists() and json.loads(config_path.read_text()) != json.loads(json.dumps(config.to_dict())):
-        raise ValueError(f"{out_dir} holds a run with another config: choose a new out_dir "
-                         "(nothing was overwritten)")
+    if config_path.exists():
+        # Resuming may extend the number of epochs; every other setting must match.
+        saved = json.loads(config_path.read_text())
+        current = json.loads(json.dumps(config.to_dict()))
+        differ = sorted(k for k in set(saved) | set(current) if k != "epochs" and saved.get(k) != current.get(k))
+        if differ:
+            raise ValueError(f"{out_dir} holds a run with another config (differs in {', '.join(differ)}): "
+                             "choose a new out_dir (nothing was overwritten)")
     _atomic_write(config_path, lambda p: p.write_text(json.dumps(config.to_dict(), indent=2)))
 
     task = task or make_task(config.data)
