@@ -2,6 +2,7 @@
 
   python -m qrnn_core bench [--json PATH]             time simulators, updates and epochs
   python -m qrnn_core train --method spsa --epochs 1  train one run (every TrainConfig field is an option)
+  python -m qrnn_core study [--profile quick|paper]   run the study's notebooks into the book
 """
 
 from __future__ import annotations
@@ -30,6 +31,12 @@ def main(argv: list[str] | None = None) -> int:
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     add_config_arguments(train)
 
+    study = sub.add_parser("study", help="run the study's notebooks into the book (resumable)")
+    study.add_argument("--profile", default="quick", help="quick (default), paper, or tiny (tests)")
+    study.add_argument("--only", metavar="NAME", help="run only this run of the study file")
+    study.add_argument("--jobs", type=int, default=1, help="runs executed in parallel (default 1)")
+    study.add_argument("--study-file", default=None, help="default: study.yml at the top of the repository")
+
     args = parser.parse_args(argv)
     if args.command == "bench":
         sections = {s.strip() for s in args.only.split(",") if s.strip()}
@@ -50,6 +57,16 @@ def main(argv: list[str] | None = None) -> int:
         except ValueError as err:
             parser.error(str(err))
         run_training(config, args.out, progress=not args.quiet)
+    elif args.command == "study":
+        from .study import ROOT, load_study, run_study
+
+        if args.jobs < 1:
+            parser.error("--jobs must be >= 1")
+        try:
+            spec = load_study(args.study_file or ROOT / "study.yml", args.profile)
+            return 1 if run_study(spec, only=args.only, jobs=args.jobs) else 0
+        except ValueError as err:
+            parser.error(str(err))
     return 0
 
 

@@ -79,45 +79,56 @@ def simulator_rows(part: str, repeats: int = 5, seed: int = 0) -> list[Row]:
     return rows
 
 
-def update_rows(part: str, repeats: int = 5, full: bool = False, seed: int = 0) -> list[Row]:
+def update_rows(part: str, repeats: int = 5, full: bool = False, seed: int = 0, *, n_qubits: int = 8,
+                device: str = "cpu", methods=("spsa", "fdsa", "exact", "parameter_shift"),
+                min_seconds: float = 0.5) -> list[Row]:
     """Seconds per training update (forward + backward) per estimator at the seed's size:
-    110 quantum parameters, T = 20, batch 1. ``part="torch"``: every estimator on the PyTorch
-    simulator; ``part="aer"``: the same SPSA and FDSA updates through Aer."""
+    ``2 * n_angles`` quantum parameters (110 for 8 qubits), T = 20, batch 1.
+
+    ``part="torch"``: ``methods`` on the PyTorch simulator (on ``device``); ``part="aer"``: SPSA
+    and FDSA through Aer exact and SPSA with 1,024 shots (``device`` "CPU" or "GPU"; ``full``
+    adds FDSA with 1,024 shots, which takes minutes)."""
     from .aer_backend import AerBackend
     from .quantum_layer import QuantumLayer
     from .simulator import TorchSimulator
 
-    _, x, grad_out = _inputs(seed)
+    _, x, _ = _inputs(seed)
+    grad_out = torch.randn(1, 20, 2 ** (n_qubits // 2), generator=torch.Generator().manual_seed(seed),
+                           dtype=torch.float64)
 
     def update_row(backend, label, estimator, repeats, shots=None):
+        shot_gen = torch.Generator(getattr(backend, "device", "cpu") if part == "torch" else "cpu")
         layer = QuantumLayer(
             backend, estimator, shots=shots,
             generator=torch.Generator().manual_seed(seed + 1),
-            shot_generator=torch.Generator().manual_seed(seed + 2),
+            shot_generator=shot_gen.manual_seed(seed + 2),
             init_generator=torch.Generator().manual_seed(seed + 3),
         )
+        xs, gs = x.to(layer.weight.device), grad_out
 
         def update():
             layer.zero_grad()
-            (layer(x) * grad_out).sum().backward()
+            (layer(xs) * gs.to(layer.weight.device)).sum().backward()
 
-        seconds, n = time_call(update, repeats, min_seconds=0.5 if repeats > 1 else 0.0)
+        seconds, n = time_call(update, repeats, min_seconds=min_seconds if repeats > 1 else 0.0)
         circuits = 1 + layer.costs[-1].circuits if estimator != "exact" else 1
-        return Row("update", f"{estimator} | {label}", seconds, "update", n, circuits)
+        return Row("update", f"{estimator} | {label}", seconds, "update", n, circuits,
+                   f"{n_qubits} qubits, {2 * layer.n_angles} parameters")
 
     if part == "torch":
-        sim = TorchSimulator(8)
-        rows = [update_row(sim, "PyTorch exact", name, repeats) for name in ("spsa", "fdsa", "exact")]
-        rows.append(update_row(sim, "PyTorch exact", "parameter_shift", max(1, repeats // 2)))
-        return rows
-    aer = AerBackend(8)
+        sim = TorchSimulator(n_qubits, device=device)
+        label = "PyTorch exact" + ("" if sim.device.type == "cpu" else f" ({sim.device.type})")
+        return [update_row(sim, label, name, repeats if name != "parameter_shift" else max(1, repeats // 2))
+                for name in methods]
+    aer = AerBackend(n_qubits, device=device if device != "cpu" else "CPU")
+    suffix = "" if aer.device == "CPU" else " (GPU)"
     rows = [
-        update_row(aer, "Aer exact", "spsa", 1),
-        update_row(aer, "Aer 1,024 shots", "spsa", 1, shots=1024),
-        update_row(aer, "Aer exact", "fdsa", 1),
+        update_row(aer, "Aer exact" + suffix, "spsa", 1),
+        update_row(aer, "Aer 1,024 shots" + suffix, "spsa", 1, shots=1024),
+        update_row(aer, "Aer exact" + suffix, "fdsa", 1),
     ]
     if full:
-        rows.append(update_row(aer, "Aer 1,024 shots", "fdsa", 1, shots=1024))
+        rows.append(update_row(aer, "Aer 1,024 shots" + suffix, "fdsa", 1, shots=1024))
     return rows
 
 

@@ -1,0 +1,214 @@
+"""``python -m qrnn_core study``: run the study's notebooks with papermill, resumably.
+
+The study file (``study.yml``) lists runs: a notebook (jupytext percent ``.py``), parameters per
+profile, and what each depends on. A run is skipped when its notebook, its parameters, the
+``qrnn_core`` code and its dependencies are unchanged since it last succeeded, so an interrupted
+batch resumes where it stopped. A failure names the notebook and the failing cell, leaves every
+other run's output in place (the failed notebook is kept beside as ``NAME.failed.ipynb``) and
+makes the batch exit non-zero.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import time
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = Path(__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class Run:
+    name: str
+    notebook: Path
+    parameters: dict
+    depends: tuple[str, ...] = ()
+    exclusive: bool = False
+
+
+@dataclass
+class Study:
+    output: Path
+    results: Path
+    profile: str
+    runs: list[Run] = field(default_factory=list)
+
+
+def load_study(path: Path | str = ROOT / "study.yml", profile: str = "quick") -> Study:
+    """The runs of ``profile`` with their layered parameters (``common`` then the profile's)."""
+    path = Path(path)
+    spec = yaml.safe_load(path.read_text())
+    if profile not in spec["profiles"]:
+        raise ValueError(f"unknown profile {profile!r}: {path.name} defines {', '.join(spec['profiles'])}")
+    base = path.parent
+    output, results = base / spec["output"], base / spec["results"]
+    runs = []
+    for r in spec["runs"]:
+        params = dict((r.get("parameters") or {}).get("common", {}))
+        params.update((r.get("parameters") or {}).get(profile, {}))
+        params.update(profile=profile, results_dir=str(results))
+        runs.append(Run(r["name"], base / r["notebook"], params, tuple(r.get("depends", ())),
+                        bool(r.get("exclusive", False))))
+    names = {r.name for r in runs}
+    for r in runs:
+        if missing := set(r.depends) - names:
+            raise ValueError(f"run {r.name!r} depends on unknown runs {sorted(missing)}")
+    return Study(output, results, profile, runs)
+
+
+def read_notebook(path: Path):
+    """A jupytext percent-format ``.py`` notebook as an nbformat node (converted in memory)."""
+    import jupytext
+
+    return jupytext.read(path)
+
+
+def notebook_parameters(path: Path) -> dict:
+    """The names and defaults declared in the notebook's ``parameters`` cell."""
+    import papermill
+
+    return papermill.inspect_notebook(_as_ipynb(path))
+
+
+def _as_ipynb(path: Path) -> str:
+    # papermill.inspect_notebook wants a path to an .ipynb: write the converted notebook once.
+    import nbformat
+
+    target = Path(tempfile.gettempdir()) / f"qrnn-inspect-{path.stem}-{os.getpid()}.ipynb"
+    nbformat.write(read_notebook(path), target)
+    return str(target)
+
+
+def code_digest() -> str:
+    """Hash of every ``qrnn_core`` source file: results depend on the library's code too."""
+    h = hashlib.sha256()
+    for f in sorted(PACKAGE.rglob("*.py")):
+        h.update(f.relative_to(PACKAGE).as_posix().encode() + f.read_bytes())
+    return h.hexdigest()
+
+
+def run_key(run: Run, code: str, dep_keys: list[str]) -> str:
+    h = hashlib.sha256()
+    h.update(run.notebook.read_bytes())
+    h.update(json.dumps(run.parameters, sort_keys=True).encode())
+    h.update(code.encode())
+    for k in dep_keys:
+        h.update(k.encode())
+    return h.hexdigest()
+
+
+def _stamp_path(study: Study, run: Run) -> Path:
+    return study.output / f"{run.name}.key"
+
+
+class RunFailed(RuntimeError):
+    pass
+
+
+def check_parameters(run: Run) -> None:
+    """Refuse parameters the notebook does not declare, before anything runs."""
+    declared = notebook_parameters(run.notebook)
+    unknown = sorted(set(run.parameters) - set(declared))
+    if unknown:
+        raise ValueError(f"{run.name}: {run.notebook.name} has no parameter {', '.join(map(repr, unknown))} "
+                         f"(it declares: {', '.join(sorted(declared))})")
+
+
+def execute(run: Run, study: Study) -> float:
+    """Execute one run into ``study.output/NAME.ipynb``; returns seconds. Raises RunFailed."""
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    study.output.mkdir(parents=True, exist_ok=True)
+    target = study.output / f"{run.name}.ipynb"
+    partial = study.output / f"{run.name}.running.ipynb"
+    t0 = time.perf_counter()
+    try:
+        papermill.execute_notebook(
+            read_notebook(run.notebook), str(partial), parameters=run.parameters, kernel_name="python3",
+            progress_bar=False, cwd=str(ROOT), language="python",
+        )
+    except PapermillExecutionError as err:
+        os.replace(partial, study.output / f"{run.name}.failed.ipynb")
+        first = (err.source or "").strip().splitlines()
+        raise RunFailed(
+            f"{run.name} ({run.notebook.relative_to(ROOT) if run.notebook.is_relative_to(ROOT) else run.notebook}) "
+            f"failed in cell {err.exec_count} ({first[0][:60] if first else ''!r}...): {err.ename}: {err.evalue}\n"
+            f"  the executed notebook is kept as {study.output / (run.name + '.failed.ipynb')}"
+        ) from None
+    os.replace(partial, target)
+    return time.perf_counter() - t0
+
+
+def run_study(study: Study, *, only: str | None = None, jobs: int = 1, progress: bool = True) -> int:
+    """Run (or skip) every run of the study, dependencies first; returns the number of failures."""
+    from tqdm.auto import tqdm
+
+    runs = {r.name: r for r in study.runs}
+    if only is not None and only not in runs:
+        raise ValueError(f"--only: no run named {only!r} (runs: {', '.join(runs)})")
+    for r in study.runs:
+        check_parameters(r)
+    code = code_digest()
+    keys: dict[str, str] = {}
+    for r in study.runs:  # the study file lists dependencies first
+        keys[r.name] = run_key(r, code, [keys[d] for d in r.depends])
+
+    def up_to_date(r: Run) -> bool:
+        stamp = _stamp_path(study, r)
+        return (study.output / f"{r.name}.ipynb").exists() and stamp.exists() and stamp.read_text() == keys[r.name]
+
+    todo = [r for r in study.runs if (only is None or r.name == only) and not up_to_date(r)]
+    skipped = (1 if only else len(study.runs)) - len(todo)
+    failures: list[str] = []
+    done: set[str] = {r.name for r in study.runs if up_to_date(r)}
+    failed: set[str] = set()
+    bar = tqdm(total=len(todo), desc=f"study ({study.profile})", disable=not progress, unit="run")
+    if skipped:
+        bar.write(f"{skipped} run(s) unchanged since they last succeeded: skipped")
+    pending = list(todo)
+    running: dict = {}
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        while pending or running:
+            for r in list(pending):
+                blocked = [d for d in r.depends if d not in done and (only is None or d in {p.name for p in todo})]
+                if any(d in failed for d in r.depends):
+                    pending.remove(r)
+                    failed.add(r.name)
+                    failures.append(f"{r.name}: not run, a run it depends on failed")
+                    bar.update(1)
+                    continue
+                exclusive_busy = any(x.exclusive for x in running.values()) or (r.exclusive and running)
+                if blocked or exclusive_busy or len(running) >= max(1, jobs):
+                    continue
+                pending.remove(r)
+                bar.set_postfix_str(r.name)
+                running[pool.submit(execute, r, study)] = r
+            if not running:
+                break
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for fut in finished:
+                r = running.pop(fut)
+                try:
+                    seconds = fut.result()
+                except RunFailed as err:
+                    failed.add(r.name)
+                    failures.append(str(err))
+                    bar.write(f"FAILED {err}")
+                else:
+                    _stamp_path(study, r).write_text(keys[r.name])
+                    done.add(r.name)
+                    bar.write(f"{r.name}: done in {seconds:.1f} s")
+                bar.update(1)
+    bar.close()
+    for f in failures:
+        print(f"FAILED: {f}")
+    return len(failures)
