@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: test book bench install clean
+.PHONY: test book bench install clean chromium
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: set PYTHON=/path/to/python3.11"; exit 1; }
@@ -21,15 +21,28 @@ $(STAMP): $(BIN)/python pyproject.toml requirements.lock
 
 install: $(STAMP)
 
-test: $(STAMP)
+# The book check opens the built book in Debian's chromium; install it where we may (root + apt).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium is missing: install Debian's chromium (apt-get install chromium)"; exit 1; fi; }
+
+test: $(STAMP) chromium
 	$(BIN)/python -m pytest
+
+# The study (profile quick by default: PROFILE=paper for the deck's full protocol), the
+# benchmark's simulator and update rows, then the book around their results.
+PROFILE ?= quick
+JOBS ?= 1
+book: $(STAMP)
+	$(BIN)/python -m qrnn_core study --profile $(PROFILE) --jobs $(JOBS)
+	$(BIN)/python -m qrnn_core bench --only simulator,update --json book/_results/bench.json
+	$(BIN)/jupyter-book build book/ -W
+	@echo "The book: _build/html/index.html"
 
 bench: $(STAMP)
 	$(BIN)/python -m qrnn_core bench --json book/_results/bench.json
-
-# Until the study runner lands, the main job is the benchmark, then the book around it.
-book: bench
-	$(BIN)/jupyter-book build book/
 
 clean:
 	rm -rf $(VENV) _build

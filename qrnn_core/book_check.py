@@ -37,8 +37,6 @@ SKIP_DIRS = {"_static", "_sources"}
 KNOWN_BENIGN = (
     # Sphinx 7.4 emits sphinx-thebe 0.3.1's inline config <script> twice on every page.
     r"^JavaScript error: Identifier 'THEBE_JS_URL' has already been declared$",
-    # pydata-sphinx-theme, first visit, when html_context has no default_mode.
-    r"^console error: Got invalid theme mode: \. Resetting to auto\.$",
 )
 MATHJAX_LOAD_GRACE_S = 3.0  # after the page's load event, how long MathJax may take to appear
 _HAS_MATH = re.compile(r"""class=["'](?:[^"']*\s)?math(?:\s[^"']*)?["']""")

@@ -12,8 +12,9 @@ into B), so that
 
     rho_a = KA_a rho KA_a^†,   p(a, b) = tr(KB_b^† KB_b rho_a),   rho' = sum_b KB_b (sum_a rho_a) KB_b^†.
 
-That is four ``D x D``-sized batched matmuls a step instead of one ``D^2 x D`` Kraus map, and every
-per-step operator is built for all steps at once before the (sequential) loop over time.
+That is four ``D x D``-sized batched matmuls a step instead of one ``D^2 x D`` Kraus map. The
+per-step operators are built with few, large operations over many steps at once (all of them for
+small batches; a cache-sized chunk of steps for large ones) before the sequential loop over time.
 """
 
 from __future__ import annotations
@@ -106,7 +107,8 @@ class TorchSimulator:
 def sample_frequencies(probs: torch.Tensor, shots: int, generator: torch.Generator) -> torch.Tensor:
     """``counts / shots`` with counts ~ Multinomial(shots, probs) independently per row.
 
-    ``probs`` : ``(..., R)`` rows of probabilities; returns the same shape and dtype.
+    ``probs`` : ``(..., R)`` rows of probabilities; returns the same shape and dtype, detached
+    (sampled frequencies have no gradient: estimators perturb the angles instead).
     """
     flat = probs.detach().reshape(-1, probs.shape[-1]).clamp_min(0)
     draws = torch.multinomial(flat, shots, replacement=True, generator=generator)
