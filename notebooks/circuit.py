@@ -22,6 +22,7 @@
 # %% tags=["parameters"]
 profile = "quick"
 results_dir = "book/_results"
+run_name = "circuit"  # this run's folder under results_dir
 n_qubits = 8
 steps = 20
 sequences = 3
@@ -59,7 +60,7 @@ for n in sorted({4, 6, n_qubits}):
     rows.append({"qubits": n, "sequences": sequences, "steps": steps,
                  "max_abs_difference": (ours - aer).abs().max().item(),
                  "max_row_sum_error": (ours.sum(-1) - 1).abs().max().item()})
-save_json(results_path(results_dir, "circuit") / "agreement.json", {"rows": rows})
+save_json(results_path(results_dir, run_name) / "agreement.json", {"rows": rows})
 worst = max(r["max_abs_difference"] for r in rows)
 glue("agreement_max", f"{worst:.1e}", display=False)
 fig, ax = plt.subplots(figsize=(5, 3))

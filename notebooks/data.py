@@ -23,6 +23,7 @@
 # %% tags=["parameters"]
 profile = "quick"
 results_dir = "book/_results"
+run_name = "data"  # this run's folder under results_dir
 n_samples = 9900
 window = 20
 stride = 5
@@ -43,7 +44,7 @@ config = DataConfig(n_samples=n_samples, window=window, stride=stride, train_fra
 task = make_task(config)
 counts = {"samples": n_samples, "train_sequences": len(task.train_x), "window": window,
           "val_steps": len(task.val_x), "val_start": task.val_start}
-save_json(results_path(results_dir, "data") / "data.json", counts)
+save_json(results_path(results_dir, run_name) / "data.json", counts)
 for k, v in counts.items():
     glue(f"data_{k}", v, display=False)
 

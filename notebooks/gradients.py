@@ -21,6 +21,7 @@
 # %% tags=["parameters"]
 profile = "quick"
 results_dir = "book/_results"
+run_name = "gradients"  # this run's folder under results_dir
 n_qubits = 8
 steps = 20
 seed = 1929
@@ -72,7 +73,7 @@ rows.append({"estimator": "SPSA (c=0.1, 2 directions), median of draws", "circui
              "rel_error": float(np.median(spsa_errors))})
 rows.append({"estimator": f"SPSA mean of {spsa_draws} draws", "circuits": spsa_cost * spsa_draws,
              "rel_error": ((spsa_mean - exact).norm() / norm).item()})
-save_json(results_path(results_dir, "gradients") / "gradients.json",
+save_json(results_path(results_dir, run_name) / "gradients.json",
           {"rows": rows, "spsa_errors": spsa_errors, "spsa_cosine": spsa_cos, "n_params": exact.numel()})
 for r in rows:
     print(f"{r['estimator']:<48} circuits {r['circuits']:>6}   relative error {r['rel_error']:.2e}")

@@ -19,6 +19,7 @@
 # %% tags=["parameters"]
 profile = "quick"
 results_dir = "book/_results"
+run_name = "summary"  # this run's folder under results_dir
 
 # %%
 # %matplotlib inline

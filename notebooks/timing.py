@@ -22,6 +22,7 @@
 # %% tags=["parameters"]
 profile = "quick"
 results_dir = "book/_results"
+run_name = "timing"  # this run's folder under results_dir
 repeats = 3
 aer = True  # also time the same updates through Qiskit Aer
 aer_fdsa = False  # also time an FDSA update through Aer with 1,024 shots (minutes)
@@ -57,7 +58,7 @@ if aer:
     rows += update_rows("aer", 1, full=aer_fdsa, n_qubits=n_qubits)
     if "GPU" in aer_devices():
         rows += update_rows("aer", 1, full=aer_fdsa, n_qubits=n_qubits, device="GPU")
-save_json(results_path(results_dir, "timing") / "timing.json",
+save_json(results_path(results_dir, run_name) / "timing.json",
           {"rows": [dataclasses.asdict(r) for r in rows], "scaling": scaling, **provenance()})
 for r in rows:
     print(f"{r.name:<40} {r.circuits:>6} circuits  {r.seconds * 1e3:10.2f} ms per update  "

@@ -20,7 +20,7 @@
 # %% tags=["parameters"]
 profile = "quick"
 results_dir = "book/_results"
-run_name = None  # default: train-<method>-<exact|shots>
+run_name = None  # this run's folder under results_dir; default: train-<method>-<exact|shots>
 method = "spsa"
 backend = "torch"
 shots = None

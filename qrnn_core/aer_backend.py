@@ -19,7 +19,7 @@ import math
 import numpy as np
 import torch
 
-from .circuit import build_sequence_circuit, check_n_qubits, n_angles, n_outcomes
+from .circuit import build_sequence_circuit, build_step_block, check_n_qubits, n_angles, n_outcomes
 from .validation import check_angles, check_generator, check_shots
 
 
@@ -50,6 +50,7 @@ class AerBackend:
                 "GPU needs qiskit-aer-gpu and an NVIDIA GPU"
             )
         self.device = device
+        self.block = build_step_block(self.n_qubits)  # the step it runs (drives the shift rules)
         self.n_angles = n_angles(self.n_qubits)
         self.n_outcomes = n_outcomes(self.n_qubits)
         self._compiled: dict[tuple[int, bool], tuple] = {}

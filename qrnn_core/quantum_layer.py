@@ -42,9 +42,14 @@ class CircuitRunner:
     circuits: int = 0
 
     def __call__(self, angles: torch.Tensor) -> torch.Tensor:
-        """``angles (..., T, n_angles)`` -> ``probs (..., T, R)``; one backend call."""
+        """``angles (..., T, n_angles)`` -> ``probs (..., T, R)`` on the angles' device; one backend call.
+
+        The model's few parameters stay on the CPU; a CUDA simulator does the heavy work and only
+        the probabilities come back.
+        """
         self.circuits += angles[..., 0, 0].numel()
-        return self.backend.probabilities(angles, shots=self.shots, generator=self.generator)
+        probs = self.backend.probabilities(angles, shots=self.shots, generator=self.generator)
+        return probs.to(angles.device)
 
     @property
     def shot_count(self) -> int:
@@ -141,7 +146,7 @@ class QuantumLayer(nn.Module):
 
     # -- the black-box estimators: what to evaluate with the forward, and how to combine it -----
 
-    def _backward_plan(self, x: torch.Tensor) -> "_Plan":
+    def _backward_plan(self, x: torch.Tensor) -> "_BackwardPlan":
         theta = torch.cat([self.weight, self.bias]).detach()
         est = self.estimator
         if isinstance(est, SPSA):
@@ -149,14 +154,14 @@ class QuantumLayer(nn.Module):
             directions = est.directions(theta.numel(), self.generator, self._fixed_directions)
             if est.fixed_directions:
                 self._fixed_directions = directions
-            return _Plan("theta", torch.cat([theta + c * directions, theta - c * directions]),
+            return _BackwardPlan("theta", torch.cat([theta + c * directions, theta - c * directions]),
                          lambda s: directional_estimate(*s.chunk(2), directions, c))
         if isinstance(est, FDSA):
             step = est.h * torch.eye(theta.numel(), dtype=theta.dtype)
-            return _Plan("theta", torch.cat([theta + step, theta - step]),
+            return _BackwardPlan("theta", torch.cat([theta + step, theta - step]),
                          lambda s: central_difference(*s.chunk(2), est.h))
         if isinstance(est, ParameterShift):
-            return _Plan("shift", self._shifts(x.shape[-1]), None)
+            return _BackwardPlan("shift", self._shifts(x.shape[-1]), None)
         raise TypeError(f"{type(est).__name__} has no black-box backward")
 
     def _record(self, circuits: int, shots: int) -> None:
@@ -167,7 +172,7 @@ class QuantumLayer(nn.Module):
         """Per shifted circuit: its step, angle, shift and coefficient (each ``(E,)``)."""
         if self._shift_plan is None or self._shift_plan[0] != T:
             rows = []
-            for gate in read_step_program(self.backend_block()).gates:
+            for gate in read_step_program(self.backend.block).gates:
                 for s, c in zip(*shift_rule(gate.name)):
                     rows += [(t, gate.angle, s, c) for t in range(T)]
             step, angle, shift, coef = zip(*rows)
@@ -180,15 +185,9 @@ class QuantumLayer(nn.Module):
             )
         return self._shift_plan[1:]
 
-    def backend_block(self):
-        """The step block the backend evaluates (its gate names drive the shift rules)."""
-        from .circuit import build_step_block
-
-        return getattr(self.backend, "block", None) or build_step_block(self.backend.n_qubits)
-
 
 @dataclass
-class _Plan:
+class _BackwardPlan:
     """The extra circuits of one backward and how they combine into the gradient.
 
     ``kind="theta"``: ``rows (E, P)`` are perturbed parameter vectors and ``combine(s)`` maps the

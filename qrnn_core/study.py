@@ -1,7 +1,8 @@
 """``python -m qrnn_core study``: run the study's notebooks with papermill, resumably.
 
 The study file (``study.yml``) lists runs: a notebook (jupytext percent ``.py``), parameters per
-profile, and what each depends on. A run is skipped when its notebook, its parameters, the
+profile, and what each depends on. Every notebook also gets ``profile``, ``results_dir`` and
+``run_name`` and keeps its result files in ``results_dir/run_name``. A run is skipped when its notebook, its parameters, the
 ``qrnn_core`` code and its dependencies are unchanged since it last succeeded, so an interrupted
 batch resumes where it stopped. A failure names the notebook and the failing cell, leaves every
 other run's output in place (the failed notebook is kept beside as ``NAME.failed.ipynb``) and
@@ -13,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import tempfile
 import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
@@ -54,7 +56,7 @@ def load_study(path: Path | str = ROOT / "study.yml", profile: str = "quick") ->
     for r in spec["runs"]:
         params = dict((r.get("parameters") or {}).get("common", {}))
         params.update((r.get("parameters") or {}).get(profile, {}))
-        params.update(profile=profile, results_dir=str(results))
+        params.update(profile=profile, results_dir=str(results), run_name=r["name"])
         runs.append(Run(r["name"], base / r["notebook"], params, tuple(r.get("depends", ())),
                         bool(r.get("exclusive", False))))
     names = {r.name for r in runs}
@@ -122,13 +124,19 @@ def check_parameters(run: Run) -> None:
                          f"(it declares: {', '.join(sorted(declared))})")
 
 
-def execute(run: Run, study: Study) -> float:
+def execute(run: Run, study: Study, key: str) -> float:
     """Execute one run into ``study.output/NAME.ipynb``; returns seconds. Raises RunFailed."""
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
     study.output.mkdir(parents=True, exist_ok=True)
     target = study.output / f"{run.name}.ipynb"
+    # A run interrupted under the same key keeps its results (training resumes from its
+    # checkpoints); a run whose notebook, parameters or code changed starts from an empty folder.
+    started = study.output / f"{run.name}.started"
+    if not started.exists() or started.read_text() != key:
+        shutil.rmtree(study.results / run.name, ignore_errors=True)
+        started.write_text(key)
     partial = study.output / f"{run.name}.running.ipynb"
     t0 = time.perf_counter()
     try:
@@ -191,7 +199,7 @@ def run_study(study: Study, *, only: str | None = None, jobs: int = 1, progress:
                     continue
                 pending.remove(r)
                 bar.set_postfix_str(r.name)
-                running[pool.submit(execute, r, study)] = r
+                running[pool.submit(execute, r, study, keys[r.name])] = r
             if not running:
                 break
             finished, _ = wait(running, return_when=FIRST_COMPLETED)

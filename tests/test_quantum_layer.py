@@ -10,6 +10,8 @@ from qrnn_core.estimators import FDSA, SPSA
 from qrnn_core.quantum_layer import QuantumLayer, angles_from
 from qrnn_core.simulator import TorchSimulator
 
+from .conftest import cuda
+
 N_QUBITS, T, B = 4, 5, 2
 
 
@@ -148,3 +150,11 @@ def test_exact_refuses_backends_it_cannot_differentiate():
 def test_spsa_needs_a_generator():
     with pytest.raises(ValueError, match="generator"):
         QuantumLayer(TorchSimulator(4), "spsa")
+
+
+@cuda
+@pytest.mark.parametrize("estimator", ["exact", "fdsa", "parameter_shift"])
+def test_layer_on_cuda_matches_cpu(estimator):
+    gpu_layer, x, g = make_case(estimator, backend=TorchSimulator(N_QUBITS, device="cuda"))
+    cpu_layer, _, _ = make_case(estimator)
+    torch.testing.assert_close(gradient(gpu_layer, x, g), gradient(cpu_layer, x, g), rtol=0, atol=1e-10)

@@ -8,6 +8,8 @@ from qrnn_core.data import DataConfig, make_task
 from qrnn_core.model import QRNN
 from qrnn_core.train import TrainConfig, TrainingDiverged, config_replace, train
 
+from .conftest import cuda
+
 # Small runs: 4 qubits, a short series, a few sequences; the protocol is otherwise the seed's.
 SMALL = TrainConfig(
     method="spsa", n_qubits=4, epochs=2, train_sequences=12, val_steps=30,
@@ -110,3 +112,11 @@ def test_cli_rejects_a_bad_config(tmp_path, capsys):
     with pytest.raises(SystemExit):
         cli(["train", "--out", str(tmp_path / "x"), "--epochs", "0"])
     assert "epochs must be" in capsys.readouterr().err
+
+
+@cuda
+def test_training_on_cuda_matches_cpu(tmp_path, task):
+    config = config_replace(SMALL, method="exact", epochs=1)
+    cpu = run(tmp_path, "cpu", config, task)
+    gpu = run(tmp_path, "gpu", config_replace(config, device="cuda"), task)
+    assert gpu["train_rmse"][0] == pytest.approx(cpu["train_rmse"][0], abs=1e-9)
