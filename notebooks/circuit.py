@@ -19,7 +19,7 @@
 # The 55 angles of step $t$ are $a_i(t) = w_i x_t + b_i$. The circuit is defined once
 # (`qrnn_core.circuit`); the PyTorch simulator reads its gates from it.
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "hide-input"]
 profile = "quick"
 results_dir = "book/_results"
 run_name = "circuit"  # this run's folder under results_dir
@@ -28,7 +28,7 @@ steps = 20
 sequences = 3
 seed = 0
 
-# %%
+# %% tags=["hide-input"]
 # %matplotlib inline
 import matplotlib.pyplot as plt
 import torch
@@ -43,7 +43,6 @@ show_banner(profile)
 block = build_step_block(n_qubits)
 fig = block.draw("mpl", fold=40, scale=0.6)
 glue("n_angles", n_angles(n_qubits), display=False)
-fig
 
 # %% [markdown]
 # ## The PyTorch simulator against Qiskit Aer
@@ -51,7 +50,7 @@ fig
 # Random angles in $(-\pi, \pi)$; Aer's exact per-step probabilities come from its density-matrix
 # method with a `save_probabilities` per step. The largest difference over all steps and outcomes:
 
-# %%
+# %% tags=["hide-input"]
 g = torch.Generator().manual_seed(seed)
 rows = []
 for n in sorted({4, 6, n_qubits}):
@@ -66,8 +65,9 @@ glue("agreement_max", f"{worst:.1e}", display=False)
 fig, ax = plt.subplots(figsize=(5, 3))
 ax.bar([str(r["qubits"]) for r in rows], [max(r["max_abs_difference"], 1e-18) for r in rows])
 ax.set(yscale="log", xlabel="qubits", ylabel="max |p_torch - p_aer|", title="agreement with Aer (exact)")
-ax.axhline(1e-10, color="k", ls="--", lw=0.8)
-fig
+ax.axhline(1e-10, color="k", ls="--", lw=0.8, label="the tests' bound")
+ax.legend(fontsize=8)
+plt.show()
 
 # %% [markdown]
 # The two simulators agree to {glue:text}`agreement_max` at worst (the tests require 1e-10).

@@ -20,7 +20,7 @@
 # with $\sigma = 10$, $\rho = 28$, $\beta = 8/3$, sampled every $dt = 0.01$. The QRNN sees only
 # $x(t)$ and predicts $y(t+1)$ and $z(t+1)$: *cross prediction*, inferring unseen variables.
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "hide-input"]
 profile = "quick"
 results_dir = "book/_results"
 run_name = "data"  # this run's folder under results_dir
@@ -30,7 +30,7 @@ stride = 5
 train_fraction = 0.7
 scaling = "whole"
 
-# %%
+# %% tags=["hide-input"]
 # %matplotlib inline
 import matplotlib.pyplot as plt
 from myst_nb import glue
@@ -53,7 +53,7 @@ for k, v in counts.items():
 # windows of {glue:text}`data_window` steps (every 5th of the first 70 %), and validation runs the
 # last 30 % (from row {glue:text}`data_val_start`) as one sequence of {glue:text}`data_val_steps` steps.
 
-# %%
+# %% tags=["hide-input"]
 s = task.series.numpy()
 fig = plt.figure(figsize=(11, 4))
 ax = fig.add_subplot(1, 2, 1, projection="3d")
@@ -67,9 +67,8 @@ ax2.set(xlabel="step", yticks=[], title="x (input) and y, z (targets), offset")
 ax2.legend(loc="upper right", fontsize=8)
 fig.tight_layout()
 glue("fig_data", fig, display=False)
-fig
 
-# %%
+# %% tags=["hide-input"]
 fig, ax = plt.subplots(figsize=(8, 3))
 ax.plot(range(window), task.train_x[0].numpy(), "k.-", label="input x(t)")
 ax.plot(range(window), task.train_y[0, :, 0].numpy(), "C1.-", label="target y(t+1)")
@@ -77,4 +76,4 @@ ax.plot(range(window), task.train_y[0, :, 1].numpy(), "C2.-", label="target z(t+
 ax.axvspan(-0.5, 4.5, color="grey", alpha=0.15, label="warm-up (not in the loss)")
 ax.set(xlabel="step in window", title="one training sequence")
 ax.legend(fontsize=8)
-fig
+plt.show()

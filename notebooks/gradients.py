@@ -18,7 +18,7 @@
 # simulator), and what it costs in circuit evaluations. SPSA is random: its error is shown over
 # many independent draws.
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "hide-input"]
 profile = "quick"
 results_dir = "book/_results"
 run_name = "gradients"  # this run's folder under results_dir
@@ -28,7 +28,7 @@ seed = 1929
 spsa_draws = 200
 fdsa_steps = [0.4, 0.2, 0.1, 0.05, 0.025]
 
-# %%
+# %% tags=["hide-input"]
 # %matplotlib inline
 import matplotlib.pyplot as plt
 import numpy as np
@@ -83,7 +83,7 @@ glue("grad_spsa_cosine", f"{np.median(spsa_cos):.2f}", display=False)
 glue("grad_fdsa_error", f"{next(r['rel_error'] for r in rows if r['estimator'] == 'FDSA h=0.1'):.1e}"
      if 0.1 in fdsa_steps else "-", display=False)
 
-# %%
+# %% tags=["hide-input"]
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.5))
 ax = axes[0]
 for r in rows:
@@ -97,7 +97,6 @@ ax.set(xlabel="cosine(SPSA estimate, exact gradient)", ylabel="draws",
        title=f"SPSA, {spsa_draws} independent draws")
 fig.tight_layout()
 glue("fig_gradients", fig, display=False)
-fig
 
 # %% [markdown]
 # Parameter-shift, applied per gate and per time step through the mid-circuit measurement and

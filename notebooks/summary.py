@@ -16,12 +16,12 @@
 # This page gathers every run of the study from its result files. The runs with 1,024 shots follow
 # the deck's protocol; the exact-probability runs beside them show what the shot noise costs.
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "hide-input"]
 profile = "quick"
 results_dir = "book/_results"
 run_name = "summary"  # this run's folder under results_dir
 
-# %%
+# %% tags=["hide-input"]
 # %matplotlib inline
 from pathlib import Path
 
@@ -64,7 +64,7 @@ display(Markdown("| method | run | shots | lr | epochs | updates/epoch | s/epoch
 # Train RMSE per update over the first epoch, and validation RMSE per epoch, for both methods, with
 # the deck's per-epoch values beside ours.
 
-# %%
+# %% tags=["hide-input"]
 fig, axes = plt.subplots(1, 2, figsize=(12, 4))
 for (method, kind), m in runs.items():
     r = np.asarray(m["train_rmse"][0])
@@ -83,9 +83,8 @@ for ax in axes:
     ax.legend(fontsize=7)
 fig.tight_layout()
 glue("fig_accuracy", fig, display=False)
-fig
 
-# %%
+# %% tags=["hide-input"]
 lines = ["| epoch | " + " | ".join(f"{m.upper()} {k}" for (m, k) in runs) + " | SPSA deck | FDSA deck |",
          "|---" * (len(runs) + 3) + "|"]
 n_epochs = max(len(m["val"]) for m in runs.values())
@@ -104,7 +103,7 @@ display(Markdown("Validation RMSE, y / z / mean, per epoch:\n\n" + "\n".join(lin
 #
 # The best epoch (lowest mean validation RMSE) of each run, over the whole validation span.
 
-# %%
+# %% tags=["hide-input"]
 task = make_task(TrainConfig.from_dict(next(iter(runs.values()))["config"]).data)
 fig, axes = plt.subplots(len(runs), 1, figsize=(12, 2.3 * len(runs)), sharex=True, squeeze=False)
 best_rows = []
@@ -129,7 +128,6 @@ fig.tight_layout()
 glue("fig_predictions", fig, display=False)
 display(Markdown("Lowest validation RMSE per component and of the mean, over all epochs:\n\n"
                  "| run | y | z | mean | deck's lowest |\n|---|---|---|---|---|\n" + "\n".join(best_rows)))
-fig
 
 # %% [markdown]
 # ## Reproduction scorecard
@@ -137,7 +135,7 @@ fig
 # Each claim of the deck, the value measured here, and a verdict computed from the result files
 # (`qrnn_core.scorecard`). Accuracy claims use the runs with the deck's 1,024 shots where present.
 
-# %%
+# %% tags=["hide-input"]
 kind = "shots" if ("spsa", "shots") in runs and ("fdsa", "shots") in runs else "exact"
 accuracy = {m: runs[(m, kind)] for m in ("spsa", "fdsa") if (m, kind) in runs}
 card = scorecard(timing, accuracy, gradients)
@@ -149,7 +147,7 @@ for v, n in counts.items():
 glue("card_total", len(card), display=False)
 glue("card_runs", kind, display=False)
 
-# %%
+# %% tags=["hide-input"]
 t = {r["name"]: r["seconds"] for r in timing["rows"]}
 glue("c_ratio", f"{t['fdsa | PyTorch exact'] / t['spsa | PyTorch exact']:.0f}", display=False)
 glue("c_spsa_speedup", f"{reference.SECONDS_PER_UPDATE['SPSA, CPU'] / t['spsa | PyTorch exact']:.0f}", display=False)

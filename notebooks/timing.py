@@ -19,7 +19,7 @@
 # PyTorch rows are timed before Qiskit Aer first runs in the process (once Aer's thread pool
 # exists, small PyTorch operations were measured 2-3x slower on 2-core machines).
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "hide-input"]
 profile = "quick"
 results_dir = "book/_results"
 run_name = "timing"  # this run's folder under results_dir
@@ -30,7 +30,7 @@ qubit_counts = [2, 4, 6, 8]
 n_qubits = 8  # the main rows' circuit size (the seed's: 8)
 min_seconds = 0.5  # keep timing each row at least this long (median of the calls)
 
-# %%
+# %% tags=["hide-input"]
 # %matplotlib inline
 import dataclasses
 
@@ -64,7 +64,7 @@ for r in rows:
     print(f"{r.name:<40} {r.circuits:>6} circuits  {r.seconds * 1e3:10.2f} ms per update  "
           f"{r.seconds * reference.UPDATES_PER_EPOCH / 3600:8.4f} h per epoch")
 
-# %%
+# %% tags=["hide-input"]
 t = {r.name: r.seconds for r in rows}
 spsa, fdsa = t["spsa | PyTorch exact"], t["fdsa | PyTorch exact"]
 glue("t_spsa_update_ms", f"{spsa * 1e3:.1f}", display=False)
@@ -91,7 +91,6 @@ ax.set(xticks=pos, xticklabels=labels, yscale="log", ylabel="hours per epoch (1,
        title="train time per epoch")
 ax.legend(fontsize=7)
 glue("fig_epoch_time", fig, display=False)
-fig
 
 # %% [markdown]
 # Here an SPSA update takes {glue:text}`t_spsa_update_ms` ms and an FDSA update
@@ -104,7 +103,7 @@ fig
 # The deck's complexity claim: SPSA is $O(N)$ in the number of updates $N$, FDSA $O(PN)$. Per
 # update, SPSA runs $1 + 2K$ circuits whatever $P$; FDSA runs $1 + 2P$.
 
-# %%
+# %% tags=["hide-input"]
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.5))
 for est, c in (("spsa", "C0"), ("fdsa", "C3")):
     pts = [s for s in scaling if s["estimator"] == est]
@@ -120,7 +119,6 @@ glue("fig_scaling", fig, display=False)
 fdsa_pts = [s for s in scaling if s["estimator"] == "fdsa"]
 slope = np.polyfit(np.log([s["parameters"] for s in fdsa_pts]), np.log([s["seconds"] for s in fdsa_pts]), 1)[0]
 glue("t_fdsa_slope", f"{slope:.2f}", display=False)
-fig
 
 # %% [markdown]
 # FDSA's circuit count grows linearly in $P$ and SPSA's is constant. Its time grows as

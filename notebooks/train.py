@@ -17,7 +17,7 @@
 # last 30 % of the series as one sequence) with the estimator, backend and sizes given below. The
 # run is resumable: re-executing this notebook continues from its last checkpoint.
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "hide-input"]
 profile = "quick"
 results_dir = "book/_results"
 run_name = None  # this run's folder under results_dir; default: train-<method>-<exact|shots>
@@ -33,7 +33,7 @@ batch_size = 1
 train_sequences = None  # None: all 1,384
 val_steps = None  # None: all 2,969
 
-# %%
+# %% tags=["hide-input"]
 # %matplotlib inline
 import matplotlib.pyplot as plt
 import numpy as np
@@ -59,7 +59,7 @@ for v, s in zip(val, metrics["epoch_seconds"]):
     print(f"epoch {v['epoch']}: validation RMSE y {v['rmse_y']:.4f}  z {v['rmse_z']:.4f}  "
           f"mean {v['rmse_mean']:.4f}   ({s:.1f} s)")
 
-# %%
+# %% tags=["hide-input"]
 best = min(val, key=lambda v: v["rmse_mean"])
 glue(f"{run_name}_best_mean", f"{best['rmse_mean']:.4f}", display=False)
 glue(f"{run_name}_best_epoch", best["epoch"], display=False)
@@ -93,7 +93,6 @@ ax.set(xlabel="epoch", ylabel="validation RMSE", title="validation RMSE per epoc
 ax.legend(fontsize=7, ncol=2)
 fig.tight_layout()
 glue(f"{run_name}_fig_rmse", fig, display=False)
-fig
 
 # %% [markdown]
 # ## Predictions on the validation span
@@ -101,7 +100,7 @@ fig
 # The model of the epoch with the lowest mean validation RMSE, run over the whole validation span
 # as one sequence, against the truth.
 
-# %%
+# %% tags=["hide-input"]
 state = torch.load(out_dir / f"checkpoint_epoch{best['epoch']}.pt", weights_only=False)
 pred = state["val_pred"].numpy()
 from qrnn_core.data import make_task  # noqa: E402
@@ -118,4 +117,3 @@ axes[1].set(xlabel="validation step")
 axes[0].set_title(f"{run_name}, epoch {best['epoch']}: RMSE y {best['rmse_y']:.4f}, z {best['rmse_z']:.4f}")
 fig.tight_layout()
 glue(f"{run_name}_fig_pred", fig, display=False)
-fig

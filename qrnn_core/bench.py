@@ -47,11 +47,11 @@ def time_call(fn: Callable[[], object], repeats: int, min_seconds: float = 0.0) 
 
 
 def _inputs(seed: int):
+    """The same random inputs for every row: 221 sequences of seed angles, and one x sequence."""
     g = torch.Generator().manual_seed(seed)
     angles = (2 * torch.rand(221, 20, 55, generator=g, dtype=torch.float64) - 1) * torch.pi
     x = torch.rand(1, 20, generator=g, dtype=torch.float64)
-    grad_out = torch.randn(1, 20, 16, generator=g, dtype=torch.float64)
-    return angles, x, grad_out
+    return angles, x
 
 
 def simulator_rows(part: str, repeats: int = 5, seed: int = 0) -> list[Row]:
@@ -60,7 +60,7 @@ def simulator_rows(part: str, repeats: int = 5, seed: int = 0) -> list[Row]:
     from .aer_backend import AerBackend
     from .simulator import TorchSimulator
 
-    angles, _, _ = _inputs(seed)
+    angles, _ = _inputs(seed)
     rows = []
     if part == "torch":
         sim = TorchSimulator(8)
@@ -92,7 +92,7 @@ def update_rows(part: str, repeats: int = 5, full: bool = False, seed: int = 0, 
     from .quantum_layer import QuantumLayer
     from .simulator import TorchSimulator
 
-    _, x, _ = _inputs(seed)
+    _, x = _inputs(seed)
     grad_out = torch.randn(1, 20, 2 ** (n_qubits // 2), generator=torch.Generator().manual_seed(seed),
                            dtype=torch.float64)
 

@@ -10,7 +10,7 @@ from .data import DataConfig
 from .train import TrainConfig
 
 
-def _parser_for(annotation: str, default):
+def _parser_for(annotation: str):
     optional = "None" in annotation
     if "bool" in annotation:
         kind = lambda s: {"true": True, "false": False, "1": True, "0": False}[s.lower()]  # noqa: E731
@@ -40,11 +40,11 @@ def add_config_arguments(parser: argparse.ArgumentParser) -> None:
         if f.name == "data":
             continue
         default = f.default
-        parser.add_argument(f"--{f.name.replace('_', '-')}", dest=f.name, type=_parser_for(str(f.type), default),
+        parser.add_argument(f"--{f.name.replace('_', '-')}", dest=f.name, type=_parser_for(str(f.type)),
                             default=default, help=f"(default: {default})")
     for f in dataclasses.fields(DataConfig):
         parser.add_argument(f"--data-{f.name.replace('_', '-')}", dest=f"data_{f.name}",
-                            type=_parser_for(str(f.type), f.default), default=f.default,
+                            type=_parser_for(str(f.type)), default=f.default,
                             help=f"(default: {f.default})")
 
 

@@ -34,6 +34,7 @@ class Run:
     parameters: dict
     depends: tuple[str, ...] = ()
     exclusive: bool = False
+    title: str | None = None  # replaces the notebook's first heading in the book
 
 
 @dataclass
@@ -58,7 +59,7 @@ def load_study(path: Path | str = ROOT / "study.yml", profile: str = "quick") ->
         params.update((r.get("parameters") or {}).get(profile, {}))
         params.update(profile=profile, results_dir=str(results), run_name=r["name"])
         runs.append(Run(r["name"], base / r["notebook"], params, tuple(r.get("depends", ())),
-                        bool(r.get("exclusive", False))))
+                        bool(r.get("exclusive", False)), r.get("title")))
     names = {r.name for r in runs}
     for r in runs:
         if missing := set(r.depends) - names:
@@ -152,13 +153,31 @@ def execute(run: Run, study: Study, key: str) -> float:
             f"failed in cell {err.exec_count} ({first[0][:60] if first else ''!r}...): {err.ename}: {err.evalue}\n"
             f"  the executed notebook is kept as {study.output / (run.name + '.failed.ipynb')}"
         ) from None
+    _finish_for_book(partial, run.title)
     os.replace(partial, target)
     return time.perf_counter() - t0
 
 
+def _finish_for_book(path: Path, title: str | None) -> None:
+    """Collapse papermill's injected-parameters cell like the notebooks' own code, and give the
+    page the run's title (one notebook serves several runs)."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        tags = cell.metadata.get("tags", [])
+        if "injected-parameters" in tags and "hide-input" not in tags:
+            cell.metadata["tags"] = tags + ["hide-input"]
+    heading = next((c for c in nb.cells if c.cell_type == "markdown" and c.source.startswith("# ")), None)
+    if title and heading is not None:
+        _, newline, rest = heading.source.partition("\n")
+        heading.source = f"# {title}{newline}{rest}"
+    nbformat.write(nb, path)
+
+
 def run_study(study: Study, *, only: str | None = None, jobs: int = 1, progress: bool = True) -> int:
     """Run (or skip) every run of the study, dependencies first; returns the number of failures."""
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     runs = {r.name: r for r in study.runs}
     if only is not None and only not in runs:

@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import torch
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from .data import DataConfig, LorenzTask, make_task
 from .estimators import ESTIMATORS, make_estimator
