@@ -166,7 +166,7 @@ glue("c_profile", profile, display=False)
 # Of the deck's {glue:text}`card_total` checked claims, {glue:text}`card_reproduced` are reproduced,
 # {glue:text}`card_holds` hold with a different size, {glue:text}`card_not_reproduced` are not
 # reproduced, {glue:text}`card_refuted` is refuted and {glue:text}`card_not_tested_here` could not be
-# tested on this machine (profile `{glue:text}`c_profile``, accuracy from the {glue:text}`card_runs` runs).
+# tested on this machine (profile {glue:text}`c_profile`, accuracy from the {glue:text}`card_runs` runs).
 #
 # - **Speed.** On the exact simulator an SPSA update is {glue:text}`c_spsa_speedup`x faster and an
 #   FDSA update {glue:text}`c_fdsa_speedup`x faster than the deck's; FDSA still costs
