@@ -31,6 +31,8 @@ from .provenance import provenance
 from .quantum_layer import QuantumLayer
 
 BACKENDS = ("torch", "aer")
+#: What metrics.json records per epoch (per update for train_rmse).
+_SERIES = ("train_rmse", "val", "epoch_seconds", "val_seconds", "circuits")
 #: The seed's learning rates; other estimators default to FDSA's.
 SEED_LR = {"spsa": 0.007, "fdsa": 0.001}
 
@@ -197,8 +199,7 @@ def train(config: TrainConfig, out_dir: str | Path, *, progress: bool = True, ta
 
     model, gens = build_model(config)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
-    metrics = {"config": config.to_dict(), "provenance": provenance(), "train_rmse": [],
-               "val": [], "epoch_seconds": [], "val_seconds": [], "circuits": []}
+    metrics = {"config": config.to_dict(), "provenance": provenance(), **{k: [] for k in _SERIES}}
     start = 0
     if checkpoints := _checkpoints(out_dir):
         state = torch.load(checkpoints[-1], weights_only=False)
@@ -208,7 +209,7 @@ def train(config: TrainConfig, out_dir: str | Path, *, progress: bool = True, ta
             g.set_state(state["generators"][name])
         model.quantum.updates = state["updates"]
         model.quantum._fixed_directions = state["fixed_directions"]
-        metrics.update({k: state["metrics"][k] for k in ("train_rmse", "val", "epoch_seconds", "val_seconds", "circuits")})
+        metrics.update({k: state["metrics"][k] for k in _SERIES})
         start = state["epoch"]
 
     w = config.warmup
