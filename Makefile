@@ -1,7 +1,7 @@
 # Two commands for a fresh machine with Python 3.11 and pip (see README.md):
 #   make test   create .venv if missing, install the pinned set, run the tests
 #   make book   the same install, then the study's main job
-PYTHON ?= python3.11
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed-stamp
 .PHONY: test book bench install clean chromium
 
 $(BIN)/python:
-	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: set PYTHON=/path/to/python3.11"; exit 1; }
+	@test -n "$(PYTHON)" || { echo "Python 3.11 not found: set PYTHON=/path/to/python3.11"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 
 # requirements.lock pins every package (torch==2.13.0 included); the CPU Aer comes from the
