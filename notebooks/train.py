@@ -30,6 +30,7 @@ seed = 1929
 device = "cpu"
 n_qubits = 8
 batch_size = 1
+spsa_fixed_directions = False  # True: the seed's quirk, the same two directions at every update
 train_sequences = None  # None: all 1,384
 val_steps = None  # None: all 2,969
 
@@ -47,6 +48,7 @@ from qrnn_core.train import TrainConfig, train
 show_banner(profile)
 config = TrainConfig(method=method, backend=backend, shots=shots, epochs=epochs, lr=lr, seed=seed,
                      device=device, n_qubits=n_qubits, batch_size=batch_size,
+                     spsa_fixed_directions=spsa_fixed_directions,
                      train_sequences=train_sequences, val_steps=val_steps)
 config.check()  # a bad parameter stops here, naming the field
 run_name = run_name or f"train-{method}-{'shots' if shots else 'exact'}"
