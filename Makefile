@@ -31,13 +31,12 @@ chromium:
 test: $(STAMP) chromium
 	$(BIN)/python -m pytest
 
-# The study (profile quick by default: PROFILE=paper for the deck's full protocol), the
-# benchmark's simulator and update rows, then the book around their results.
+# The study (profile quick by default: PROFILE=paper for the deck's full protocol; its timing
+# run holds the benchmark's simulator and update rows), then the book around its results.
 PROFILE ?= quick
 JOBS ?= 1
 book: $(STAMP)
 	$(BIN)/python -m qrnn_core study --profile $(PROFILE) --jobs $(JOBS)
-	$(BIN)/python -m qrnn_core bench --only simulator,update --json book/_results/bench.json
 	$(BIN)/jupyter-book build book/ -W
 	@echo "The book: _build/html/index.html"
 

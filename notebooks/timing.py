@@ -13,9 +13,11 @@
 # %% [markdown]
 # # Train time
 #
-# Seconds per update (forward and backward, one 20-step sequence) for each estimator, measured here
-# in one process, and the epoch time they imply (1,384 updates, projected as the deck projected
-# its own), beside the deck's 1.2 s / 18 s / 39.58 s per update and 1 h / 8 h / 14.5 h per epoch.
+# Seconds per 20-step circuit for the simulators, and seconds per update (forward and backward, one
+# 20-step sequence) for each estimator, measured here in one process on the same inputs (the
+# `python -m qrnn_core bench` rows), with the epoch time they imply (1,384 updates, projected as
+# the deck projected its own), beside the deck's 1.2 s / 18 s / 39.58 s per update and
+# 1 h / 8 h / 14.5 h per epoch.
 # PyTorch rows are timed before Qiskit Aer first runs in the process (once Aer's thread pool
 # exists, small PyTorch operations were measured 2-3x slower on 2-core machines).
 
@@ -37,16 +39,17 @@ import dataclasses
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from IPython.display import Markdown, display
 from myst_nb import glue
 
 from qrnn_core import reference
 from qrnn_core.aer_backend import aer_devices
-from qrnn_core.bench import update_rows
+from qrnn_core.bench import markdown_tables, simulator_rows, targets_of, update_rows
 from qrnn_core.provenance import provenance
 from qrnn_core.report import results_path, save_json, show_banner
 
 show_banner(profile)
-rows = update_rows("torch", repeats, n_qubits=n_qubits, min_seconds=min_seconds)
+rows = simulator_rows("torch", repeats) + update_rows("torch", repeats, n_qubits=n_qubits, min_seconds=min_seconds)
 if torch.cuda.is_available():
     rows += update_rows("torch", repeats, n_qubits=n_qubits, device="cuda", min_seconds=min_seconds)
 scaling = []
@@ -55,14 +58,12 @@ for n in qubit_counts:
         scaling.append({"qubits": n, "parameters": 2 * (7 * n - 1), "estimator": r.name.split(" | ")[0],
                         "seconds": r.seconds, "circuits": r.circuits})
 if aer:
-    rows += update_rows("aer", 1, full=aer_fdsa, n_qubits=n_qubits)
+    rows += simulator_rows("aer", repeats) + update_rows("aer", 1, full=aer_fdsa, n_qubits=n_qubits)
     if "GPU" in aer_devices():
         rows += update_rows("aer", 1, full=aer_fdsa, n_qubits=n_qubits, device="GPU")
 save_json(results_path(results_dir, run_name) / "timing.json",
           {"rows": [dataclasses.asdict(r) for r in rows], "scaling": scaling, **provenance()})
-for r in rows:
-    print(f"{r.name:<40} {r.circuits:>6} circuits  {r.seconds * 1e3:10.2f} ms per update  "
-          f"{r.seconds * reference.UPDATES_PER_EPOCH / 3600:8.4f} h per epoch")
+display(Markdown(markdown_tables(rows, targets_of(rows))))
 
 # %% tags=["hide-input"]
 t = {r.name: r.seconds for r in rows}
@@ -74,8 +75,6 @@ glue("t_fdsa_epoch_s", f"{fdsa * reference.UPDATES_PER_EPOCH:.0f}", display=Fals
 glue("t_ratio", f"{fdsa / spsa:.0f}", display=False)
 glue("t_spsa_vs_deck", f"{reference.SECONDS_PER_UPDATE['SPSA, CPU'] / spsa:.0f}", display=False)
 glue("t_fdsa_vs_deck", f"{reference.SECONDS_PER_UPDATE['FDSA, CPU'] / fdsa:.0f}", display=False)
-
-from IPython.display import Markdown, display  # noqa: E402
 
 gpu = t.get("fdsa | PyTorch exact (cuda)")
 ours = {"SPSA, CPU": spsa, "FDSA, GPU": gpu, "FDSA, CPU": fdsa}

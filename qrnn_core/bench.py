@@ -232,22 +232,27 @@ def _text_table(header, body) -> str:
     return "\n".join([fmt(header)] + [fmt(r) for r in body])
 
 
-def markdown_report(report: dict) -> str:
-    """A report's tables and targets as Markdown, with the machine, versions and commit."""
+def markdown_tables(rows: list[Row], targets: list[tuple[str, bool, str]]) -> str:
+    """The rows' tables and the targets they check, as Markdown."""
     lines = []
-    for header, body in tables([Row(**r) for r in report["rows"]]):
+    for header, body in tables(rows):
         lines += ["| " + " | ".join(header) + " |", "| --- |" + " ---: |" * (len(header) - 1)]
         lines += ["| " + " | ".join(r) + " |" for r in body] + [""]
     lines += ["| target | measured | met |", "| --- | ---: | :---: |"]
-    lines += [f"| {t['target']} | {t['measured']} | {'yes' if t['met'] else 'no'} |" for t in report["targets"]]
-    m, v = report["machine"], report["versions"]
-    lines += [
-        "",
-        f"Measured on {m['cpu']} ({m['cores']} cores, {m['torch_threads']} torch threads), "
-        f"torch {v.get('torch')}, qiskit {v.get('qiskit')}, "
-        f"qiskit-aer {v.get('qiskit-aer', v.get('qiskit-aer-gpu'))}, git commit `{report['git_commit']}`.",
-    ]
+    lines += [f"| {what} | {measured} | {'yes' if met else 'no'} |" for what, met, measured in targets]
     return "\n".join(lines) + "\n"
+
+
+def markdown_report(report: dict) -> str:
+    """A report's tables and targets as Markdown, with the machine, versions and commit."""
+    rows = [Row(**r) for r in report["rows"]]
+    targets = [(t["target"], t["met"], t["measured"]) for t in report["targets"]]
+    m, v = report["machine"], report["versions"]
+    return markdown_tables(rows, targets) + (
+        f"\nMeasured on {m['cpu']} ({m['cores']} cores, {m['torch_threads']} torch threads), "
+        f"torch {v.get('torch')}, qiskit {v.get('qiskit')}, "
+        f"qiskit-aer {v.get('qiskit-aer', v.get('qiskit-aer-gpu'))}, git commit `{report['git_commit']}`.\n"
+    )
 
 
 def main(json_path: str | None = None, repeats: int = 5, full: bool = False,

@@ -66,15 +66,12 @@ def test_notebooks_pass_nbval_with_tiny_parameters(tmp_path):
 
 @pytest.fixture(scope="module")
 def tiny_book(tmp_path_factory):
-    """The whole study in the tiny profile, the benchmark's simulator rows, and the book built -W."""
+    """The whole study in the tiny profile and the book built -W."""
     tmp = tmp_path_factory.mktemp("book")
     shutil.copytree(ROOT / "book", tmp / "book", ignore=shutil.ignore_patterns("generated", "_results", "_build"))
     shutil.copy(ROOT / "_config.yml", tmp / "_config.yml")
     failures = run_study(load_study(tiny_study(tmp), profile="tiny"), jobs=2, progress=False)
     assert failures == 0
-    subprocess.run([sys.executable, "-m", "qrnn_core", "bench", "--only", "simulator", "--repeats", "1",
-                    "--json", str(tmp / "book" / "_results" / "bench.json")], check=True, cwd=ROOT,
-                   capture_output=True, timeout=600)
     build = subprocess.run([str(Path(sys.executable).parent / "jupyter-book"), "build", str(tmp / "book"), "-W",
                             "--keep-going"], cwd=tmp, capture_output=True, text=True, timeout=900)
     return tmp, build
@@ -84,7 +81,7 @@ def test_book_builds_with_warnings_as_errors(tiny_book):
     tmp, build = tiny_book
     assert build.returncode == 0, build.stdout[-4000:] + build.stderr[-2000:]
     html = tmp / "_build" / "html"
-    pages = ["intro", "methods", "reproduce", "benchmark"] + [f"generated/{p.stem}" for p in (tmp / "book" / "generated").glob("*.ipynb")]
+    pages = ["intro", "methods", "reproduce"] + [f"generated/{p.stem}" for p in (tmp / "book" / "generated").glob("*.ipynb")]
     for page in pages:
         assert (html / f"{page}.html").exists(), page
     for page in (html / "generated").glob("*.html"):
