@@ -108,11 +108,21 @@ def sample_frequencies(probs: torch.Tensor, shots: int, generator: torch.Generat
     """``counts / shots`` with counts ~ Multinomial(shots, probs) independently per row.
 
     ``probs`` : ``(..., R)`` rows of probabilities; returns the same shape and dtype, detached
-    (sampled frequencies have no gradient: estimators perturb the angles instead).
+    (sampled frequencies have no gradient: estimators perturb the angles instead). Drawn as
+    conditional binomials, ``count_k ~ Binomial(shots - count_0 - ... - count_{k-1},
+    p_k / (p_k + ... + p_{R-1}))``: ``R - 1`` draws a row instead of ``shots`` categorical ones.
     """
     flat = probs.detach().reshape(-1, probs.shape[-1]).clamp_min(0)
-    draws = torch.multinomial(flat, shots, replacement=True, generator=generator)
-    counts = torch.zeros_like(flat).scatter_add_(1, draws, torch.ones_like(draws, dtype=flat.dtype))
+    flat = flat / flat.sum(1, keepdim=True)
+    counts = torch.empty_like(flat)
+    remaining = torch.full_like(flat[:, 0], float(shots))
+    mass_left = torch.ones_like(remaining)  # p_k + ... + p_{R-1}
+    for k in range(flat.shape[1] - 1):
+        p = (flat[:, k] / mass_left.clamp_min(torch.finfo(flat.dtype).tiny)).clamp(0, 1)
+        counts[:, k] = torch.binomial(remaining, p, generator=generator)
+        remaining = remaining - counts[:, k]
+        mass_left = mass_left - flat[:, k]
+    counts[:, -1] = remaining
     return (counts / shots).reshape(probs.shape)
 
 
