@@ -51,10 +51,6 @@ class CircuitRunner:
         probs = self.backend.probabilities(angles, shots=self.shots, generator=self.generator)
         return probs.to(angles.device)
 
-    @property
-    def shot_count(self) -> int:
-        return self.circuits * (self.shots or 0)
-
 
 @dataclass(frozen=True)
 class BackwardCost:

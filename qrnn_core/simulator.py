@@ -243,10 +243,9 @@ class _Plan:
             cur.update(new)
         untouched = [j for j in Q if cur[j] == start[j]]  # only if a factor touches no memory
         if not operands or untouched:
-            eye = torch.eye(2, dtype=self.dtype, device=self.device)
             for j in untouched or Q:
                 cur[j] = names()
-                operands.append(eye)
+                operands.append(self.eye2)
                 specs.append(cur[j] + start[j])
         out = "".join(bits) + "".join(cur[j] for j in Q) + "".join(start[j] for j in Q)
         if not operands:  # an empty group: the identity, one outcome
