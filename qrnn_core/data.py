@@ -6,13 +6,21 @@
   seed did, or on the training span only);
 * training: all length-20 windows of ``x_t -> (y, z)_{t+1}`` pairs (9,880), the first 70 % of
   them, every 5th kept: 1,384 sequences;
-* validation: the last 30 % of the series (rows 6,930..9,899) as ONE continuous sequence of
-  2,969 steps ``x_t -> (y, z)_{t+1}``.
+* validation, two protocols: the deck's, the last 30 % of the series (rows 6,930..9,899) as ONE
+  continuous sequence of 2,969 steps ``x_t -> (y, z)_{t+1}``; and windows matching training, every
+  ``stride``-th 20-step window of that span, scored like training (warm-up steps left out).
+
+The series is either integrated here (``source="generated"``) or read from the original study's own
+file (``source="original"``, ``data/original_series.npy``): that file was scaled over a longer
+trajectory, so RMSEs on the two sources are in different units and never compared.
 """
 
 from __future__ import annotations
 
+import hashlib
+import math
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -34,6 +42,7 @@ class DataConfig:
     train_fraction: float = 0.7
     stride: int = 5  # keep every stride-th training window
     scaling: str = "whole"  # "whole" series (the seed) or "train" span only
+    source: str = "generated"  # "generated" here, or "original": the original study's own series
 
     def check(self) -> None:
         def positive_int(name, minimum=1):
@@ -41,6 +50,14 @@ class DataConfig:
             if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
                 raise ValueError(f"data.{name} must be an integer >= {minimum}, got {value!r}")
 
+        if self.source not in SOURCES:
+            raise ValueError(f"data.source must be one of {', '.join(SOURCES)}, got {self.source!r}")
+        for name in ("dt", "sigma", "rho", "beta", "transient", "train_fraction"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise ValueError(f"data.{name} must be a finite number, got {value!r}")
+        if len(self.initial) != 3 or not all(isinstance(v, (int, float)) and math.isfinite(v) for v in self.initial):
+            raise ValueError(f"data.initial must be three finite numbers, got {self.initial!r}")
         positive_int("n_samples", 3)
         positive_int("window")
         positive_int("stride")
@@ -55,6 +72,24 @@ class DataConfig:
             raise ValueError(f"data.scaling must be 'whole' or 'train', got {self.scaling!r}")
         if self.window >= self.n_samples - 1:
             raise ValueError(f"data.window ({self.window}) must be shorter than the series")
+        if self.source == "original" and self.n_samples != ORIGINAL_ROWS:
+            raise ValueError(f"data.n_samples must be {ORIGINAL_ROWS} with data.source 'original' (its rows), "
+                             f"got {self.n_samples}")
+
+
+SOURCES = ("generated", "original")
+#: The original study's series (see data/README.md): rows and SHA-256, checked when read.
+ORIGINAL_SERIES = Path(__file__).resolve().parent.parent / "data" / "original_series.npy"
+ORIGINAL_ROWS = 9900
+ORIGINAL_SHA256 = "2370f749ee8b374d781e24161794efecabe2aa45e36faf22f1d51b57f0237987"
+
+
+def original_series(path: Path = ORIGINAL_SERIES) -> np.ndarray:
+    """The original study's ``(9900, 3)`` scaled series, checked against its recorded hash."""
+    data = Path(path).read_bytes()
+    if hashlib.sha256(data).hexdigest() != ORIGINAL_SHA256:
+        raise ValueError(f"{path} is not the original study's series (its SHA-256 differs)")
+    return np.load(path)
 
 
 @dataclass(frozen=True)
@@ -62,7 +97,9 @@ class LorenzTask:
     """Scaled series and the seed's splits, float64.
 
     ``series (n, 3)`` scaled x, y, z; ``train_x (S, W)``, ``train_y (S, W, 2)`` the training
-    sequences; ``val_x (V,)``, ``val_y (V, 2)`` the validation sequence; ``scale_min``,
+    sequences; ``val_x (V,)``, ``val_y (V, 2)`` the validation sequence (the deck's protocol);
+    ``val_windows_x (M, W)``, ``val_windows_y (M, W, 2)`` every ``stride``-th window inside the
+    validation span (the training-like protocol); ``scale_min``,
     ``scale_max`` ``(3,)`` the min-max scaling (``raw = min + scaled * (max - min)``).
     """
 
@@ -71,6 +108,8 @@ class LorenzTask:
     train_y: torch.Tensor
     val_x: torch.Tensor
     val_y: torch.Tensor
+    val_windows_x: torch.Tensor
+    val_windows_y: torch.Tensor
     val_start: int
     scale_min: torch.Tensor
     scale_max: torch.Tensor
@@ -95,22 +134,31 @@ def lorenz_series(config: DataConfig = DataConfig()) -> np.ndarray:
 def make_task(config: DataConfig = DataConfig()) -> LorenzTask:
     """The series, scaled, and cut into the seed's training windows and validation sequence."""
     config.check()
-    raw = torch.from_numpy(lorenz_series(config))
     n = config.n_samples
     val_start = int(round(config.train_fraction * n))  # 6,930 for the seed
-    fit = raw if config.scaling == "whole" else raw[:val_start]
-    lo, hi = fit.min(0).values, fit.max(0).values
-    series = (raw - lo) / (hi - lo)
+    if config.source == "original":  # already scaled by the original study: kept as it is
+        series = torch.from_numpy(original_series())
+        lo, hi = torch.zeros(3, dtype=series.dtype), torch.ones(3, dtype=series.dtype)
+    else:
+        raw = torch.from_numpy(lorenz_series(config))
+        fit = raw if config.scaling == "whole" else raw[:val_start]
+        lo, hi = fit.min(0).values, fit.max(0).values
+        series = (raw - lo) / (hi - lo)
     x, yz = series[:-1, 0], series[1:, 1:]  # pair t: x_t -> (y, z)_{t+1}
     n_windows = len(x) - config.window + 1  # 9,880
     starts = torch.arange(0, int(config.train_fraction * n_windows), config.stride)
     index = starts[:, None] + torch.arange(config.window)
+    # Windows inside the validation span, pairs val_start .. n-2, at the training stride.
+    val_starts = torch.arange(val_start, len(x) - config.window + 1, config.stride)
+    val_index = val_starts[:, None] + torch.arange(config.window)
     return LorenzTask(
         series=series,
         train_x=x[index],
         train_y=yz[index],
         val_x=x[val_start:],
         val_y=yz[val_start:],
+        val_windows_x=x[val_index],
+        val_windows_y=yz[val_index],
         val_start=val_start,
         scale_min=lo,
         scale_max=hi,

@@ -121,6 +121,14 @@ class QuantumLayer(nn.Module):
     def backend(self):
         return self.runner.backend
 
+    # The estimator's state travels with the module's state_dict (and so with every checkpoint).
+    def get_extra_state(self) -> dict:
+        return {"updates": self.updates, "fixed_directions": self._fixed_directions}
+
+    def set_extra_state(self, state: dict) -> None:
+        self.updates = int(state["updates"])
+        self._fixed_directions = state["fixed_directions"]
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``x (..., T)`` real -> per-step readout probabilities ``(..., T, R)`` (float64).
 
@@ -131,7 +139,7 @@ class QuantumLayer(nn.Module):
         x = torch.as_tensor(x, dtype=self.weight.dtype)
         needs_grad = torch.is_grad_enabled() and (self.weight.requires_grad or self.bias.requires_grad)
         if isinstance(self.estimator, Exact):
-            probs = self.runner(angles_from(x, self.weight, self.bias))
+            probs = self.runner(angles_from(x, self.weight, self.bias)).to(self.weight.dtype)
             if probs.requires_grad:  # one reverse-mode pass over the forward's own circuits
                 circuits = x[..., 0].numel()
                 probs.register_hook(lambda grad: self._record(circuits, 0) or grad)

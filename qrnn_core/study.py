@@ -11,6 +11,7 @@ makes the batch exit non-zero.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -29,12 +30,16 @@ PACKAGE = Path(__file__).resolve().parent
 
 @dataclass(frozen=True)
 class Run:
+    """One notebook execution: a run of the study file, or one seed's instance of it (``NAME@SEED``)."""
+
     name: str
     notebook: Path
     parameters: dict
     depends: tuple[str, ...] = ()
     exclusive: bool = False
     title: str | None = None  # replaces the notebook's first heading in the book
+    arm: str | None = None  # the run of the study file this is an instance of (seeded runs)
+    seed: int | None = None
 
 
 @dataclass
@@ -43,28 +48,50 @@ class Study:
     results: Path
     profile: str
     runs: list[Run] = field(default_factory=list)
+    description: str = ""
 
 
 def load_study(path: Path | str = ROOT / "study.yml", profile: str = "quick") -> Study:
-    """The runs of ``profile`` with their layered parameters (``common`` then the profile's)."""
+    """The runs of ``profile`` with their layered parameters (``common`` then the profile's), seeded
+    runs expanded into one instance per seed; ``results``/``output`` are per profile."""
     path = Path(path)
     spec = yaml.safe_load(path.read_text())
     if profile not in spec["profiles"]:
         raise ValueError(f"unknown profile {profile!r}: {path.name} defines {', '.join(spec['profiles'])}")
+    prof = spec["profiles"][profile]
     base = path.parent
-    output, results = base / spec["output"], base / spec["results"]
+    output, results = base / spec["output"] / profile, base / spec["results"] / profile
     runs = []
+    expanded: dict[str, list[str]] = {}
     for r in spec["runs"]:
         params = dict((r.get("parameters") or {}).get("common", {}))
         params.update((r.get("parameters") or {}).get(profile, {}))
-        params.update(profile=profile, results_dir=str(results), run_name=r["name"])
-        runs.append(Run(r["name"], base / r["notebook"], params, tuple(r.get("depends", ())),
-                        bool(r.get("exclusive", False)), r.get("title")))
+        params.update(profile=profile, results_dir=_relative(results, base))
+        common = dict(notebook=base / r["notebook"], exclusive=bool(r.get("exclusive", False)), title=r.get("title"))
+        if "seeds" in r:
+            count = r["seeds"][profile]
+            names = []
+            for seed in prof["seeds"][:count]:
+                name = f"{r['name']}@{seed}"
+                names.append(name)
+                runs.append(Run(name, parameters={**params, "seed": seed, "run_name": name},
+                                depends=tuple(r.get("depends", ())), arm=r["name"], seed=seed, **common))
+            expanded[r["name"]] = names
+        else:
+            runs.append(Run(r["name"], parameters={**params, "run_name": r["name"]},
+                            depends=tuple(r.get("depends", ())), **common))
+    # A dependency on a seeded run means all of its instances.
+    runs = [dataclasses.replace(r, depends=tuple(n for d in r.depends for n in expanded.get(d, [d])))
+            for r in runs]
     names = {r.name for r in runs}
     for r in runs:
         if missing := set(r.depends) - names:
             raise ValueError(f"run {r.name!r} depends on unknown runs {sorted(missing)}")
-    return Study(output, results, profile, runs)
+    return Study(output, results, profile, runs, prof.get("description", ""))
+
+
+def _relative(path: Path, base: Path) -> str:
+    return str(path.relative_to(base)) if path.is_relative_to(base) else str(path)
 
 
 def read_notebook(path: Path):

@@ -1,14 +1,20 @@
 """Training with the seed's protocol: one flat loop, a frozen config saved beside every result.
 
-``train(config, out_dir)`` writes into ``out_dir``:
+``train(config, out_dir)`` keeps in ``out_dir``:
 
-* ``checkpoint_epoch{k}.pt`` after every epoch (model, Adam, every generator, the estimator's
-  state), so an interrupted run resumes to exactly the result of an uninterrupted one;
-* ``metrics.json``: the frozen config, library versions, machine and git commit, train RMSE per
-  update, validation RMSE (y, z, mean) and seconds per epoch.
+* ``config.json``: the frozen config, written once the whole config is valid;
+* ``checkpoint_epoch{k}.pt`` (the last two epochs): model, Adam, learning-rate schedule, every
+  generator and the config it was made with, so an interrupted run resumes to exactly the result
+  of an uninterrupted one, and a run with another config is refused;
+* ``metrics.json``: config, versions, machine and git commit; per epoch the validation RMSEs
+  (both protocols, exact and with shots; :mod:`qrnn_core.evaluation`), seconds and circuits;
+* ``trajectory.npz``: ``train_rmse (epochs, updates)`` float32 per update, and
+  ``params (epochs + 1, 144)`` float64, every parameter at the start and after each epoch.
 
-Deterministic for a given seed on the CPU. A NaN loss stops the run with an error and leaves the
-last good checkpoint in place.
+Deterministic for a given seed on the CPU. The generators are seeded from ``config.seed`` alone
+(``init`` seed, ``shuffle`` seed + 1, ``directions`` seed + 2, ``shots`` seed + 3), so arms that share
+a seed start from the same parameters and see the windows in the same order. A non-finite loss or
+parameter stops the run with an error naming the epoch and update, keeping the last good checkpoint.
 """
 
 from __future__ import annotations
@@ -21,49 +27,68 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import numpy as np
 import torch
 from tqdm import tqdm
 
 from .data import DataConfig, LorenzTask, make_task
 from .estimators import ESTIMATORS, make_estimator
+from .evaluation import validate, validation_inputs
 from .model import QRNN
 from .provenance import provenance
 from .quantum_layer import QuantumLayer
 
-BACKENDS = ("torch", "aer")
-#: What metrics.json records per epoch (per update for train_rmse).
-_SERIES = ("train_rmse", "val", "epoch_seconds", "val_seconds", "circuits")
+#: What metrics.json records per epoch.
+_SERIES = ("val", "epoch_seconds", "val_seconds", "circuits", "shots")
 #: The seed's learning rates; other estimators default to FDSA's.
 SEED_LR = {"spsa": 0.007, "fdsa": 0.001}
+#: Spall's (1998) exponents of the gain sequences a_k and c_k.
+SPALL_ALPHA, SPALL_GAMMA = 0.602, 0.101
+#: Seeds a torch.Generator takes (manual_seed wraps larger values silently: refused instead).
+SEED_RANGE = (0, 2**63 - 1 - 10**6)
 
 
 class TrainingDiverged(RuntimeError):
-    """The loss became NaN or infinite; the last good checkpoint is kept."""
+    """The loss or a parameter became NaN or infinite; the last good checkpoint is kept."""
+
+
+def option(default, help: str, choices: tuple | None = None, minimum: float | None = None):
+    """A config field with its help sentence and allowed values: the CLI and the checks read them."""
+    return field(default=default, metadata={"help": help, "choices": choices, "minimum": minimum})
 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Everything that determines a run (the seed's protocol by default)."""
+    """Everything that determines a run (the seed's protocol by default), each setting declared once."""
 
-    method: str = "spsa"  # spsa | fdsa | parameter_shift | exact
-    backend: str = "torch"  # torch (exact PyTorch simulator) | aer (Qiskit Aer)
-    shots: int | None = None  # None: exact probabilities; the seed used 1,024
-    epochs: int = 10
-    lr: float | None = None  # None: 0.007 for SPSA, 0.001 otherwise (the seed's)
-    batch_size: int = 1
-    warmup: int = 5  # steps of each window left out of the loss
-    seed: int = 1929
-    n_qubits: int = 8
-    device: str = "cpu"  # torch device, or "CPU"/"GPU" for Aer
-    precision: str = "complex128"  # or complex64 (PyTorch simulator)
-    spsa_c: float = 0.1
-    spsa_directions: int = 2
-    spsa_gamma: float = 0.0
-    spsa_fixed_directions: bool = False  # the seed's quirk
-    fdsa_h: float = 0.1
-    train_sequences: int | None = None  # use only the first k (shuffled each epoch); None: all
-    val_steps: int | None = None  # validate on the first k steps only; None: all 2,969
-    val_shots: int | None = None  # None: the training shots
+    method: str = option("spsa", "Gradient estimator of the 110 input-layer parameters.", ESTIMATORS)
+    backend: str = option("torch", "Circuit backend: the exact PyTorch simulator or Qiskit Aer.", ("torch", "aer"))
+    shots: int | None = option(None, "Shots per training circuit; none for exact probabilities (the deck: 1024).",
+                               minimum=1)
+    epochs: int = option(10, "Passes over the training windows.", minimum=1)
+    lr: float | None = option(None, "Adam's learning rate; none for the deck's (0.007 SPSA, 0.001 otherwise).")
+    lr_schedule: str = option("constant", "Learning rate over updates: constant (the deck), or Spall's gain "
+                              "a_k = lr ((1+A)/(k+1+A))^0.602.", ("constant", "spall"))
+    spall_a: float | None = option(None, "Spall's stability constant A; none for 10 % of the run's updates.",
+                                   minimum=0)
+    batch_size: int = option(1, "Windows per update (the deck: 1).", minimum=1)
+    warmup: int = option(5, "Steps at the start of each window left out of the loss.", minimum=0)
+    seed: int = option(1929, "Seed of every generator of the run (arms with one seed are paired).",
+                       minimum=SEED_RANGE[0])
+    n_qubits: int = option(8, "Qubits of the circuit (even; half memory, half readout).", minimum=2)
+    device: str = option("cpu", "Torch device (cpu, cuda, cuda:N), or CPU/GPU for Aer.")
+    precision: str = option("complex128", "Simulator precision.", ("complex128", "complex64"))
+    spsa_c: float = option(0.1, "SPSA perturbation c (the deck: 0.1).")
+    spsa_directions: int = option(2, "SPSA directions averaged per update (the deck: 2).", minimum=1)
+    spsa_gamma: float = option(0.0, "SPSA perturbation decay c_k = c/(k+1)^gamma (0: the deck; Spall: 0.101).",
+                               minimum=0)
+    spsa_fixed_directions: bool = option(False, "Reuse the first update's directions forever (the original's quirk).")
+    fdsa_h: float = option(0.1, "FDSA step h (the deck: 0.1).")
+    train_sequences: int | None = option(None, "Train on the first k windows only (shuffled each epoch); none: all.",
+                                         minimum=1)
+    val_steps: int | None = option(None, "Validate on the first k steps of the span only; none: all 2,969.",
+                                   minimum=1)
+    val_shots: int | None = option(1024, "Shots of the shot-noise validation scores; none: exact only.", minimum=1)
     data: DataConfig = field(default_factory=DataConfig)
 
     @property
@@ -80,28 +105,36 @@ class TrainConfig:
 
     def check(self) -> None:
         """Raise a ValueError naming the first bad field, before any compute."""
-        if self.method not in ESTIMATORS:
-            raise ValueError(f"method: unknown {self.method!r}, choose one of {', '.join(ESTIMATORS)}")
-        if self.backend not in BACKENDS:
-            raise ValueError(f"backend: unknown {self.backend!r}, choose one of {', '.join(BACKENDS)}")
-        for name, minimum in (("epochs", 1), ("batch_size", 1), ("warmup", 0), ("n_qubits", 2)):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-                raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-        if not (isinstance(self.learning_rate, (int, float)) and math.isfinite(self.learning_rate)
-                and self.learning_rate > 0):
+        for f in dataclasses.fields(self):
+            if f.name == "data":
+                continue
+            value, meta = getattr(self, f.name), f.metadata
+            kind = str(f.type)
+            if value is None and "None" in kind:
+                continue
+            if meta.get("choices") and value not in meta["choices"]:
+                raise ValueError(f"{f.name}: {value!r} is not one of {', '.join(map(str, meta['choices']))}")
+            if kind.startswith("bool") and not isinstance(value, bool):
+                raise ValueError(f"{f.name} must be true or false, got {value!r}")
+            if kind.startswith("int") and (isinstance(value, bool) or not isinstance(value, int)):
+                raise ValueError(f"{f.name} must be an integer, got {value!r}")
+            if kind.startswith("float") and (isinstance(value, bool) or not isinstance(value, (int, float))
+                                             or not math.isfinite(value)):
+                raise ValueError(f"{f.name} must be a finite number, got {value!r}")
+            if meta.get("minimum") is not None and value < meta["minimum"]:
+                raise ValueError(f"{f.name} must be >= {meta['minimum']}, got {value!r}")
+        if not self.learning_rate > 0:
             raise ValueError(f"lr must be a positive number, got {self.lr!r}")
-        for name in ("shots", "val_shots", "train_sequences", "val_steps"):
-            value = getattr(self, name)
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-                raise ValueError(f"{name} must be a positive integer or None, got {value!r}")
+        if self.seed > SEED_RANGE[1]:
+            raise ValueError(f"seed must be in [{SEED_RANGE[0]}, {SEED_RANGE[1]}], got {self.seed}")
+        for name in ("shots", "val_shots"):
+            if (value := getattr(self, name)) is not None and value > 2**53:
+                raise ValueError(f"{name}: {value} is more than a count can hold exactly (2**53)")
         if self.data.window <= self.warmup:
             raise ValueError(
                 f"data.window ({self.data.window}) must be longer than warmup ({self.warmup}): "
                 "no step would be left for the loss"
             )
-        if self.precision not in ("complex128", "complex64"):
-            raise ValueError(f"precision must be 'complex128' or 'complex64', got {self.precision!r}")
         if self.method == "exact" and (self.backend != "torch" or self.shots is not None):
             raise ValueError("method 'exact' needs backend 'torch' with shots None")
         self.data.check()
@@ -116,6 +149,9 @@ class TrainConfig:
         data = dict(d.pop("data", {}))
         if "initial" in data:
             data["initial"] = tuple(data["initial"])
+        unknown = sorted(set(d) - {f.name for f in dataclasses.fields(cls)})
+        if unknown:
+            raise ValueError(f"unknown config fields: {', '.join(unknown)}")
         return cls(**d, data=DataConfig(**data))
 
 
@@ -144,24 +180,6 @@ def build_model(config: TrainConfig) -> tuple[QRNN, dict[str, torch.Generator]]:
     return QRNN(quantum, init_generator=gens["init"]), gens
 
 
-def rmse(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Root mean square error per output column: ``(..., 2)`` -> ``(2,)``."""
-    return (pred - target).pow(2).reshape(-1, pred.shape[-1]).mean(0).sqrt()
-
-
-@torch.no_grad()
-def evaluate(model: QRNN, x: torch.Tensor, y: torch.Tensor, shots: int | None) -> dict:
-    """Run the validation span as ONE sequence; RMSE of y, z and their mean, and predictions."""
-    runner = model.quantum.runner
-    saved, runner.shots = runner.shots, shots
-    try:
-        pred = model(x[None])[0]
-    finally:
-        runner.shots = saved
-    e = rmse(pred, y)
-    return {"rmse_y": e[0].item(), "rmse_z": e[1].item(), "rmse_mean": e.mean().item(), "pred": pred}
-
-
 def _checkpoints(out_dir: Path) -> list[Path]:
     return sorted(out_dir.glob("checkpoint_epoch*.pt"), key=lambda p: int(p.stem.split("epoch")[1]))
 
@@ -172,45 +190,96 @@ def _atomic_write(path: Path, write) -> None:
     os.replace(tmp, path)
 
 
-def train(config: TrainConfig, out_dir: str | Path, *, progress: bool = True, task: LorenzTask | None = None) -> dict:
-    """Train (or resume) the run described by ``config`` in ``out_dir``; returns its metrics."""
+def _differing_fields(saved: dict, current: dict) -> list[str]:
+    """Config fields that differ, ``epochs`` aside (a resumed run may be extended)."""
+    keys = set(saved) | set(current)
+    return sorted(k for k in keys if k != "epochs" and saved.get(k) != current.get(k))
+
+
+def _load_latest(out_dir: Path, warn) -> dict | None:
+    """The newest intact checkpoint (``weights_only``: nothing in it can run code), or None.
+
+    A corrupt or truncated newest file falls back to the one before, with a warning naming both.
+    """
+    found = _checkpoints(out_dir)
+    for k in range(len(found) - 1, -1, -1):
+        try:
+            return torch.load(found[k], weights_only=True)
+        except Exception as err:  # noqa: BLE001 - any unreadable file is skipped the same way
+            fallback = found[k - 1].name if k else "a fresh start"
+            warn(f"warning: {found[k]} is unreadable ({type(err).__name__}); resuming from {fallback}")
+    return None
+
+
+def spall_factor(config: TrainConfig, updates_per_epoch: int):
+    """The multiplier of ``lr`` at update ``k``: 1, or Spall's ``((1 + A) / (k + 1 + A))^0.602``."""
+    if config.lr_schedule == "constant":
+        return lambda k: 1.0
+    A = config.spall_a if config.spall_a is not None else 0.1 * config.epochs * updates_per_epoch
+    return lambda k: ((1 + A) / (k + 1 + A)) ** SPALL_ALPHA
+
+
+def validation_generator(config: TrainConfig, epoch: int) -> torch.Generator:
+    """The shot-noise validation's own generator for ``epoch`` (never the training's)."""
+    return torch.Generator().manual_seed((config.seed * 1_000_003 + epoch) % 2**63)
+
+
+def _parameter_vector(model: QRNN) -> np.ndarray:
+    """All 144 parameters, ``(w, b, readout weight, readout bias)`` flattened, float64."""
+    return torch.cat([p.detach().reshape(-1).double().cpu() for p in model.parameters()]).numpy()
+
+
+def train(config: TrainConfig, out_dir: str | Path, *, progress: bool = True, task: LorenzTask | None = None,
+          log=print) -> dict:
+    """Train (or resume) the run described by ``config`` in ``out_dir``; returns its metrics.
+
+    ``metrics["val"][e]["sequence"]["shots"]["rmse_mean"]``: the deck's validation protocol with
+    1,024 shots after epoch ``e + 1``; ``metrics["train_rmse"]`` is ``(epochs, updates)``.
+    """
     config.check()
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    current = json.loads(json.dumps(config.to_dict()))
     config_path = out_dir / "config.json"
-    if config_path.exists():
-        # Resuming may extend the number of epochs; every other setting must match.
-        saved = json.loads(config_path.read_text())
-        current = json.loads(json.dumps(config.to_dict()))
-        differ = sorted(k for k in set(saved) | set(current) if k != "epochs" and saved.get(k) != current.get(k))
-        if differ:
+    state = None
+    if out_dir.is_dir():
+        state = _load_latest(out_dir, log)
+        # The checkpoint's own config decides what the folder holds (config.json may be missing).
+        saved = state["config"] if state is not None else (
+            json.loads(config_path.read_text()) if config_path.exists() else None)
+        if saved is not None and (differ := _differing_fields(saved, current)):
             raise ValueError(f"{out_dir} holds a run with another config (differs in {', '.join(differ)}): "
-                             "choose a new out_dir (nothing was overwritten)")
-    _atomic_write(config_path, lambda p: p.write_text(json.dumps(config.to_dict(), indent=2)))
+                             "choose another --out (nothing was changed)")
+    if state is not None and state["epoch"] >= config.epochs:
+        log(f"{out_dir}: {state['epoch']} epoch(s) already done (asked for {config.epochs}): nothing to do")
+        return _restore_files(out_dir, state)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    _atomic_write(config_path, lambda p: p.write_text(json.dumps(current, indent=2)))
 
     task = task or make_task(config.data)
     train_x, train_y = task.train_x, task.train_y
     if config.train_sequences is not None:
         train_x, train_y = train_x[: config.train_sequences], train_y[: config.train_sequences]
-    val_x, val_y = task.val_x, task.val_y
-    if config.val_steps is not None:
-        val_x, val_y = val_x[: config.val_steps], val_y[: config.val_steps]
-    val_shots = config.val_shots if config.val_shots is not None else config.shots
+    val_inputs = validation_inputs(task, config.warmup, config.val_steps)
+    updates_per_epoch = math.ceil(len(train_x) / config.batch_size)
 
     model, gens = build_model(config)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
-    metrics = {"config": config.to_dict(), "provenance": provenance(), **{k: [] for k in _SERIES}}
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, spall_factor(config, updates_per_epoch))
+    metrics = {"config": current, "provenance": provenance(), **{k: [] for k in _SERIES}}
+    train_rmse: list[list[float]] = []
+    params = [_parameter_vector(model)]
     start = 0
-    if checkpoints := _checkpoints(out_dir):
-        state = torch.load(checkpoints[-1], weights_only=False)
+    if state is not None:
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
+        schedule.load_state_dict(state["schedule"])
         for name, g in gens.items():
             g.set_state(state["generators"][name])
-        model.quantum.updates = state["updates"]
-        model.quantum._fixed_directions = state["fixed_directions"]
         metrics.update({k: state["metrics"][k] for k in _SERIES})
+        train_rmse = [list(map(float, row)) for row in state["train_rmse"].tolist()]
+        params = list(state["params"].numpy())
         start = state["epoch"]
+        log(f"{out_dir}: resuming from epoch {start}")
 
     w = config.warmup
     for epoch in range(start, config.epochs):
@@ -219,6 +288,7 @@ def train(config: TrainConfig, out_dir: str | Path, *, progress: bool = True, ta
         batches = order.split(config.batch_size)
         losses: list[float] = []
         circuits_before = model.quantum.runner.circuits
+        shots_before = sum(c.shots for c in model.quantum.costs)
         t0 = time.perf_counter()
         bar = tqdm(batches, desc=f"{config.method} epoch {epoch + 1}/{config.epochs}", disable=not progress,
                    leave=False, mininterval=0.5)
@@ -226,43 +296,91 @@ def train(config: TrainConfig, out_dir: str | Path, *, progress: bool = True, ta
             pred = model(train_x[idx])
             loss = torch.nn.functional.mse_loss(pred[:, w:], train_y[idx][:, w:])
             if not torch.isfinite(loss):
-                raise TrainingDiverged(
-                    f"loss is {loss.item()} at epoch {epoch + 1}, update {k + 1}: stopped; the last good "
-                    f"checkpoint ({_checkpoints(out_dir)[-1].name if _checkpoints(out_dir) else 'none'}) is kept"
-                )
+                raise TrainingDiverged(_diverged(f"the loss is {loss.item()}", epoch, k, out_dir))
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
+            schedule.step()
+            if not all(torch.isfinite(p).all() for p in model.parameters()):
+                raise TrainingDiverged(_diverged("a parameter is no longer finite (is lr too large?)",
+                                                 epoch, k, out_dir))
             losses.append(loss.item() ** 0.5)
             if k % 20 == 0:
                 bar.set_postfix(rmse=f"{losses[-1]:.4f}")
         epoch_seconds = time.perf_counter() - t0
         model.eval()
         t0 = time.perf_counter()
-        val = evaluate(model, val_x, val_y, val_shots)
+        val = validate(model, val_inputs, config.val_shots, validation_generator(config, epoch + 1))
         val_seconds = time.perf_counter() - t0
-        metrics["train_rmse"].append(losses)
-        metrics["val"].append({"epoch": epoch + 1, **{k: v for k, v in val.items() if k != "pred"}})
+        train_rmse.append(losses)
+        params.append(_parameter_vector(model))
+        metrics["val"].append({"epoch": epoch + 1, **val["scores"]})
         metrics["epoch_seconds"].append(epoch_seconds)
         metrics["val_seconds"].append(val_seconds)
         metrics["circuits"].append(model.quantum.runner.circuits - circuits_before)
+        metrics["shots"].append(sum(c.shots for c in model.quantum.costs) - shots_before)
         if progress:
+            seq = val["scores"]["sequence"]["exact"]
             tqdm.write(f"epoch {epoch + 1}: train RMSE {sum(losses) / len(losses):.4f}, validation RMSE "
-                       f"y {val['rmse_y']:.4f} z {val['rmse_z']:.4f} mean {val['rmse_mean']:.4f} "
-                       f"({epoch_seconds:.1f} s)")
+                       f"(one sequence, exact) y {seq['rmse_y']:.4f} z {seq['rmse_z']:.4f} "
+                       f"mean {seq['rmse_mean']:.4f} ({epoch_seconds:.1f} s)")
+        trajectory = {"train_rmse": np.asarray(train_rmse, dtype=np.float32), "params": np.stack(params)}
         state = {
             "epoch": epoch + 1,
+            "config": current,
             "model": model.state_dict(),
             "optimizer": optimizer.state_dict(),
+            "schedule": schedule.state_dict(),
             "generators": {name: g.get_state() for name, g in gens.items()},
-            "updates": model.quantum.updates,
-            "fixed_directions": model.quantum._fixed_directions,
             "metrics": metrics,
-            "val_pred": val["pred"],
+            "train_rmse": torch.tensor(train_rmse, dtype=torch.float64),
+            "params": torch.from_numpy(trajectory["params"]),
         }
         _atomic_write(out_dir / f"checkpoint_epoch{epoch + 1}.pt", lambda p: torch.save(state, p))
+        _atomic_write(out_dir / "trajectory.npz", lambda p: _save_npz(p, trajectory))
         _atomic_write(out_dir / "metrics.json", lambda p: p.write_text(json.dumps(metrics, indent=1)))
-    return metrics
+        # Two checkpoints while running (one to resume, one to fall back on); one when finished.
+        for old in _checkpoints(out_dir)[: -1 if epoch + 1 == config.epochs else -2]:
+            old.unlink()
+    return {**metrics, "train_rmse": train_rmse}
+
+
+def _save_npz(path: Path, arrays: dict) -> None:
+    with open(path, "wb") as f:
+        np.savez_compressed(f, **arrays)
+
+
+def _diverged(what: str, epoch: int, update: int, out_dir: Path) -> str:
+    kept = _checkpoints(out_dir)
+    return (f"{what} at epoch {epoch + 1}, update {update + 1}: stopped; the last good checkpoint "
+            f"({kept[-1].name if kept else 'none'}) is kept")
+
+
+def _restore_files(out_dir: Path, state: dict) -> dict:
+    """The metrics of a finished run, from its checkpoint; a garbled metrics.json or trajectory is rebuilt."""
+    metrics = state["metrics"]
+    try:
+        json.loads((out_dir / "metrics.json").read_text())
+    except (OSError, ValueError):
+        _atomic_write(out_dir / "metrics.json", lambda p: p.write_text(json.dumps(metrics, indent=1)))
+    try:
+        with np.load(out_dir / "trajectory.npz") as z:
+            z["params"], z["train_rmse"]
+    except Exception:  # noqa: BLE001 - missing or unreadable: rebuilt the same way
+        trajectory = {"train_rmse": state["train_rmse"].numpy().astype(np.float32), "params": state["params"].numpy()}
+        _atomic_write(out_dir / "trajectory.npz", lambda p: _save_npz(p, trajectory))
+    return {**metrics, "train_rmse": state["train_rmse"].double().tolist()}
+
+
+
+#: Parameters a study run passes that are not settings of the run itself.
+RUN_PARAMETERS = ("profile", "results_dir", "run_name")
+
+
+def config_from_parameters(parameters: dict) -> TrainConfig:
+    """The TrainConfig of a study run's (or a notebook's) parameters: TrainConfig fields, and
+    ``data_<field>`` for the data settings; the defaults are the deck's protocol."""
+    return config_replace(TrainConfig(), **{k: v for k, v in parameters.items() if k not in RUN_PARAMETERS})
 
 
 def config_replace(config: TrainConfig, **changes) -> TrainConfig:
