@@ -11,10 +11,17 @@ import argparse
 import sys
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """Refusals in one line (``prog: error: ...``), exit status 2, no usage block, no traceback."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m qrnn_core", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = OneLineParser(prog="python -m qrnn_core", description=__doc__,
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
 
     bench = sub.add_parser("bench", help="time the simulators, one update and one epoch per estimator")
     bench.add_argument("--json", metavar="PATH", help="write the figures, machine and versions here")
@@ -49,14 +56,7 @@ def main(argv: list[str] | None = None) -> int:
 
         bench_main(args.json, args.repeats, args.full, sections)
     elif args.command == "train":
-        from .train import train as run_training
-
-        config = config_from_args(args)
-        try:
-            config.check()
-        except ValueError as err:
-            parser.error(str(err))
-        run_training(config, args.out, progress=not args.quiet)
+        return _train_command(train, args)
     elif args.command == "study":
         from .study import ROOT, load_study, run_study
 
@@ -67,6 +67,32 @@ def main(argv: list[str] | None = None) -> int:
             return 1 if run_study(spec, only=args.only, jobs=args.jobs) else 0
         except ValueError as err:
             parser.error(str(err))
+    return 0
+
+
+def _train_command(parser, args) -> int:
+    from .cli import as_typed, check_out_dir, config_from_args
+    from .train import RunLocked, TrainingDiverged, last_epoch
+    from .train import train as run_training
+
+    try:
+        out = check_out_dir(args.out)
+        config = config_from_args(args)
+        config.check()
+    except (ValueError, TypeError) as err:
+        parser.error(as_typed(str(err)))
+    try:
+        run_training(config, out, progress=not args.quiet)
+    except ValueError as err:  # the folder holds another run
+        parser.error(str(err))
+    except RunLocked as err:
+        parser.error(str(err))
+    except TrainingDiverged as err:
+        print(f"{parser.prog}: diverged: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"interrupted after epoch {last_epoch(out)}; re-run the same command to resume", file=sys.stderr)
+        return 130
     return 0
 
 

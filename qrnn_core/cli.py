@@ -1,13 +1,24 @@
-"""Command-line options built from the frozen config dataclasses, so the CLI and the notebooks
-construct the same :class:`~qrnn_core.train.TrainConfig`."""
+"""Command-line options built from the config dataclasses, so the CLI and the notebooks construct the
+same :class:`~qrnn_core.train.TrainConfig`: each option's help sentence, allowed values and default come
+from the field's declaration (:func:`qrnn_core.train.option`), never typed twice.
+
+Bad input is refused before any compute with ONE line naming the option as typed, and exit status 2.
+"""
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
+import re
+from pathlib import Path
 
 from .data import DataConfig
 from .train import TrainConfig
+
+ROOT = Path(__file__).resolve().parent.parent
+#: Folders of the repository that hold its source: never a place for a run's files.
+SOURCE_FOLDERS = ("qrnn_core", "notebooks", "tests", "book", "data", ".git", ".ci")
 
 
 def _parser_for(annotation: str):
@@ -29,9 +40,18 @@ def _parser_for(annotation: str):
         try:
             return kind(text)
         except (KeyError, ValueError) as err:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a valid {annotation}") from err
+            raise argparse.ArgumentTypeError(f"{text!r} is not a valid {annotation.replace(' | None', '')}") from err
 
     return parse
+
+
+def _help(f: dataclasses.Field) -> str:
+    meta = f.metadata
+    text = meta.get("help", "")
+    if meta.get("choices"):
+        text += f" One of: {', '.join(map(str, meta['choices']))}."
+    default = "none" if f.default is None else f.default
+    return (text + f" (default: {default})").replace("%", "%%")
 
 
 def add_config_arguments(parser: argparse.ArgumentParser) -> None:
@@ -39,13 +59,23 @@ def add_config_arguments(parser: argparse.ArgumentParser) -> None:
     for f in dataclasses.fields(TrainConfig):
         if f.name == "data":
             continue
-        default = f.default
-        parser.add_argument(f"--{f.name.replace('_', '-')}", dest=f.name, type=_parser_for(str(f.type)),
-                            default=default, help=f"(default: {default})")
+        parser.add_argument(option_name(f.name), dest=f.name, type=_parser_for(str(f.type)), default=f.default,
+                            metavar=_metavar(f), help=_help(f))
     for f in dataclasses.fields(DataConfig):
-        parser.add_argument(f"--data-{f.name.replace('_', '-')}", dest=f"data_{f.name}",
-                            type=_parser_for(str(f.type)), default=f.default,
-                            help=f"(default: {f.default})")
+        parser.add_argument(option_name(f"data_{f.name}"), dest=f"data_{f.name}", type=_parser_for(str(f.type)),
+                            default=f.default, metavar=_metavar(f), help=_help(f))
+
+
+def _metavar(f: dataclasses.Field) -> str:
+    if f.metadata.get("choices"):
+        return "{" + ",".join(map(str, f.metadata["choices"])) + "}"
+    kind = str(f.type).split(" ")[0]
+    return "X,Y,Z" if kind.startswith("tuple") else kind.upper()
+
+
+def option_name(field_name: str) -> str:
+    """The option as typed: ``spsa_c`` -> ``--spsa-c``, ``data.transient`` -> ``--data-transient``."""
+    return "--" + field_name.replace(".", "-").replace("_", "-")
 
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
@@ -53,3 +83,29 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     data = DataConfig(**{f.name: values[f"data_{f.name}"] for f in dataclasses.fields(DataConfig)})
     return TrainConfig(**{f.name: values[f.name] for f in dataclasses.fields(TrainConfig) if f.name != "data"},
                        data=data)
+
+
+def as_typed(message: str) -> str:
+    """A config error in the CLI's terms: the field it starts with becomes the option as typed."""
+    m = re.match(r"(data\.)?([a-z_]+)", message)
+    if not m:
+        return message
+    name = (m.group(1) or "").replace(".", "_") + m.group(2)
+    known = {f.name for f in dataclasses.fields(TrainConfig)} | {f"data_{f.name}" for f in dataclasses.fields(DataConfig)}
+    return option_name(name) + message[m.end():] if name in known else message
+
+
+def check_out_dir(out: str) -> Path:
+    """``--out``: a folder we may write, not a file, not inside the repository's source folders."""
+    if not out or not out.strip():
+        raise ValueError("--out is empty: name a folder for the run's files")
+    path = Path(out).expanduser().resolve()
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"--out {out} is a file, not a folder")
+    for folder in SOURCE_FOLDERS:
+        if path == ROOT / folder or path.is_relative_to(ROOT / folder):
+            raise ValueError(f"--out {out} is inside the repository's source folder {folder}/: choose another folder")
+    existing = next(p for p in (path, *path.parents) if p.exists())
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise ValueError(f"--out {out} cannot be written ({existing} is not a writable folder)")
+    return path

@@ -26,23 +26,27 @@ import numpy as np
 import torch
 from scipy.integrate import solve_ivp
 
+from .options import option
+
 
 @dataclass(frozen=True)
 class DataConfig:
     """Every setting of the task, the seed's value as default."""
 
-    n_samples: int = 9900
-    dt: float = 0.01
-    sigma: float = 10.0
-    rho: float = 28.0
-    beta: float = 8.0 / 3.0
-    initial: tuple[float, float, float] = (1.0, 1.0, 1.0)
-    transient: float = 10.0  # time units integrated and discarded before sampling
-    window: int = 20  # steps per training sequence
-    train_fraction: float = 0.7
-    stride: int = 5  # keep every stride-th training window
-    scaling: str = "whole"  # "whole" series (the seed) or "train" span only
-    source: str = "generated"  # "generated" here, or "original": the original study's own series
+    n_samples: int = option(9900, "Samples of (x, y, z) in the series.", minimum=3)
+    dt: float = option(0.01, "Sampling step of the series (time units).")
+    sigma: float = option(10.0, "Lorenz sigma.")
+    rho: float = option(28.0, "Lorenz rho.")
+    beta: float = option(8.0 / 3.0, "Lorenz beta.")
+    initial: tuple[float, float, float] = option((1.0, 1.0, 1.0), "Initial (x, y, z), comma-separated.")
+    transient: float = option(10.0, "Time units integrated and discarded before sampling.", minimum=0)
+    window: int = option(20, "Steps per training window.", minimum=1)
+    train_fraction: float = option(0.7, "Share of the windows (and of the series) used for training.")
+    stride: int = option(5, "Keep every stride-th training window (and validation window).", minimum=1)
+    scaling: str = option("whole", "Min-max scaling over the whole series (the deck) or the training span.",
+                          ("whole", "train"))
+    source: str = option("generated", "Integrate the series here, or read the original study's own file.",
+                         ("generated", "original"))
 
     def check(self) -> None:
         def positive_int(name, minimum=1):

@@ -30,6 +30,7 @@ from .estimators import (
 )
 from .program import read_step_program
 from .simulator import TorchSimulator
+from .validation import check_shots
 
 
 @dataclass
@@ -97,6 +98,10 @@ class QuantumLayer(nn.Module):
         init_generator: torch.Generator | None = None,
     ):
         super().__init__()
+        if not callable(getattr(backend, "probabilities", None)):
+            raise ValueError(f"backend must be a simulator with probabilities(angles, shots=, generator=) "
+                             f"(a TorchSimulator or an AerBackend), got {backend!r}")
+        check_shots(shots)
         self.estimator = make_estimator(estimator) if isinstance(estimator, str) else estimator
         if isinstance(self.estimator, Exact) and not (isinstance(backend, TorchSimulator) and shots is None):
             raise ValueError("the exact estimator needs exact probabilities from the PyTorch simulator "
@@ -136,7 +141,7 @@ class QuantumLayer(nn.Module):
         the SAME backend call as the forward (``1 + 2K`` circuits for SPSA, ``1 + 2P`` for FDSA per
         sequence): the backward then only contracts them with ``grad_output``.
         """
-        x = torch.as_tensor(x, dtype=self.weight.dtype)
+        x = _check_input(x, self.weight.dtype)
         needs_grad = torch.is_grad_enabled() and (self.weight.requires_grad or self.bias.requires_grad)
         if isinstance(self.estimator, Exact):
             probs = self.runner(angles_from(x, self.weight, self.bias)).to(self.weight.dtype)
@@ -188,6 +193,24 @@ class QuantumLayer(nn.Module):
                 torch.tensor(coef, dtype=torch.float64),
             )
         return self._shift_plan[1:]
+
+
+def _check_input(x, dtype: torch.dtype) -> torch.Tensor:
+    """``x``: real numbers, ``(..., T)`` with ``T >= 1`` and at least one sequence."""
+    if isinstance(x, str) or (isinstance(x, torch.Tensor) and (x.is_complex() or x.dtype == torch.bool)):
+        raise ValueError(f"x must be a real tensor of shape (..., T), got {type(x).__name__}"
+                         + (f" of dtype {x.dtype}" if isinstance(x, torch.Tensor) else ""))
+    try:
+        x = torch.as_tensor(x)
+    except (TypeError, ValueError, RuntimeError) as err:
+        raise ValueError(f"x must be a real tensor of shape (..., T): {err}") from None
+    if x.is_complex() or not (x.is_floating_point() or x.dtype in (torch.int32, torch.int64)):
+        raise ValueError(f"x must hold real numbers, got dtype {x.dtype}")
+    if x.dim() < 1 or x.shape[-1] == 0:
+        raise ValueError(f"x must have at least one time step (shape (..., T), T >= 1), got {tuple(x.shape)}")
+    if x.numel() == 0:
+        raise ValueError(f"x must hold at least one sequence, got shape {tuple(x.shape)}")
+    return x.to(dtype)
 
 
 @dataclass

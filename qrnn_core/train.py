@@ -19,7 +19,9 @@ parameter stops the run with an error naming the epoch and update, keeping the l
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import fcntl
 import json
 import math
 import os
@@ -31,12 +33,15 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from .circuit import check_n_qubits, n_angles
 from .data import DataConfig, LorenzTask, make_task
 from .estimators import ESTIMATORS, make_estimator
 from .evaluation import validate, validation_inputs
 from .model import QRNN
+from .options import option
 from .provenance import provenance
 from .quantum_layer import QuantumLayer
+from .validation import resolve_device
 
 #: What metrics.json records per epoch.
 _SERIES = ("val", "epoch_seconds", "val_seconds", "circuits", "shots")
@@ -52,9 +57,15 @@ class TrainingDiverged(RuntimeError):
     """The loss or a parameter became NaN or infinite; the last good checkpoint is kept."""
 
 
-def option(default, help: str, choices: tuple | None = None, minimum: float | None = None):
-    """A config field with its help sentence and allowed values: the CLI and the checks read them."""
-    return field(default=default, metadata={"help": help, "choices": choices, "minimum": minimum})
+def _available_memory() -> int:
+    """Bytes of memory available (MemAvailable), or a large number where it cannot be read."""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 2**62
 
 
 @dataclass(frozen=True)
@@ -135,10 +146,52 @@ class TrainConfig:
                 f"data.window ({self.data.window}) must be longer than warmup ({self.warmup}): "
                 "no step would be left for the loss"
             )
+        for name in ("spsa_c", "fdsa_h"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be a positive number, got {getattr(self, name)!r}")
         if self.method == "exact" and (self.backend != "torch" or self.shots is not None):
             raise ValueError("method 'exact' needs backend 'torch' with shots None")
+        check_n_qubits(self.n_qubits)
+        self._check_device()
+        self._check_memory()
         self.data.check()
         make_estimator(self.method, **self.estimator_settings())  # checks c, h, directions
+
+    def _check_device(self) -> None:
+        if self.backend == "torch":
+            try:
+                resolve_device(self.device)  # cuda without a GPU, tpu, ...: refused here
+            except ValueError as err:
+                raise ValueError(f"device: {err}") from None
+            return
+        from .aer_backend import aer_devices
+
+        device = "CPU" if self.device == "cpu" else self.device
+        if device not in ("CPU", "GPU"):
+            raise ValueError(f"device: {self.device!r} is not an Aer device; use CPU or GPU")
+        if device not in aer_devices():
+            raise ValueError(f"device: Aer {device} is not available here (this qiskit-aer offers "
+                             f"{', '.join(aer_devices())}); GPU needs qiskit-aer-gpu and an NVIDIA GPU")
+
+    def circuits_per_update(self) -> int:
+        """Circuits one update evaluates per window (forward included)."""
+        P = 2 * n_angles(self.n_qubits)
+        extra = {"spsa": 2 * self.spsa_directions, "fdsa": 2 * P}.get(self.method, 0)
+        if self.method == "parameter_shift":
+            extra = 4 * n_angles(self.n_qubits) * self.data.window  # at most 4 per angle and step
+        return 1 + extra
+
+    def _check_memory(self) -> None:
+        """Refuse a size whose simulation cannot fit in memory (a rough upper estimate)."""
+        D = 2 ** (self.n_qubits // 2)  # memory register
+        S = 2 ** math.ceil(self.n_qubits / 4)  # outcomes of one readout group
+        bytes_per = 16 if self.precision == "complex128" else 8
+        # per circuit and step: the density matrix and the two groups' dense operators
+        need = self.circuits_per_update() * self.batch_size * min(self.data.window, 64) * (1 + 2 * S) * D * D * bytes_per
+        have = _available_memory()
+        if need > have:
+            raise ValueError(f"n_qubits: {self.n_qubits} qubits need about {need / 2**30:.1f} GiB per update "
+                             f"here, more than the {have / 2**30:.1f} GiB available")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -194,6 +247,12 @@ def _differing_fields(saved: dict, current: dict) -> list[str]:
     """Config fields that differ, ``epochs`` aside (a resumed run may be extended)."""
     keys = set(saved) | set(current)
     return sorted(k for k in keys if k != "epochs" and saved.get(k) != current.get(k))
+
+
+def last_epoch(out_dir: str | Path) -> int:
+    """The newest epoch with a checkpoint in ``out_dir`` (0 when none)."""
+    found = _checkpoints(Path(out_dir)) if Path(out_dir).is_dir() else []
+    return int(found[-1].stem.split("epoch")[1]) if found else 0
 
 
 def _load_latest(out_dir: Path, warn) -> dict | None:
@@ -253,7 +312,30 @@ def train(config: TrainConfig, out_dir: str | Path, *, progress: bool = True, ta
         log(f"{out_dir}: {state['epoch']} epoch(s) already done (asked for {config.epochs}): nothing to do")
         return _restore_files(out_dir, state)
     out_dir.mkdir(parents=True, exist_ok=True)
-    _atomic_write(config_path, lambda p: p.write_text(json.dumps(current, indent=2)))
+    with _exclusive(out_dir):
+        _atomic_write(config_path, lambda p: p.write_text(json.dumps(current, indent=2)))
+        return _train(config, out_dir, current, state, progress, task, log)
+
+
+class RunLocked(RuntimeError):
+    """Another training holds the run folder."""
+
+
+@contextlib.contextmanager
+def _exclusive(out_dir: Path):
+    """One training per folder: a second one is refused at once, never interleaved."""
+    with open(out_dir / ".lock", "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RunLocked(f"{out_dir} is in use by another training (its .lock is held)") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _train(config, out_dir, current, state, progress, task, log) -> dict:
 
     task = task or make_task(config.data)
     train_x, train_y = task.train_x, task.train_y

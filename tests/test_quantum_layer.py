@@ -158,3 +158,26 @@ def test_layer_on_cuda_matches_cpu(estimator):
     gpu_layer, x, g = make_case(estimator, backend=TorchSimulator(N_QUBITS, device="cuda"))
     cpu_layer, _, _ = make_case(estimator)
     torch.testing.assert_close(gradient(gpu_layer, x, g), gradient(cpu_layer, x, g), rtol=0, atol=1e-10)
+
+
+@pytest.mark.parametrize(
+    "x, says",
+    [
+        (torch.zeros(1, 0), "at least one time step"),
+        (torch.zeros(0, 5), "at least one sequence"),
+        (torch.zeros(1, 5, dtype=torch.complex128), "x must be a real tensor"),
+        ("abc", "x must be a real tensor"),
+        ([["a"]], "x must be a real tensor"),
+    ],
+)
+def test_bad_layer_input_is_refused_naming_x(x, says):
+    layer = QuantumLayer(TorchSimulator(4), "exact")
+    with pytest.raises(ValueError, match=says):
+        layer(x)
+
+
+def test_bad_layer_construction_is_refused():
+    with pytest.raises(ValueError, match="backend must be a simulator"):
+        QuantumLayer(None, "fdsa")
+    with pytest.raises(ValueError, match="shots must be a positive integer"):
+        QuantumLayer(TorchSimulator(4), "fdsa", shots=-5)

@@ -1,5 +1,7 @@
 import json
 
+import numpy as np
+
 import pytest
 import torch
 
@@ -31,7 +33,10 @@ def test_short_run_lowers_the_training_loss(tmp_path, task):
     metrics = run(tmp_path, "exact", config, task)
     means = [sum(e) / len(e) for e in metrics["train_rmse"]]
     assert means[-1] < means[0], means
-    assert len(metrics["val"]) == 4 and set(metrics["val"][0]) == {"epoch", "rmse_y", "rmse_z", "rmse_mean"}
+    assert len(metrics["val"]) == 4 and set(metrics["val"][0]) == {"epoch", "sequence", "windows"}
+    for protocol in ("sequence", "windows"):
+        assert set(metrics["val"][0][protocol]) == {"exact", "shots"}
+        assert set(metrics["val"][0][protocol]["shots"]) == {"rmse_y", "rmse_z", "rmse_mean"}
 
 
 def test_same_seed_same_metrics_and_resume_equals_uninterrupted(tmp_path, task):
@@ -42,9 +47,9 @@ def test_same_seed_same_metrics_and_resume_equals_uninterrupted(tmp_path, task):
     run(tmp_path, "split", config_replace(config, epochs=1), task)
     resumed = run(tmp_path, "split", config, task)
     assert resumed["train_rmse"] == whole["train_rmse"] and resumed["val"] == whole["val"]
-    a = torch.load(tmp_path / "whole" / "checkpoint_epoch2.pt", weights_only=False)["model"]
-    b = torch.load(tmp_path / "split" / "checkpoint_epoch2.pt", weights_only=False)["model"]
-    assert all(torch.equal(a[k], b[k]) for k in a)
+    a = torch.load(tmp_path / "whole" / "checkpoint_epoch2.pt", weights_only=True)["model"]
+    b = torch.load(tmp_path / "split" / "checkpoint_epoch2.pt", weights_only=True)["model"]
+    assert all(torch.equal(a[k], b[k]) for k in a if k.endswith(("weight", "bias")))
 
 
 def test_metrics_carry_config_versions_and_commit(tmp_path, task):
@@ -52,11 +57,17 @@ def test_metrics_carry_config_versions_and_commit(tmp_path, task):
     metrics = json.loads((tmp_path / "m" / "metrics.json").read_text())
     assert TrainConfig.from_dict(metrics["config"]) == config_replace(SMALL, epochs=1)
     assert {"torch", "qiskit"} <= set(metrics["provenance"]["versions"])
-    assert "git_commit" in metrics["provenance"] and len(metrics["train_rmse"][0]) == 12
+    assert "git_commit" in metrics["provenance"]
+    with np.load(tmp_path / "m" / "trajectory.npz") as z:
+        assert z["train_rmse"].shape == (1, 12) and z["params"].shape == (2, 2 * 27 + 2 * 4 + 2)
 
 
 def test_a_different_config_never_overwrites_a_run(tmp_path, task):
     run(tmp_path, "r", config_replace(SMALL, epochs=1), task)
+    with pytest.raises(ValueError, match="differs in lr"):
+        run(tmp_path, "r", config_replace(SMALL, epochs=1, lr=0.5), task)
+    # the checkpoint carries its config: refused even without config.json on disk
+    (tmp_path / "r" / "config.json").unlink()
     with pytest.raises(ValueError, match="differs in lr"):
         run(tmp_path, "r", config_replace(SMALL, epochs=1, lr=0.5), task)
 
@@ -86,6 +97,7 @@ def test_bad_config_fails_before_any_compute(tmp_path, changes, field):
 def test_nan_stops_the_run_and_keeps_the_last_good_checkpoint(tmp_path, task, monkeypatch):
     run(tmp_path, "nan", config_replace(SMALL, epochs=1), task)
     good = (tmp_path / "nan" / "checkpoint_epoch1.pt").read_bytes()
+    assert "checkpoint_epoch1.pt" in str(list((tmp_path / "nan").iterdir()))
     forward = QRNN.forward
     monkeypatch.setattr(QRNN, "forward", lambda self, x: forward(self, x) * float("nan"))
     with pytest.raises(TrainingDiverged, match="checkpoint_epoch1.pt"):
@@ -97,7 +109,8 @@ def test_nan_stops_the_run_and_keeps_the_last_good_checkpoint(tmp_path, task, mo
 def test_batches_run_as_one_batch(tmp_path, task):
     metrics = run(tmp_path, "b", config_replace(SMALL, method="fdsa", batch_size=4, epochs=1), task)
     assert len(metrics["train_rmse"][0]) == 3  # 12 sequences in batches of 4
-    assert metrics["circuits"][0] == 3 * 4 * (1 + 2 * 2 * 27) + 1  # updates, then ONE validation sequence
+    # the updates, then the two validation protocols: ONE sequence and one 20-step window (30 steps)
+    assert metrics["circuits"][0] == 3 * 4 * (1 + 2 * 2 * 27) + 1 + 1
 
 
 def test_cli_builds_the_same_config(tmp_path):
@@ -120,3 +133,111 @@ def test_training_on_cuda_matches_cpu(tmp_path, task):
     cpu = run(tmp_path, "cpu", config, task)
     gpu = run(tmp_path, "gpu", config_replace(config, device="cuda"), task)
     assert gpu["train_rmse"][0] == pytest.approx(cpu["train_rmse"][0], abs=1e-9)
+
+
+def test_fewer_epochs_than_done_changes_nothing(tmp_path, task):
+    run(tmp_path, "f", config_replace(SMALL, epochs=2), task)
+    before = {p.name: p.read_bytes() for p in (tmp_path / "f").iterdir()}
+    said = []
+    metrics = train(config_replace(SMALL, epochs=1), tmp_path / "f", progress=False, task=task, log=said.append)
+    assert "2 epoch(s) already done" in said[0] and len(metrics["val"]) == 2
+    assert {p.name: p.read_bytes() for p in (tmp_path / "f").iterdir()} == before
+
+
+def interrupt_at_epoch(monkeypatch, epoch: int):
+    """Make the run stop (as Ctrl-C would) when it validates ``epoch``."""
+    import qrnn_core.train as train_module
+
+    real = train_module.validate
+
+    def validate(model, inputs, shots, generator, _calls=[]):
+        _calls.append(1)
+        if len(_calls) == epoch:
+            raise KeyboardInterrupt
+        return real(model, inputs, shots, generator)
+
+    monkeypatch.setattr(train_module, "validate", validate)
+
+
+def test_corrupt_latest_checkpoint_falls_back_and_resumes_bitwise(tmp_path, task, monkeypatch):
+    config = config_replace(SMALL, shots=64, epochs=4)
+    whole = run(tmp_path, "whole", config, task)
+    with monkeypatch.context() as m:
+        interrupt_at_epoch(m, 3)
+        with pytest.raises(KeyboardInterrupt):
+            run(tmp_path, "c", config, task)
+    # epochs 1 and 2 are kept while running; truncate the newest
+    latest = tmp_path / "c" / "checkpoint_epoch2.pt"
+    latest.write_bytes(latest.read_bytes()[:100])
+    said = []
+    resumed = train(config, tmp_path / "c", progress=False, task=task, log=said.append)
+    assert any("checkpoint_epoch2.pt" in s and "checkpoint_epoch1.pt" in s for s in said), said
+    assert resumed["train_rmse"] == whole["train_rmse"] and resumed["val"] == whole["val"]
+
+
+def test_garbled_metrics_are_rebuilt_from_the_checkpoint(tmp_path, task):
+    first = run(tmp_path, "g", config_replace(SMALL, epochs=1), task)
+    (tmp_path / "g" / "metrics.json").write_text("{garbled")
+    again = run(tmp_path, "g", config_replace(SMALL, epochs=1), task)
+    assert json.loads((tmp_path / "g" / "metrics.json").read_text())["val"] == first["val"] == again["val"]
+
+
+class _Payload:
+    """Unpickling this would create a file: a checkpoint must never run code."""
+
+    def __init__(self, path):
+        self.path = str(path)
+
+    def __reduce__(self):
+        return (open, (self.path, "w"))
+
+
+def test_a_crafted_checkpoint_runs_no_code(tmp_path, task):
+    run(tmp_path, "evil", config_replace(SMALL, epochs=1), task)
+    marker = tmp_path / "pwned"
+    torch.save({"epoch": 1, "payload": _Payload(marker)}, tmp_path / "evil" / "checkpoint_epoch2.pt")
+    said = []
+    train(config_replace(SMALL, epochs=2), tmp_path / "evil", progress=False, task=task, log=said.append)
+    assert not marker.exists()
+    assert any("checkpoint_epoch2.pt is unreadable" in s for s in said)
+
+
+def test_arms_with_one_seed_are_paired(task):
+    from qrnn_core.train import build_model
+
+    starts = []
+    for changes in ({"method": "spsa"}, {"method": "fdsa", "shots": 64}, {"method": "exact", "lr": 0.007},
+                    {"method": "spsa", "spsa_fixed_directions": True, "lr_schedule": "spall"}):
+        model, gens = build_model(config_replace(SMALL, **changes))
+        order = torch.randperm(12, generator=gens["shuffle"])
+        starts.append((torch.cat([p.detach().reshape(-1) for p in model.parameters()]), order))
+    for params, order in starts[1:]:
+        assert torch.equal(params, starts[0][0]) and torch.equal(order, starts[0][1])
+    other, gens = build_model(config_replace(SMALL, seed=7))
+    assert not torch.equal(torch.cat([p.detach().reshape(-1) for p in other.parameters()]), starts[0][0])
+
+
+def test_spall_gain_schedule():
+    from qrnn_core.train import spall_factor
+
+    f = spall_factor(config_replace(SMALL, lr_schedule="spall", epochs=10), 1384)  # A = 1,384
+    assert f(0) == 1.0
+    assert f(13839) == pytest.approx(((1 + 1384) / (13840 + 1384)) ** 0.602)
+    assert spall_factor(SMALL, 1384)(500) == 1.0
+
+
+def test_an_overflowing_learning_rate_names_epoch_and_update(tmp_path, task):
+    with pytest.raises(TrainingDiverged, match=r"epoch 1, update \d+"):
+        run(tmp_path, "big", config_replace(SMALL, method="exact", lr=1e308), task)
+
+
+def test_two_trainings_cannot_share_a_folder(tmp_path, task):
+    import fcntl
+
+    from qrnn_core.train import RunLocked
+
+    (tmp_path / "l").mkdir()
+    with open(tmp_path / "l" / ".lock", "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        with pytest.raises(RunLocked, match="in use by another training"):
+            run(tmp_path, "l", SMALL, task)
