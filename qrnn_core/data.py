@@ -11,7 +11,7 @@
   ``stride``-th 20-step window of that span, scored like training (warm-up steps left out).
 
 The series is either integrated here (``source="generated"``) or read from the original study's own
-file (``source="original"``, ``data/original_series.npy``): that file was scaled over a longer
+file (``source="original"``, ``data/original/train_data_lorenz_full.npy``): that file was scaled over a longer
 trajectory, so RMSEs on the two sources are in different units and never compared.
 """
 
@@ -83,7 +83,7 @@ class DataConfig:
 
 SOURCES = ("generated", "original")
 #: The original study's series (see data/README.md): rows and SHA-256, checked when read.
-ORIGINAL_SERIES = Path(__file__).resolve().parent.parent / "data" / "original_series.npy"
+ORIGINAL_SERIES = Path(__file__).resolve().parent.parent / "data" / "original" / "train_data_lorenz_full.npy"
 ORIGINAL_ROWS = 9900
 ORIGINAL_SHA256 = "2370f749ee8b374d781e24161794efecabe2aa45e36faf22f1d51b57f0237987"
 
