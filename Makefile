@@ -34,11 +34,11 @@ test: $(STAMP) chromium
 # The study (profile quick by default: PROFILE=paper for the deck's full protocol; its timing
 # run holds the benchmark's simulator and update rows), then the book around its results.
 PROFILE ?= quick
-JOBS ?= 1
+JOBS ?= 2
 book: $(STAMP)
 	$(BIN)/python -m qrnn_core study --profile $(PROFILE) --jobs $(JOBS)
-	$(BIN)/jupyter-book build book/ -W
-	@echo "The book: _build/html/index.html"
+	$(BIN)/jupyter-book build book/ -W --toc book/generated/$(PROFILE)/_toc.yml
+	@echo "The book ($(PROFILE) profile): book/_build/html/index.html"
 
 bench: $(STAMP)
 	$(BIN)/python -m qrnn_core bench --json book/_results/bench.json

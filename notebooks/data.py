@@ -22,7 +22,7 @@
 
 # %% tags=["parameters", "hide-input"]
 profile = "quick"
-results_dir = "book/_results"
+results_dir = "results/quick"
 run_name = "data"  # this run's folder under results_dir
 n_samples = 9900
 window = 20

@@ -20,7 +20,7 @@
 
 # %% tags=["parameters", "hide-input"]
 profile = "quick"
-results_dir = "book/_results"
+results_dir = "results/quick"
 run_name = "gradients"  # this run's folder under results_dir
 n_qubits = 8
 steps = 20

@@ -23,7 +23,7 @@
 
 # %% tags=["parameters", "hide-input"]
 profile = "quick"
-results_dir = "book/_results"
+results_dir = "results/quick"
 run_name = "timing"  # this run's folder under results_dir
 repeats = 3
 aer = True  # also time the same updates through Qiskit Aer

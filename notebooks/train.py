@@ -13,109 +13,65 @@
 # %% [markdown]
 # # A training run
 #
-# The seed's protocol (Adam, batch 1, MSE on steps 5..19 of each 20-step window, validation on the
-# last 30 % of the series as one sequence) with the estimator, backend and sizes given below. The
-# run is resumable: re-executing this notebook continues from its last checkpoint.
+# One instance of one arm: the deck's protocol (Adam, batch 1, MSE on steps 5..19 of each 20-step
+# window) with the settings below, validated after every epoch under both protocols, exact and with
+# 1,024 shots. Resumable: re-executing continues from the last checkpoint. The study's pages read the
+# files this writes (`results/<profile>/<run_name>/`); this notebook only trains.
+#
+# Run it directly: `papermill notebooks/train.ipynb out.ipynb -p method fdsa -p epochs 1`.
 
 # %% tags=["parameters", "hide-input"]
-profile = "quick"
-results_dir = "book/_results"
-run_name = None  # this run's folder under results_dir; default: train-<method>-<exact|shots>
-method = "spsa"
-backend = "torch"
-shots = None
-epochs = 1
-lr = None  # None: the seed's (0.007 SPSA, 0.001 otherwise)
-seed = 1929
-device = "cpu"
-n_qubits = 8
-batch_size = 1
-spsa_fixed_directions = False  # True: the seed's quirk, the same two directions at every update
-train_sequences = None  # None: all 1,384
-val_steps = None  # None: all 2,969
+profile = 'quick'
+results_dir = 'results/quick'
+run_name = 'train'
+method = 'spsa'  # Gradient estimator of the 110 input-layer parameters.
+backend = 'torch'  # Circuit backend: the exact PyTorch simulator or Qiskit Aer.
+shots = None  # Shots per training circuit; none for exact probabilities (the deck: 1024).
+epochs = 10  # Passes over the training windows.
+lr = None  # Adam's learning rate; none for the deck's (0.007 SPSA, 0.001 otherwise).
+lr_schedule = 'constant'  # Learning rate over updates: constant (the deck), or spall: the gain of Spall (1998), lr times ((1+A)/(k+1+A)) to the power 0.602.
+spall_a = None  # Spall's stability constant A; none for 10 % of the run's updates.
+batch_size = 1  # Windows per update (the deck: 1).
+warmup = 5  # Steps at the start of each window left out of the loss.
+seed = 1929  # Seed of every generator of the run (arms with one seed are paired).
+n_qubits = 8  # Qubits of the circuit (even; half memory, half readout).
+device = 'cpu'  # Torch device (cpu, cuda, cuda:N), or CPU/GPU for Aer.
+precision = 'complex128'  # Simulator precision.
+spsa_c = 0.1  # SPSA perturbation c (the deck: 0.1).
+spsa_directions = 2  # SPSA directions averaged per update (the deck: 2).
+spsa_gamma = 0.0  # SPSA perturbation decay, c_k = c / (k+1) to the power gamma (0: the deck, 0.101: Spall).
+spsa_fixed_directions = False  # Reuse the directions of the first update forever (the quirk of the original).
+fdsa_h = 0.1  # FDSA step h (the deck: 0.1).
+train_sequences = None  # Train on the first k windows only (shuffled each epoch); none: all.
+val_steps = None  # Validate on the first k steps of the span only; none: all 2,969.
+val_shots = 1024  # Shots of the shot-noise validation scores; none: exact only.
+data_n_samples = 9900  # Samples of (x, y, z) in the series.
+data_dt = 0.01  # Sampling step of the series (time units).
+data_sigma = 10.0  # Lorenz sigma.
+data_rho = 28.0  # Lorenz rho.
+data_beta = 2.6666666666666665  # Lorenz beta.
+data_initial = (1.0, 1.0, 1.0)  # Initial (x, y, z), comma-separated.
+data_transient = 10.0  # Time units integrated and discarded before sampling.
+data_window = 20  # Steps per training window.
+data_train_fraction = 0.7  # Share of the windows (and of the series) used for training.
+data_stride = 5  # Keep every stride-th training window (and validation window).
+data_scaling = 'whole'  # Min-max scaling over the whole series (the deck) or the training span.
+data_source = 'generated'  # Integrate the series here, or read the original study's own file.
 
 # %% tags=["hide-input"]
-# %matplotlib inline
-import matplotlib.pyplot as plt
-import numpy as np
-import torch
-from myst_nb import glue
-
-from qrnn_core import reference
+from qrnn_core.cli import CONFIG_PARAMETERS
 from qrnn_core.report import results_path, show_banner
-from qrnn_core.train import TrainConfig, train
+from qrnn_core.train import config_from_parameters, train
 
 show_banner(profile)
-config = TrainConfig(method=method, backend=backend, shots=shots, epochs=epochs, lr=lr, seed=seed,
-                     device=device, n_qubits=n_qubits, batch_size=batch_size,
-                     spsa_fixed_directions=spsa_fixed_directions,
-                     train_sequences=train_sequences, val_steps=val_steps)
-config.check()  # a bad parameter stops here, naming the field
-run_name = run_name or f"train-{method}-{'shots' if shots else 'exact'}"
+config = config_from_parameters({k: globals()[k] for k in CONFIG_PARAMETERS})
+config.check()  # a bad parameter stops here, naming it
 out_dir = results_path(results_dir, run_name)
-metrics = train(config, out_dir, progress=False)
-val = metrics["val"]
-print(f"{run_name}: {len(metrics['train_rmse'][0])} updates per epoch, lr {config.learning_rate}, "
-      f"{'exact probabilities' if shots is None else f'{shots} shots'}")
-for v, s in zip(val, metrics["epoch_seconds"]):
-    print(f"epoch {v['epoch']}: validation RMSE y {v['rmse_y']:.4f}  z {v['rmse_z']:.4f}  "
-          f"mean {v['rmse_mean']:.4f}   ({s:.1f} s)")
-
-# %% tags=["hide-input"]
-best = min(val, key=lambda v: v["rmse_mean"])
-glue(f"{run_name}_best_mean", f"{best['rmse_mean']:.4f}", display=False)
-glue(f"{run_name}_best_epoch", best["epoch"], display=False)
-glue(f"{run_name}_seconds_per_epoch", f"{np.mean(metrics['epoch_seconds']):.1f}", display=False)
-
-train_rmse = np.concatenate(metrics["train_rmse"])
-per_epoch = len(metrics["train_rmse"][0])
-fig, axes = plt.subplots(1, 2, figsize=(11, 3.5))
-ax = axes[0]
-ax.plot(train_rmse, lw=0.3, alpha=0.5, label="per update")
-k = max(1, min(50, len(train_rmse) // 10))
-ax.plot(np.arange(k - 1, len(train_rmse)), np.convolve(train_rmse, np.ones(k) / k, "valid"), lw=1.2,
-        label=f"mean of {k}")
-for e in range(1, len(metrics["train_rmse"])):
-    ax.axvline(e * per_epoch, color="grey", lw=0.5)
-ax.set(xlabel="update", ylabel="train RMSE", title=f"{run_name}: train RMSE per update")
-ax.legend(fontsize=8)
-ax = axes[1]
-epochs_run = [v["epoch"] for v in val]
-for key, c in (("rmse_y", "C1"), ("rmse_z", "C2"), ("rmse_mean", "k")):
-    ax.plot(epochs_run, [v[key] for v in val], "o-", color=c, label=f"{key[5:]} (here)")
-deck = reference.VAL_RMSE.get(method, {})
-if deck:
-    ep = sorted(deck)
-    ax.plot(ep, [deck[e][2] for e in ep], "s--", color="k", alpha=0.4, label="mean (deck)")
-    ax.plot([e for e in ep if deck[e][0]], [deck[e][0] for e in ep if deck[e][0]], "s--", color="C1",
-            alpha=0.4, label="y (deck)")
-    ax.plot([e for e in ep if deck[e][1]], [deck[e][1] for e in ep if deck[e][1]], "s--", color="C2",
-            alpha=0.4, label="z (deck)")
-ax.set(xlabel="epoch", ylabel="validation RMSE", title="validation RMSE per epoch")
-ax.legend(fontsize=7, ncol=2)
-fig.tight_layout()
-glue(f"{run_name}_fig_rmse", fig, display=False)
-
-# %% [markdown]
-# ## Predictions on the validation span
-#
-# The model of the epoch with the lowest mean validation RMSE, run over the whole validation span
-# as one sequence, against the truth.
-
-# %% tags=["hide-input"]
-state = torch.load(out_dir / f"checkpoint_epoch{best['epoch']}.pt", weights_only=False)
-pred = state["val_pred"].numpy()
-from qrnn_core.data import make_task  # noqa: E402
-
-task = make_task(config.data)
-truth = task.val_y[: len(pred)].numpy()
-fig, axes = plt.subplots(2, 1, figsize=(11, 4.5), sharex=True)
-for k, name in enumerate("yz"):
-    axes[k].plot(truth[:, k], "k", lw=0.8, label=f"{name}(t+1) true")
-    axes[k].plot(pred[:, k], f"C{k + 1}", lw=0.8, label=f"{name}(t+1) predicted")
-    axes[k].set(ylabel=name)
-    axes[k].legend(fontsize=8, loc="upper right")
-axes[1].set(xlabel="validation step")
-axes[0].set_title(f"{run_name}, epoch {best['epoch']}: RMSE y {best['rmse_y']:.4f}, z {best['rmse_z']:.4f}")
-fig.tight_layout()
-glue(f"{run_name}_fig_pred", fig, display=False)
+metrics = train(config, out_dir, progress=False, lock_wait=300)
+print(f"{run_name}: {len(metrics['train_rmse'][-1])} updates per epoch, lr {config.learning_rate}, "
+      f"{'exact probabilities' if config.shots is None else f'{config.shots} shots'}")
+for v, s in zip(metrics["val"], metrics["epoch_seconds"]):
+    seq, win = v["sequence"], v["windows"]
+    print(f"epoch {v['epoch']:2d}: validation RMSE (mean of y, z): one sequence exact {seq['exact']['rmse_mean']:.4f}"
+          f" / 1,024 shots {seq.get('shots', {}).get('rmse_mean', float('nan')):.4f}; windows exact "
+          f"{win['exact']['rmse_mean']:.4f}   ({s:.1f} s)")

@@ -38,10 +38,15 @@ def main(argv: list[str] | None = None) -> int:
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     add_config_arguments(train)
 
-    study = sub.add_parser("study", help="run the study's notebooks into the book (resumable)")
+    study = sub.add_parser("study", help="run the study's notebooks on a Dask cluster (resumable)")
     study.add_argument("--profile", default="quick", help="quick (default), paper, or tiny (tests)")
-    study.add_argument("--only", metavar="NAME", help="run only this run of the study file")
-    study.add_argument("--jobs", type=int, default=1, help="runs executed in parallel (default 1)")
+    study.add_argument("--only", metavar="NAME",
+                       help="this run (or every seed of it) and whatever it depends on that is out of date")
+    study.add_argument("--jobs", type=int, default=None,
+                       help="workers of the local cluster, one thread each (default: one per core)")
+    study.add_argument("--scheduler", metavar="ADDRESS", help="use this running Dask cluster (tcp://host:8786)")
+    study.add_argument("--scheduler-file", metavar="PATH", help="use the Dask cluster this scheduler file names")
+    study.add_argument("--rerun", action="store_true", help="re-run even what is up to date")
     study.add_argument("--study-file", default=None, help="default: study.yml at the top of the repository")
 
     args = parser.parse_args(argv)
@@ -58,15 +63,16 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "train":
         return _train_command(train, args)
     elif args.command == "study":
-        from .study import ROOT, load_study, run_study
+        from .study import ROOT, StudyLocked, load_study, run_study
 
-        if args.jobs < 1:
-            parser.error("--jobs must be >= 1")
+        if args.jobs is not None and args.jobs < 1:
+            study.error("--jobs must be >= 1")
         try:
             spec = load_study(args.study_file or ROOT / "study.yml", args.profile)
-            return 1 if run_study(spec, only=args.only, jobs=args.jobs) else 0
-        except ValueError as err:
-            parser.error(str(err))
+            return 1 if run_study(spec, only=args.only, jobs=args.jobs, scheduler=args.scheduler,
+                                  scheduler_file=args.scheduler_file, rerun=args.rerun) else 0
+        except (ValueError, StudyLocked) as err:
+            study.error(str(err))
     return 0
 
 

@@ -21,6 +21,11 @@ ROOT = Path(__file__).resolve().parent.parent
 SOURCE_FOLDERS = ("qrnn_core", "notebooks", "tests", "book", "data", ".git", ".ci")
 
 
+#: The notebook and study parameters that set a TrainConfig: its fields and ``data_<field>``.
+CONFIG_PARAMETERS = tuple(f.name for f in dataclasses.fields(TrainConfig) if f.name != "data") + tuple(
+    f"data_{f.name}" for f in dataclasses.fields(DataConfig))
+
+
 def _parser_for(annotation: str):
     optional = "None" in annotation
     if "bool" in annotation:
@@ -109,3 +114,16 @@ def check_out_dir(out: str) -> Path:
     if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
         raise ValueError(f"--out {out} cannot be written ({existing} is not a writable folder)")
     return path
+
+
+def parameter_cell(run_parameters: dict) -> str:
+    """The source of a notebook's ``parameters`` cell for a training run: the study's own parameters,
+    then every config field with its default and help (``notebooks/train.py`` holds exactly this; a
+    test keeps the two equal)."""
+    lines = [f"{k} = {v!r}" for k, v in run_parameters.items()]
+    for f in dataclasses.fields(TrainConfig):
+        if f.name != "data":
+            lines.append(f"{f.name} = {f.default!r}  # {f.metadata['help']}")
+    for f in dataclasses.fields(DataConfig):
+        lines.append(f"data_{f.name} = {f.default!r}  # {f.metadata['help']}")
+    return "\n".join(lines)

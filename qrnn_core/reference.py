@@ -25,3 +25,23 @@ FIRST_EPOCH_TRAIN_RMSE = {"spsa": (0.36, 0.08), "fdsa": (0.46, 0.07)}
 LEARNING_RATE = {"spsa": 0.007, "fdsa": 0.001}
 SHOTS = 1024
 UPDATES_PER_EPOCH = 1384
+
+
+def original_log(method: str) -> dict[int, tuple[float, float, float]]:
+    """The original code's logged validation RMSE (y, z, mean) per epoch of the runs the deck plots.
+
+    SPSA: the 10-epoch run (``spsa_last_val_rmse.npy``); FDSA: the server run, epochs 2..10
+    (``fdsa_val_rmse.npy``). Numbers from the original's files (``data/original/``), not the deck's text.
+    """
+    from pathlib import Path
+
+    import numpy as np
+
+    folder = Path(__file__).resolve().parent.parent / "data" / "original"
+    if method == "spsa":
+        rows, first = np.load(folder / "spsa_last_val_rmse.npy"), 1
+    elif method == "fdsa":
+        rows, first = np.load(folder / "fdsa_val_rmse.npy"), 2
+    else:
+        return {}
+    return {first + k: tuple(float(v) for v in row) for k, row in enumerate(rows)}

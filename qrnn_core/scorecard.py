@@ -1,106 +1,122 @@
-"""The deck's claims, checked against this study's results: each verdict is computed, not typed.
+"""The deck's claims, checked against the arms' results: every verdict computed by a stated rule.
 
-``scorecard(results)`` takes the result files' contents (timing, training metrics per run,
-gradients) and returns one row per claim: the deck's words, its figure, the figure measured here,
-the verdict and what it rests on. Verdicts: ``reproduced`` (same direction, within 2x of the deck's
-figure), ``holds`` (same direction, different size), ``not reproduced``, ``refuted`` (for the
-parameter-shift belief), ``not tested here`` (e.g. no GPU on this machine).
+``scorecard(arms, gradients)`` takes :class:`~qrnn_core.results.ArmResults` by arm name and returns one
+row per claim: the deck's words and figure, the measured estimate (mean over seeds, 95 % bootstrap
+interval), the verdict and its rule (:mod:`qrnn_core.analysis`). Accuracy claims compare the arms run
+as the deck ran them (SPSA with its fixed directions, FDSA; 1,024 shots), paired by seed, under each
+validation protocol; a claim whose arms differ in data, updates or protocol is "not tested".
 """
 
 from __future__ import annotations
 
+import numpy as np
+
 from . import reference
+from .analysis import (Estimate, best_epoch, comparable, mean_ci, paired, rounding_band, verdict_band,
+                       verdict_less)
+
+SPSA_ARM, FDSA_ARM = "spsa-original-shots", "fdsa-shots"
+PROTOCOL_NAME = {"sequence": "deck's protocol (one sequence)", "windows": "windows protocol"}
 
 
-def _size_verdict(measured: float, deck: float) -> str:
-    if measured <= 1:
-        return "not reproduced"
-    return "reproduced" if deck / 2 <= measured <= deck * 2 else "holds"
+def _row(claim, deck, measured, verdict, basis) -> dict:
+    return {"claim": claim, "deck": deck, "measured": str(measured), "verdict": verdict.outcome,
+            "rule": verdict.rule, "basis": basis}
 
 
-def _rises_after(best: int, epochs: int, earliest: int, latest: int) -> str:
-    """Does validation RMSE bottom out at an epoch in [earliest, latest] and rise after it?"""
-    if best == epochs:  # still falling at the last epoch run
-        return "not tested here" if epochs < latest else "not reproduced"
-    return "reproduced" if earliest <= best <= latest else "not reproduced"
+class _Missing:
+    outcome = "not tested"
+
+    def __init__(self, why: str):
+        self.rule = why
 
 
-def _best(val: list[dict], key: str = "rmse_mean") -> tuple[int, float]:
-    best = min(val, key=lambda v: v[key])
-    return best["epoch"], best[key]
+def _common_seeds(a, b) -> tuple[np.ndarray, np.ndarray]:
+    """Indices into ``a`` and ``b`` of the seeds both have finished."""
+    seeds = [s for s in a.seeds if s in b.seeds and a.complete[a.seeds.index(s)] and b.complete[b.seeds.index(s)]]
+    return np.array([a.seeds.index(s) for s in seeds], dtype=int), np.array([b.seeds.index(s) for s in seeds], dtype=int)
 
 
-def scorecard(timing: dict, runs: dict[str, dict], gradients: dict | None, accuracy_runs=("spsa", "fdsa")) -> list[dict]:
-    """Rows ``{claim, deck, measured, verdict, basis}``.
+def speed_rows(arms: dict) -> list[dict]:
+    """Seconds per epoch, FDSA over SPSA, paired by seed (both arms' runs, same machine and load)."""
+    s, f = arms.get(SPSA_ARM), arms.get(FDSA_ARM)
+    deck = reference.HOURS_PER_EPOCH["FDSA, CPU"] / reference.HOURS_PER_EPOCH["SPSA, CPU"]
+    claim = "SPSA is about 14.5x faster per epoch than FDSA on CPU"
+    if s is None or f is None or not len(_common_seeds(s, f)[0]):
+        return [_row(claim, f"{deck:.1f}x", "-", _Missing("needs finished SPSA and FDSA seeds"), "")]
+    i, j = _common_seeds(s, f)
+    ratio = mean_ci(np.array(f.epoch_seconds)[j].mean(1) / np.array(s.epoch_seconds)[i].mean(1))
+    lo, hi = deck / 2, deck * 2
+    rows = [_row(claim, f"{deck:.1f}x", f"{ratio.mean:.1f}x [{ratio.low:.1f}, {ratio.high:.1f}]",
+                 verdict_band(ratio, lo, hi, "a factor 2 of the deck's 14.5x"),
+                 "mean seconds per training epoch, FDSA / SPSA, per seed (1,024 shots, the study's workers)")]
+    for claim in ("SPSA (CPU) is an order of magnitude faster than FDSA on GPU",
+                  "FDSA on GPU is about 1.8x faster than on CPU"):
+        rows.append(_row(claim, "-", "-", _Missing("no GPU was lent to the sessions that ran this study"), ""))
+    return rows
 
-    ``timing``: timing.json; ``runs``: method -> metrics.json of the runs used for accuracy (the
-    deck's protocol); ``gradients``: gradients.json.
-    """
-    t = {r["name"]: r["seconds"] for r in timing["rows"]}
-    spsa, fdsa = t.get("spsa | PyTorch exact"), t.get("fdsa | PyTorch exact")
-    fdsa_gpu = t.get("fdsa | PyTorch exact (cuda)")
+
+def accuracy_rows(arms: dict, protocol: str) -> list[dict]:
+    """The deck's accuracy claims under one validation protocol, with 1,024-shot validation."""
+    s, f = arms.get(SPSA_ARM), arms.get(FDSA_ARM)
+    where = PROTOCOL_NAME[protocol]
+    if s is None or f is None:
+        return [_row(f"Accuracy claims ({where})", "-", "-", _Missing("the SPSA or FDSA arm has no results"), "")]
+    differ = comparable(s.config, f.config)
+    if differ:
+        return [_row(f"Accuracy claims ({where})", "-", "-",
+                     _Missing(f"the arms differ in {', '.join(differ)}: not comparable"), "")]
+    sv, fv = s.val[protocol]["shots"], f.val[protocol]["shots"]  # (S, E, 3): y, z, mean
     rows = []
-    deck_cpu = reference.HOURS_PER_EPOCH["FDSA, CPU"] / reference.HOURS_PER_EPOCH["SPSA, CPU"]
-    ratio = fdsa / spsa
-    rows.append({"claim": "SPSA is about 14.5x faster per epoch than FDSA on CPU",
-                 "deck": f"{deck_cpu:.1f}x", "measured": f"{ratio:.1f}x", "verdict": _size_verdict(ratio, deck_cpu),
-                 "basis": "seconds per update, PyTorch exact simulator, same process"})
-    deck_gpu = reference.HOURS_PER_EPOCH["FDSA, GPU"] / reference.HOURS_PER_EPOCH["SPSA, CPU"]
-    if fdsa_gpu:
-        r = fdsa_gpu / spsa
-        rows.append({"claim": "SPSA (CPU) is an order of magnitude faster than FDSA on GPU",
-                     "deck": f"{deck_gpu:.1f}x", "measured": f"{r:.1f}x", "verdict": "holds" if r >= 10 else "not reproduced",
-                     "basis": "FDSA update on the GPU / SPSA update on the CPU"})
-        r2 = fdsa / fdsa_gpu
-        deck_speedup = reference.HOURS_PER_EPOCH["FDSA, CPU"] / reference.HOURS_PER_EPOCH["FDSA, GPU"]
-        rows.append({"claim": "FDSA on GPU is about 1.8x faster than on CPU", "deck": f"{deck_speedup:.1f}x",
-                     "measured": f"{r2:.1f}x", "verdict": _size_verdict(r2, deck_speedup),
-                     "basis": "FDSA update, CPU / GPU"})
-    else:
-        for claim, deck in (("SPSA (CPU) is an order of magnitude faster than FDSA on GPU", f"{deck_gpu:.1f}x"),
-                            ("FDSA on GPU is about 1.8x faster than on CPU", "1.8x")):
-            rows.append({"claim": claim, "deck": deck, "measured": "-", "verdict": "not tested here",
-                         "basis": "no CUDA GPU on the machine that ran the timing"})
+    done_s = sv[s.complete]
+    best_s = best_epoch(done_s[:, :, 2])
+    e_s = mean_ci(best_s)
+    rows.append(_row(f"Validation RMSE starts rising after 1 epoch with SPSA ({where})", "lowest at epoch 1-2",
+                     f"lowest at epoch {_fmt(e_s, 1)}", verdict_band(e_s, 1, 2, "epochs"),
+                     f"epoch of the lowest validation RMSE (mean of y, z), SPSA as originally run, "
+                     f"{e_s.n} seeds"))
+    done_f = fv[f.complete]
+    e_f = mean_ci(best_epoch(done_f[:, :, 2]))
+    rows.append(_row(f"... and after about 3 epochs with FDSA ({where})", "lowest at epoch 2-4",
+                     f"lowest at epoch {_fmt(e_f, 1)}", verdict_band(e_f, 2, 4, "epochs"),
+                     f"the same for FDSA, {e_f.n} seeds"))
+    i, j = _common_seeds(s, f)
+    if len(i):
+        diff = paired(np.nanmin(sv[i, :, 2], 1), np.nanmin(fv[j, :, 2], 1))
+        rows.append(_row(f"SPSA found better parameters than FDSA ({where})",
+                         "SPSA .1142 < FDSA .1178", f"SPSA - FDSA = {diff}", verdict_less(diff.difference, "SPSA < FDSA"),
+                         "lowest validation RMSE (mean of y, z) per seed, paired by seed"))
+        de = paired(best_epoch(sv[i, :, 2]), best_epoch(fv[j, :, 2]))
+        rows.append(_row(f"... in fewer epochs ({where})", "epoch 2 vs 4", f"SPSA - FDSA = {de}",
+                         verdict_less(de.difference, "SPSA's best epoch earlier"), "epoch of the lowest, paired by seed"))
+    best_y = mean_ci(np.nanmin(done_s[:, :, 0], 1))
+    rows.append(_row(f"Lowest RMSE observed with SPSA: .09 ({where})", ".09", _fmt(best_y),
+                     verdict_band(best_y, *rounding_band(0.09, 2), "the deck's .09 as rounded"),
+                     "lowest validation RMSE of y (the deck does not say which; its .09 matches its best y)"))
+    best_f = mean_ci(np.nanmin(done_f[:, :, 2], 1))
+    rows.append(_row(f"Lowest RMSE observed with FDSA: .11 ({where})", ".11", _fmt(best_f),
+                     verdict_band(best_f, *rounding_band(0.11, 2), "the deck's .11 as rounded"),
+                     "lowest validation RMSE, mean of y and z"))
+    return rows
 
-    if all(m in runs for m in accuracy_runs):
-        s, f = runs["spsa"], runs["fdsa"]
-        # Compare over the same updates of epoch 1: the last quarter of the first n of both.
-        n = min(len(s["train_rmse"][0]), len(f["train_rmse"][0]))
-        tail = lambda m: sum(m["train_rmse"][0][n - max(1, n // 4):n]) / max(1, n // 4)  # noqa: E731
-        ts, tf = tail(s), tail(f)
-        similar = max(ts, tf) / min(ts, tf)
-        rows.append({"claim": "Train RMSE is similar for both methods at a low enough learning rate",
-                     "deck": "similar", "measured": f"{ts:.3f} vs {tf:.3f} ({similar:.2f}x)",
-                     "verdict": "reproduced" if similar <= 1.25 else "not reproduced",
-                     "basis": f"mean train RMSE over updates {n - max(1, n // 4) + 1}-{n} of epoch 1 "
-                              "(within 1.25x counts as similar)"})
-        es, bs = _best(s["val"])
-        ef, bf = _best(f["val"])
-        n_s, n_f = len(s["val"]), len(f["val"])
-        rows.append({"claim": "Validation RMSE starts rising after 1 epoch with SPSA",
-                     "deck": "best at epoch 1-2", "measured": f"best at epoch {es} of {n_s}",
-                     "verdict": _rises_after(es, n_s, earliest=1, latest=2),
-                     "basis": "epoch of the lowest mean validation RMSE"})
-        rows.append({"claim": "... and after about 3 epochs with FDSA",
-                     "deck": "best at epoch 3-4", "measured": f"best at epoch {ef} of {n_f}",
-                     "verdict": _rises_after(ef, n_f, earliest=2, latest=5),
-                     "basis": "epoch of the lowest mean validation RMSE (needs epochs past the minimum)"})
-        rows.append({"claim": "SPSA found better parameters than FDSA in fewer epochs",
-                     "deck": "SPSA .1142 (epoch 2), FDSA .1178 (epoch 4)",
-                     "measured": f"SPSA {bs:.4f} (epoch {es}), FDSA {bf:.4f} (epoch {ef})",
-                     "verdict": "reproduced" if bs < bf and es <= ef else "not reproduced",
-                     "basis": "lowest mean validation RMSE and its epoch"})
-        ys, yf = _best(s["val"], "rmse_y")[1], _best(f["val"], "rmse_y")[1]
-        rows.append({"claim": "Lowest RMSE observed: SPSA .09, FDSA .11",
-                     "deck": f"{reference.LOWEST_RMSE['spsa']:.2f} / {reference.LOWEST_RMSE['fdsa']:.2f}",
-                     "measured": f"{ys:.3f} / {yf:.3f} (y)",
-                     "verdict": "reproduced" if abs(ys - 0.09) <= 0.02 and abs(yf - 0.11) <= 0.02 else
-                     ("holds" if ys < yf else "not reproduced"),
-                     "basis": "lowest validation RMSE of y (the deck's metric is unstated; its SPSA figure matches y)"})
+
+def scorecard(arms: dict, gradients: dict | None = None) -> list[dict]:
+    """Every claim's row: speed, accuracy under both protocols, the learning-rate claim, parameter shift."""
+    rows = speed_rows(arms)
+    for protocol in ("sequence", "windows"):
+        rows += accuracy_rows(arms, protocol)
+    rows.append(_row("Train RMSE is similar for both methods at a low enough learning rate", "similar", "-",
+                     _Missing("the learning-rate sweep has not been run yet"), ""))
     if gradients:
         ps = next(r["rel_error"] for r in gradients["rows"] if r["estimator"] == "parameter-shift")
-        rows.append({"claim": "Parameter-shift cannot be used because of the mid-circuit measure and reset",
-                     "deck": "dropped", "measured": f"equals the exact gradient to {ps:.0e}",
-                     "verdict": "refuted" if ps < 1e-8 else "not reproduced",
-                     "basis": "relative error against autograd through the exact simulator"})
+        outcome = type("V", (), {"outcome": "not reproduced" if ps < 1e-8 else "inconclusive",
+                                 "rule": "the shift rules equal autograd to 1e-8 or better: the deck's reason fails"})
+        rows.append(_row("Parameter-shift cannot be used because of the mid-circuit measure and reset", "dropped",
+                         f"equals the exact gradient to {ps:.0e}", outcome, "relative error against autograd"))
     return rows
+
+
+def _fmt(e: Estimate, digits: int = 4) -> str:
+    if e.n < 2:
+        return f"{e.mean:.{digits}f} (n = {e.n})"
+    return f"{e.mean:.{digits}f} [{e.low:.{digits}f}, {e.high:.{digits}f}] (n = {e.n})"

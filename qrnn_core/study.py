@@ -1,31 +1,95 @@
-"""``python -m qrnn_core study``: run the study's notebooks with papermill, resumably.
+"""``python -m qrnn_core study``: the study's notebooks run as tasks on a Dask cluster.
 
-The study file (``study.yml``) lists runs: a notebook (jupytext percent ``.py``), parameters per
-profile, and what each depends on. Every notebook also gets ``profile``, ``results_dir`` and
-``run_name`` and keeps its result files in ``results_dir/run_name``. A run is skipped when its notebook, its parameters, the
-``qrnn_core`` code and its dependencies are unchanged since it last succeeded, so an interrupted
-batch resumes where it stopped. A failure names the notebook and the failing cell, leaves every
-other run's output in place (the failed notebook is kept beside as ``NAME.failed.ipynb``) and
-makes the batch exit non-zero.
+The study file (``study.yml``, checked against :data:`SCHEMA`) lists runs: a notebook (jupytext percent
+``.py``), parameters per profile, what each depends on, and optionally ``seeds`` (one instance per seed,
+``NAME@SEED``). Every instance gets ``profile``, ``results_dir`` and ``run_name`` and keeps its result
+files in ``results/<profile>/<run_name>``; executed notebooks go to ``book/generated/<profile>/``.
+
+When a run is up to date it is skipped:
+
+* a page or analysis run when its key (its notebook, its parameters, the ``qrnn_core`` modules it
+  imports, the locked versions, and its dependencies' keys) equals the key of its last success;
+* a training instance when its results are complete for its config; training resumes from its
+  checkpoints, and :func:`qrnn_core.shipped.reproduces` tells whether today's code still computes
+  what a finished run holds (the book marks runs where it does not as stale).
+
+Execution (:func:`run_study`) submits every run whose dependencies are done to a Dask cluster: by
+default a ``LocalCluster`` of processes with one thread each, as many workers as cores; or an
+existing cluster by address. Runs marked ``exclusive`` (timing) run alone. A lost worker's run is
+rescheduled by Dask and resumes from its checkpoints. A failing notebook (a dead kernel included) is
+reported by name and cell; the other runs go on; the command exits non-zero.
 """
 
 from __future__ import annotations
 
+import ast
+import contextlib
 import dataclasses
+import fcntl
 import hashlib
 import json
 import os
 import shutil
-import tempfile
 import time
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = Path(__file__).resolve().parent
+LOCK_FILE = ROOT / "requirements.lock"
+TRAIN_NOTEBOOK = "train.py"
+
+_NAME = r"^[a-z0-9][a-z0-9_-]*$"
+SCHEMA = {
+    "type": "object",
+    "required": ["output", "results", "profiles", "runs"],
+    "properties": {
+        "output": {"type": "string"},
+        "results": {"type": "string"},
+        "profiles": {
+            "type": "object",
+            "minProperties": 1,
+            "propertyNames": {"pattern": _NAME},
+            "additionalProperties": {
+                "type": "object",
+                "required": ["description", "seeds"],
+                "properties": {
+                    "description": {"type": "string"},
+                    "seeds": {"type": "array", "items": {"type": "integer", "minimum": 0}, "minItems": 1,
+                              "uniqueItems": True},
+                },
+                "additionalProperties": False,
+            },
+        },
+        "runs": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "required": ["name", "notebook"],
+                "properties": {
+                    "name": {"type": "string", "pattern": _NAME},
+                    "notebook": {"type": "string"},
+                    "title": {"type": "string"},
+                    "exclusive": {"type": "boolean"},
+                    "depends": {"type": "array", "items": {"type": "string"}, "uniqueItems": True},
+                    "seeds": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 1}},
+                    "parameters": {"type": "object", "additionalProperties": {"type": "object"}},
+                },
+                "additionalProperties": False,
+            },
+        },
+    },
+    "patternProperties": {"^x-": {}},  # YAML anchors of shared settings
+    "additionalProperties": False,
+}
+
+
+class StudyFileError(ValueError):
+    """The study file is invalid: one line naming the file, the key and the run."""
 
 
 @dataclass(frozen=True)
@@ -41,6 +105,10 @@ class Run:
     arm: str | None = None  # the run of the study file this is an instance of (seeded runs)
     seed: int | None = None
 
+    @property
+    def trains(self) -> bool:
+        return self.notebook.name == TRAIN_NOTEBOOK
+
 
 @dataclass
 class Study:
@@ -49,49 +117,128 @@ class Study:
     profile: str
     runs: list[Run] = field(default_factory=list)
     description: str = ""
+    path: Path | None = None
+
+    def arm_runs(self, arm: str) -> list[Run]:
+        return [r for r in self.runs if r.arm == arm]
+
+
+def _fail(path: Path, where: str, message: str):
+    raise StudyFileError(f"{path.name}: {where}: {message}")
+
+
+def _where(spec: dict, location) -> str:
+    """``runs[3] ('fdsa-shots').parameters`` from a jsonschema error path."""
+    parts, node = [], spec
+    for key in location:
+        if isinstance(key, int):
+            name = node[key].get("name") if isinstance(node[key], dict) else None
+            parts[-1] += f"[{key}]" + (f" ({name!r})" if name else "")
+        else:
+            parts.append(str(key))
+        node = node[key] if isinstance(node, (dict, list)) else node
+    return ".".join(parts) or "(top level)"
+
+
+def read_study_file(path: Path | str) -> dict:
+    """The study file, parsed and checked: schema, names, notebooks, profiles, dependencies."""
+    import jsonschema
+
+    path = Path(path)
+    try:
+        spec = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as err:
+        raise StudyFileError(f"{path.name}: cannot be read: {str(err).splitlines()[0]}") from None
+    validator = jsonschema.Draft202012Validator(SCHEMA)
+    errors = sorted(validator.iter_errors(spec), key=lambda e: list(e.absolute_path))
+    if errors:
+        e = errors[0]
+        message = e.message
+        if e.validator == "additionalProperties":
+            message = message.replace("Additional properties are not allowed", "unknown key")
+        _fail(path, _where(spec, e.absolute_path), message)
+    profiles = set(spec["profiles"])
+    seen: set[str] = set()
+    for k, r in enumerate(spec["runs"]):
+        where = f"runs[{k}] ({r['name']!r})"
+        if r["name"] in seen:
+            _fail(path, f"{where}.name", f"duplicate run name {r['name']!r}")
+        seen.add(r["name"])
+        if not (path.parent / r["notebook"]).is_file():
+            _fail(path, f"{where}.notebook", f"no notebook {r['notebook']!r}")
+        for block in r.get("parameters", {}):
+            if block != "common" and block not in profiles:
+                _fail(path, f"{where}.parameters.{block}", f"unknown profile {block!r} (profiles: "
+                      f"{', '.join(sorted(profiles))}, or common)")
+        for block in r.get("seeds", {}):
+            if block not in profiles:
+                _fail(path, f"{where}.seeds.{block}", f"unknown profile {block!r}")
+        for d in r.get("depends", []):
+            if d not in {x["name"] for x in spec["runs"]}:
+                _fail(path, f"{where}.depends", f"unknown run {d!r}")
+    try:
+        tuple(TopologicalSorter({r["name"]: r.get("depends", []) for r in spec["runs"]}).static_order())
+    except CycleError as err:
+        _fail(path, "runs", f"dependency cycle {' -> '.join(err.args[1])}")
+    return spec
 
 
 def load_study(path: Path | str = ROOT / "study.yml", profile: str = "quick") -> Study:
-    """The runs of ``profile`` with their layered parameters (``common`` then the profile's), seeded
-    runs expanded into one instance per seed; ``results``/``output`` are per profile."""
+    """The runs of ``profile`` in dependency order, parameters layered (``common``, then the profile's),
+    seeded runs expanded into one instance per seed (the first k of the profile's seeds)."""
     path = Path(path)
-    spec = yaml.safe_load(path.read_text())
+    spec = read_study_file(path)
     if profile not in spec["profiles"]:
-        raise ValueError(f"unknown profile {profile!r}: {path.name} defines {', '.join(spec['profiles'])}")
+        raise StudyFileError(f"{path.name}: profiles: unknown profile {profile!r} (defined: "
+                             f"{', '.join(spec['profiles'])})")
     prof = spec["profiles"][profile]
     base = path.parent
     output, results = base / spec["output"] / profile, base / spec["results"] / profile
-    runs = []
+    by_name = {r["name"]: r for r in spec["runs"]}
+    order = TopologicalSorter({r["name"]: r.get("depends", []) for r in spec["runs"]}).static_order()
+    runs: list[Run] = []
     expanded: dict[str, list[str]] = {}
-    for r in spec["runs"]:
+    for name in order:
+        r = by_name[name]
         params = dict((r.get("parameters") or {}).get("common", {}))
         params.update((r.get("parameters") or {}).get(profile, {}))
-        params.update(profile=profile, results_dir=_relative(results, base))
-        common = dict(notebook=base / r["notebook"], exclusive=bool(r.get("exclusive", False)), title=r.get("title"))
+        params.update(profile=profile, results_dir=_relative(results, ROOT))
+        depends = tuple(n for d in r.get("depends", ()) for n in expanded[d])
+        common = dict(notebook=base / r["notebook"], exclusive=bool(r.get("exclusive", False)),
+                      title=r.get("title"), depends=depends)
         if "seeds" in r:
-            count = r["seeds"][profile]
-            names = []
+            count = r["seeds"].get(profile, len(prof["seeds"]))
+            if count > len(prof["seeds"]):
+                raise StudyFileError(f"{path.name}: runs ({name!r}).seeds.{profile}: {count} seeds asked, "
+                                     f"the profile lists {len(prof['seeds'])}")
+            expanded[name] = []
             for seed in prof["seeds"][:count]:
-                name = f"{r['name']}@{seed}"
-                names.append(name)
-                runs.append(Run(name, parameters={**params, "seed": seed, "run_name": name},
-                                depends=tuple(r.get("depends", ())), arm=r["name"], seed=seed, **common))
-            expanded[r["name"]] = names
+                instance = f"{name}@{seed}"
+                expanded[name].append(instance)
+                runs.append(Run(instance, parameters={**params, "seed": seed, "run_name": instance},
+                                arm=name, seed=seed, **common))
         else:
-            runs.append(Run(r["name"], parameters={**params, "run_name": r["name"]},
-                            depends=tuple(r.get("depends", ())), **common))
-    # A dependency on a seeded run means all of its instances.
-    runs = [dataclasses.replace(r, depends=tuple(n for d in r.depends for n in expanded.get(d, [d])))
-            for r in runs]
-    names = {r.name for r in runs}
-    for r in runs:
-        if missing := set(r.depends) - names:
-            raise ValueError(f"run {r.name!r} depends on unknown runs {sorted(missing)}")
-    return Study(output, results, profile, runs, prof.get("description", ""))
+            expanded[name] = [name]
+            runs.append(Run(name, parameters={**params, "run_name": name}, **common))
+    return Study(output, results, profile, runs, prof.get("description", "").strip(), path)
+
+
+def write_toc(study: Study, book: Path = ROOT / "book") -> Path:
+    """The book's table of contents for ``study.profile``: ``_toc.yml`` with its pages' folder
+    ``generated/paper/`` replaced by this profile's (written into that folder)."""
+    text = (book / "_toc.yml").read_text()
+    folder = _relative(study.output, book)
+    out = study.output / "_toc.yml"
+    study.output.mkdir(parents=True, exist_ok=True)
+    out.write_text(text.replace("generated/paper/", folder.rstrip("/") + "/"))
+    return out
 
 
 def _relative(path: Path, base: Path) -> str:
     return str(path.relative_to(base)) if path.is_relative_to(base) else str(path)
+
+
+# -- notebooks --------------------------------------------------------------------------------------
 
 
 def read_notebook(path: Path):
@@ -103,44 +250,14 @@ def read_notebook(path: Path):
 
 def notebook_parameters(path: Path) -> dict:
     """The names and defaults declared in the notebook's ``parameters`` cell."""
-    import papermill
-
-    return papermill.inspect_notebook(_as_ipynb(path))
-
-
-def _as_ipynb(path: Path) -> str:
-    # papermill.inspect_notebook wants a path to an .ipynb: write the converted notebook once.
-    import nbformat
-
-    target = Path(tempfile.gettempdir()) / f"qrnn-inspect-{path.stem}-{os.getpid()}.ipynb"
-    nbformat.write(read_notebook(path), target)
-    return str(target)
-
-
-def code_digest() -> str:
-    """Hash of every ``qrnn_core`` source file: results depend on the library's code too."""
-    h = hashlib.sha256()
-    for f in sorted(PACKAGE.rglob("*.py")):
-        h.update(f.relative_to(PACKAGE).as_posix().encode() + f.read_bytes())
-    return h.hexdigest()
-
-
-def run_key(run: Run, code: str, dep_keys: list[str]) -> str:
-    h = hashlib.sha256()
-    h.update(run.notebook.read_bytes())
-    h.update(json.dumps(run.parameters, sort_keys=True).encode())
-    h.update(code.encode())
-    for k in dep_keys:
-        h.update(k.encode())
-    return h.hexdigest()
-
-
-def _stamp_path(study: Study, run: Run) -> Path:
-    return study.output / f"{run.name}.key"
-
-
-class RunFailed(RuntimeError):
-    pass
+    cell = next(c for c in read_notebook(path).cells if "parameters" in c.metadata.get("tags", []))
+    names = {}
+    for node in ast.parse(cell.source).body:
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    names[target.id] = ast.literal_eval(node.value)
+    return names
 
 
 def check_parameters(run: Run) -> None:
@@ -148,50 +265,140 @@ def check_parameters(run: Run) -> None:
     declared = notebook_parameters(run.notebook)
     unknown = sorted(set(run.parameters) - set(declared))
     if unknown:
-        raise ValueError(f"{run.name}: {run.notebook.name} has no parameter {', '.join(map(repr, unknown))} "
-                         f"(it declares: {', '.join(sorted(declared))})")
+        raise StudyFileError(f"{run.name}: {run.notebook.name} has no parameter {', '.join(map(repr, unknown))}")
 
 
-def execute(run: Run, study: Study, key: str) -> float:
-    """Execute one run into ``study.output/NAME.ipynb``; returns seconds. Raises RunFailed."""
+# -- what a run's results depend on -------------------------------------------------------------------
+
+
+def imported_modules(source: str, package: str = "qrnn_core") -> set[str]:
+    """``qrnn_core`` modules a piece of code imports (``qrnn_core.train``, ...), not following them."""
+    found = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.split(".")[0] == package}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == package:
+            found.add(node.module)
+            found |= {f"{node.module}.{a.name}" for a in node.names
+                      if (PACKAGE.parent / f"{node.module}.{a.name}".replace(".", "/")).with_suffix(".py").exists()}
+    return found
+
+
+def module_closure(source: str) -> list[Path]:
+    """The files of every ``qrnn_core`` module ``source`` imports, followed through relative imports."""
+    todo = [m for m in imported_modules(source)]
+    files: set[Path] = set()
+    while todo:
+        name = todo.pop()
+        path = (PACKAGE.parent / name.replace(".", "/")).with_suffix(".py")
+        if not path.exists():
+            path = PACKAGE.parent / name.replace(".", "/") / "__init__.py"
+        if not path.exists() or path in files:
+            continue
+        files.add(path)
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                mod = f"qrnn_core.{node.module}" if node.module else "qrnn_core"
+                todo.append(mod)
+                todo += [f"{mod}.{a.name}" for a in node.names]
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                todo += list(imported_modules(ast.unparse(node)))
+    return sorted(files)
+
+
+def run_key(run: Run, dep_keys: list[str]) -> str:
+    """What a run's results depend on: notebook, parameters, imported modules, locked versions, deps."""
+    h = hashlib.sha256()
+    source = run.notebook.read_bytes()
+    h.update(source)
+    h.update(json.dumps(run.parameters, sort_keys=True).encode())
+    code = "\n".join(c.source for c in read_notebook(run.notebook).cells if c.cell_type == "code")
+    for f in module_closure(code.replace("%matplotlib inline", "")):
+        h.update(f.relative_to(PACKAGE.parent).as_posix().encode() + f.read_bytes())
+    if LOCK_FILE.exists():
+        h.update(LOCK_FILE.read_bytes())
+    for k in dep_keys:
+        h.update(k.encode())
+    return h.hexdigest()
+
+
+def training_done(study: Study, run: Run) -> bool:
+    """A training instance's results are complete for the config its parameters describe."""
+    from .train import config_from_parameters
+
+    folder = study.results / run.name
+    try:
+        metrics = json.loads((folder / "metrics.json").read_text())
+        config = config_from_parameters(run.parameters)
+    except (OSError, ValueError):
+        return False
+    return (metrics.get("config") == json.loads(json.dumps(config.to_dict()))
+            and len(metrics.get("val", [])) >= config.epochs and any(folder.glob("checkpoint_epoch*.pt")))
+
+
+# -- execution ------------------------------------------------------------------------------------------
+
+
+class RunFailed(RuntimeError):
+    pass
+
+
+def execute(run: Run, output: str, results: str, key: str, threads: int = 1) -> float:
+    """Execute one run's notebook into ``output/NAME.ipynb`` (in a Dask worker); returns seconds.
+
+    Pages and analyses start from an empty results folder when their key changed; a training
+    instance keeps its folder (its checkpoints decide what is done). Raises :class:`RunFailed`.
+    """
     import papermill
-    from papermill.exceptions import PapermillExecutionError
 
-    study.output.mkdir(parents=True, exist_ok=True)
-    target = study.output / f"{run.name}.ipynb"
-    # A run interrupted under the same key keeps its results (training resumes from its
-    # checkpoints); a run whose notebook, parameters or code changed starts from an empty folder.
-    started = study.output / f"{run.name}.started"
-    if not started.exists() or started.read_text() != key:
-        shutil.rmtree(study.results / run.name, ignore_errors=True)
-        started.write_text(key)
-    partial = study.output / f"{run.name}.running.ipynb"
+    output, results = Path(output), Path(results)
+    output.mkdir(parents=True, exist_ok=True)
+    # The kernel inherits these: one run per worker thread, torch's threads pinned to match.
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ[var] = str(threads)
+    started = output / f"{run.name}.started"
+    if not run.trains and (not started.exists() or started.read_text() != key):
+        shutil.rmtree(results / run.name, ignore_errors=True)
+    started.write_text(key)
+    partial = output / f"{run.name}.running.ipynb"
     t0 = time.perf_counter()
     try:
         papermill.execute_notebook(
             read_notebook(run.notebook), str(partial), parameters=run.parameters, kernel_name="python3",
             progress_bar=False, cwd=str(ROOT), language="python",
         )
-    except PapermillExecutionError as err:
-        os.replace(partial, study.output / f"{run.name}.failed.ipynb")
-        first = (err.source or "").strip().splitlines()
-        raise RunFailed(
-            f"{run.name} ({run.notebook.relative_to(ROOT) if run.notebook.is_relative_to(ROOT) else run.notebook}) "
-            f"failed in cell {err.exec_count} ({first[0][:60] if first else ''!r}...): {err.ename}: {err.evalue}\n"
-            f"  the executed notebook is kept as {study.output / (run.name + '.failed.ipynb')}"
-        ) from None
-    _finish_for_book(partial, run.title)
-    os.replace(partial, target)
+    except Exception as err:  # noqa: BLE001 - a failing cell, a dead kernel, a timeout: reported the same way
+        failed = output / f"{run.name}.failed.ipynb"
+        if partial.exists():
+            os.replace(partial, failed)
+        raise RunFailed(_failure_line(run, err, failed)) from None
+    _finish_for_book(partial, run.title, run.parameters)
+    os.replace(partial, output / f"{run.name}.ipynb")
+    (output / f"{run.name}.key").write_text(key)
     return time.perf_counter() - t0
 
 
-def _finish_for_book(path: Path, title: str | None) -> None:
-    """Collapse papermill's injected-parameters cell like the notebooks' own code, and give the
-    page the run's title (one notebook serves several runs)."""
+def _failure_line(run: Run, err: Exception, kept: Path) -> str:
+    where = run.notebook.relative_to(ROOT) if run.notebook.is_relative_to(ROOT) else run.notebook
+    cell = getattr(err, "exec_count", None)
+    source = (getattr(err, "source", "") or "").strip().splitlines()
+    what = f"{getattr(err, 'ename', type(err).__name__)}: {getattr(err, 'evalue', str(err)).strip()[:300]}"
+    in_cell = f" in cell {cell} ({source[0][:60]!r}...)" if cell else ""
+    return f"{run.name} ({where}) failed{in_cell}: {what}; the executed notebook is kept as {kept}"
+
+
+def _finish_for_book(path: Path, title: str | None, parameters: dict | None = None) -> None:
+    """Collapse papermill's injected-parameters cell like the notebooks' own code, give the page the
+    run's title (one notebook serves several runs), and fill ``{{name}}`` in its markdown cells with
+    the run's string parameters (figure labels unique per page, e.g. ``fig-{{arm}}-val``)."""
     import nbformat
 
     nb = nbformat.read(path, as_version=4)
     for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for name, value in (parameters or {}).items():
+                if isinstance(value, str):
+                    cell.source = cell.source.replace("{{" + name + "}}", value)
         tags = cell.metadata.get("tags", [])
         if "injected-parameters" in tags and "hide-input" not in tags:
             cell.metadata["tags"] = tags + ["hide-input"]
@@ -202,67 +409,163 @@ def _finish_for_book(path: Path, title: str | None) -> None:
     nbformat.write(nb, path)
 
 
-def run_study(study: Study, *, only: str | None = None, jobs: int = 1, progress: bool = True) -> int:
-    """Run (or skip) every run of the study, dependencies first; returns the number of failures."""
-    from tqdm import tqdm
+class StudyLocked(RuntimeError):
+    pass
 
-    runs = {r.name: r for r in study.runs}
-    if only is not None and only not in runs:
-        raise ValueError(f"--only: no run named {only!r} (runs: {', '.join(runs)})")
+
+@contextlib.contextmanager
+def study_lock(study: Study):
+    """One ``study`` process per profile and tree: a second one is refused, never run beside."""
+    study.results.mkdir(parents=True, exist_ok=True)
+    with open(study.results / ".study.lock", "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise StudyLocked(f"another `study` is running profile {study.profile!r} in this tree "
+                              f"({study.results / '.study.lock'} is held): wait for it to finish") from None
+        yield
+
+
+def plan(study: Study, only: str | None = None, rerun: bool = False) -> tuple[dict[str, str], list[Run]]:
+    """Keys of every run, and the runs to execute in dependency order.
+
+    ``only``: that run (or every instance of that seeded run) and whatever it depends on that is
+    not up to date, so nothing is ever built from inputs older than the ones on disk.
+    """
     for r in study.runs:
         check_parameters(r)
-    code = code_digest()
+    names = {r.name for r in study.runs}
+    arms = {r.arm for r in study.runs if r.arm}
+    if only is not None and only not in names and only not in arms:
+        raise StudyFileError(f"--only: no run named {only!r} (runs: {', '.join(sorted(names - {r.name for r in study.runs if r.arm} | arms))})")
     keys: dict[str, str] = {}
-    for r in study.runs:  # the study file lists dependencies first
-        keys[r.name] = run_key(r, code, [keys[d] for d in r.depends])
+    for r in study.runs:  # dependency order
+        keys[r.name] = run_key(r, [keys[d] for d in r.depends])
 
-    def up_to_date(r: Run) -> bool:
-        stamp = _stamp_path(study, r)
+    def current(r: Run) -> bool:
+        if rerun:
+            return False
+        if r.trains:
+            return training_done(study, r)
+        stamp = study.output / f"{r.name}.key"
         return (study.output / f"{r.name}.ipynb").exists() and stamp.exists() and stamp.read_text() == keys[r.name]
 
-    todo = [r for r in study.runs if (only is None or r.name == only) and not up_to_date(r)]
-    skipped = (1 if only else len(study.runs)) - len(todo)
-    failures: list[str] = []
-    done: set[str] = {r.name for r in study.runs if up_to_date(r)}
-    failed: set[str] = set()
-    bar = tqdm(total=len(todo), desc=f"study ({study.profile})", disable=not progress, unit="run")
-    if skipped:
-        bar.write(f"{skipped} run(s) unchanged since they last succeeded: skipped")
-    pending = list(todo)
-    running: dict = {}
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        while pending or running:
-            for r in list(pending):
-                blocked = [d for d in r.depends if d not in done and (only is None or d in {p.name for p in todo})]
-                if any(d in failed for d in r.depends):
-                    pending.remove(r)
-                    failed.add(r.name)
-                    failures.append(f"{r.name}: not run, a run it depends on failed")
-                    bar.update(1)
-                    continue
-                exclusive_busy = any(x.exclusive for x in running.values()) or (r.exclusive and running)
-                if blocked or exclusive_busy or len(running) >= max(1, jobs):
-                    continue
-                pending.remove(r)
-                bar.set_postfix_str(r.name)
-                running[pool.submit(execute, r, study, keys[r.name])] = r
-            if not running:
-                break
-            finished, _ = wait(running, return_when=FIRST_COMPLETED)
-            for fut in finished:
-                r = running.pop(fut)
-                try:
-                    seconds = fut.result()
-                except RunFailed as err:
-                    failed.add(r.name)
-                    failures.append(str(err))
-                    bar.write(f"FAILED {err}")
-                else:
-                    _stamp_path(study, r).write_text(keys[r.name])
-                    done.add(r.name)
-                    bar.write(f"{r.name}: done in {seconds:.1f} s")
-                bar.update(1)
-    bar.close()
-    for f in failures:
-        print(f"FAILED: {f}")
-    return len(failures)
+    by_name = {r.name: r for r in study.runs}
+    wanted: set[str] = set()
+    if only is None:
+        wanted = set(names)
+    else:
+        stack = [n for n in names if n == only or by_name[n].arm == only]
+        while stack:
+            n = stack.pop()
+            if n not in wanted:
+                wanted.add(n)
+                stack += list(by_name[n].depends)
+    stale: set[str] = set()
+    for r in study.runs:  # a run is out of date when it is, or when a dependency is re-run
+        if r.name in wanted and (not current(r) or any(d in stale for d in r.depends)):
+            stale.add(r.name)
+    return keys, [r for r in study.runs if r.name in stale]
+
+
+def _client(jobs: int | None, scheduler: str | None, scheduler_file: str | None):
+    from dask.distributed import Client, LocalCluster
+
+    if scheduler or scheduler_file:
+        return Client(scheduler, scheduler_file=scheduler_file, timeout="30s"), None
+    cluster = LocalCluster(n_workers=jobs or os.cpu_count() or 1, threads_per_worker=1, processes=True,
+                           dashboard_address=":0", silence_logs=40)
+    return Client(cluster), cluster
+
+
+def run_study(study: Study, *, only: str | None = None, jobs: int | None = None, scheduler: str | None = None,
+              scheduler_file: str | None = None, progress: bool = True, rerun: bool = False, log=print) -> int:
+    """Run every out-of-date run of the study on Dask, dependencies first; returns the failures."""
+    from dask.distributed import as_completed
+
+    with study_lock(study):
+        write_toc(study)
+        keys, todo = plan(study, only, rerun)
+        skipped = len(study.runs) - len(todo)
+        if skipped:
+            log(f"study ({study.profile}): {skipped} run(s) up to date: skipped")
+        if not todo:
+            return 0
+        client, cluster = _client(jobs, scheduler, scheduler_file)
+        try:
+            return _drive(study, client, keys, todo, progress, log, as_completed)
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+
+
+def _drive(study, client, keys, todo, progress, log, as_completed) -> int:
+    waiting = {r.name: r for r in todo}
+    running: dict[str, object] = {}
+    done: set[str] = {r.name for r in study.runs} - set(waiting)
+    failed: list[str] = []
+    failed_names: set[str] = set()
+    exclusive_running: set[str] = set()
+    pending = as_completed([])
+    t0 = time.perf_counter()
+
+    def status() -> str:
+        names = ", ".join(sorted(running)[:4]) + (", ..." if len(running) > 4 else "")
+        return (f"[study {study.profile} {time.perf_counter() - t0:6.0f} s] done {len(done)}, running "
+                f"{len(running)} ({names}), waiting {len(waiting)}, failed {len(failed_names)}")
+
+    def submit_ready() -> None:
+        if any(exclusive_running):
+            return
+        for r in list(waiting.values()):
+            if any(d in failed_names for d in r.depends):
+                waiting.pop(r.name)
+                failed_names.add(r.name)
+                failed.append(f"{r.name}: not run, a run it depends on failed")
+                continue
+            if any(d not in done for d in r.depends):
+                continue
+            if r.exclusive and running:
+                continue  # waits until the cluster is idle
+            waiting.pop(r.name)
+            threads = 1
+            fut = client.submit(execute, r, str(study.output), str(study.results), keys[r.name], threads,
+                                key=f"{r.name}-{keys[r.name][:8]}-{time.time_ns()}", pure=False)
+            running[r.name] = fut
+            if r.exclusive:
+                exclusive_running.add(r.name)
+            pending.add(fut)
+            if r.exclusive:
+                return  # nothing else starts beside it
+
+    submit_ready()
+    if progress:
+        log(status())
+    while running:
+        fut = next(pending)
+        name = next(n for n, f in running.items() if f is fut)
+        running.pop(name)
+        exclusive_running.discard(name)
+        try:
+            seconds = fut.result()
+        except RunFailed as err:
+            failed_names.add(name)
+            failed.append(str(err))
+            log(f"FAILED {err}")
+        except Exception as err:  # noqa: BLE001 - the worker itself failed for good
+            failed_names.add(name)
+            failed.append(f"{name}: {type(err).__name__}: {err}")
+            log(f"FAILED {name}: {type(err).__name__}: {err}")
+        else:
+            done.add(name)
+            if progress:
+                log(f"{name}: done in {seconds:.1f} s")
+        submit_ready()
+        if progress:
+            log(status())
+    for r in waiting.values():  # only left when their dependencies failed
+        failed.append(f"{r.name}: not run, a run it depends on failed")
+    for f in failed:
+        log(f"FAILED: {f}")
+    return len(failed)

@@ -78,8 +78,8 @@ class TrainConfig:
                                minimum=1)
     epochs: int = option(10, "Passes over the training windows.", minimum=1)
     lr: float | None = option(None, "Adam's learning rate; none for the deck's (0.007 SPSA, 0.001 otherwise).")
-    lr_schedule: str = option("constant", "Learning rate over updates: constant (the deck), or Spall's gain "
-                              "a_k = lr ((1+A)/(k+1+A))^0.602.", ("constant", "spall"))
+    lr_schedule: str = option("constant", "Learning rate over updates: constant (the deck), or spall: the gain of Spall (1998), "
+                              "lr times ((1+A)/(k+1+A)) to the power 0.602.", ("constant", "spall"))
     spall_a: float | None = option(None, "Spall's stability constant A; none for 10 % of the run's updates.",
                                    minimum=0)
     batch_size: int = option(1, "Windows per update (the deck: 1).", minimum=1)
@@ -91,9 +91,9 @@ class TrainConfig:
     precision: str = option("complex128", "Simulator precision.", ("complex128", "complex64"))
     spsa_c: float = option(0.1, "SPSA perturbation c (the deck: 0.1).")
     spsa_directions: int = option(2, "SPSA directions averaged per update (the deck: 2).", minimum=1)
-    spsa_gamma: float = option(0.0, "SPSA perturbation decay c_k = c/(k+1)^gamma (0: the deck; Spall: 0.101).",
+    spsa_gamma: float = option(0.0, "SPSA perturbation decay, c_k = c / (k+1) to the power gamma (0: the deck, 0.101: Spall).",
                                minimum=0)
-    spsa_fixed_directions: bool = option(False, "Reuse the first update's directions forever (the original's quirk).")
+    spsa_fixed_directions: bool = option(False, "Reuse the directions of the first update forever (the quirk of the original).")
     fdsa_h: float = option(0.1, "FDSA step h (the deck: 0.1).")
     train_sequences: int | None = option(None, "Train on the first k windows only (shuffled each epoch); none: all.",
                                          minimum=1)
@@ -289,30 +289,29 @@ def _parameter_vector(model: QRNN) -> np.ndarray:
 
 
 def train(config: TrainConfig, out_dir: str | Path, *, progress: bool = True, task: LorenzTask | None = None,
-          log=print) -> dict:
+          log=print, lock_wait: float = 0) -> dict:
     """Train (or resume) the run described by ``config`` in ``out_dir``; returns its metrics.
 
     ``metrics["val"][e]["sequence"]["shots"]["rmse_mean"]``: the deck's validation protocol with
     1,024 shots after epoch ``e + 1``; ``metrics["train_rmse"]`` is ``(epochs, updates)``.
+    ``lock_wait``: seconds to wait for another training of the same folder to end (0: refuse at once).
     """
     config.check()
     out_dir = Path(out_dir)
     current = json.loads(json.dumps(config.to_dict()))
-    config_path = out_dir / "config.json"
-    state = None
-    if out_dir.is_dir():
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with _exclusive(out_dir, lock_wait):
         state = _load_latest(out_dir, log)
         # The checkpoint's own config decides what the folder holds (config.json may be missing).
+        config_path = out_dir / "config.json"
         saved = state["config"] if state is not None else (
             json.loads(config_path.read_text()) if config_path.exists() else None)
         if saved is not None and (differ := _differing_fields(saved, current)):
             raise ValueError(f"{out_dir} holds a run with another config (differs in {', '.join(differ)}): "
                              "choose another --out (nothing was changed)")
-    if state is not None and state["epoch"] >= config.epochs:
-        log(f"{out_dir}: {state['epoch']} epoch(s) already done (asked for {config.epochs}): nothing to do")
-        return _restore_files(out_dir, state)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    with _exclusive(out_dir):
+        if state is not None and state["epoch"] >= config.epochs:
+            log(f"{out_dir}: {state['epoch']} epoch(s) already done (asked for {config.epochs}): nothing to do")
+            return _restore_files(out_dir, state)
         _atomic_write(config_path, lambda p: p.write_text(json.dumps(current, indent=2)))
         return _train(config, out_dir, current, state, progress, task, log)
 
@@ -322,13 +321,18 @@ class RunLocked(RuntimeError):
 
 
 @contextlib.contextmanager
-def _exclusive(out_dir: Path):
-    """One training per folder: a second one is refused at once, never interleaved."""
+def _exclusive(out_dir: Path, wait: float = 0):
+    """One training per folder: a second one waits up to ``wait`` seconds, then is refused; never both."""
     with open(out_dir / ".lock", "w") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise RunLocked(f"{out_dir} is in use by another training (its .lock is held)") from None
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise RunLocked(f"{out_dir} is in use by another training (its .lock is held)") from None
+                time.sleep(1)
         try:
             yield
         finally:
@@ -345,8 +349,7 @@ def _train(config, out_dir, current, state, progress, task, log) -> dict:
     updates_per_epoch = math.ceil(len(train_x) / config.batch_size)
 
     model, gens = build_model(config)
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
-    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, spall_factor(config, updates_per_epoch))
+    optimizer, schedule = make_optimizer(config, model, updates_per_epoch)
     metrics = {"config": current, "provenance": provenance(), **{k: [] for k in _SERIES}}
     train_rmse: list[list[float]] = []
     params = [_parameter_vector(model)]
@@ -375,18 +378,10 @@ def _train(config, out_dir, current, state, progress, task, log) -> dict:
         bar = tqdm(batches, desc=f"{config.method} epoch {epoch + 1}/{config.epochs}", disable=not progress,
                    leave=False, mininterval=0.5)
         for k, idx in enumerate(bar):
-            pred = model(train_x[idx])
-            loss = torch.nn.functional.mse_loss(pred[:, w:], train_y[idx][:, w:])
-            if not torch.isfinite(loss):
-                raise TrainingDiverged(_diverged(f"the loss is {loss.item()}", epoch, k, out_dir))
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            schedule.step()
-            if not all(torch.isfinite(p).all() for p in model.parameters()):
-                raise TrainingDiverged(_diverged("a parameter is no longer finite (is lr too large?)",
-                                                 epoch, k, out_dir))
-            losses.append(loss.item() ** 0.5)
+            try:
+                losses.append(update(model, optimizer, schedule, train_x[idx], train_y[idx], w))
+            except TrainingDiverged as err:
+                raise TrainingDiverged(_diverged(str(err), epoch, k, out_dir)) from None
             if k % 20 == 0:
                 bar.set_postfix(rmse=f"{losses[-1]:.4f}")
         epoch_seconds = time.perf_counter() - t0
@@ -425,6 +420,30 @@ def _train(config, out_dir, current, state, progress, task, log) -> dict:
         for old in _checkpoints(out_dir)[: -1 if epoch + 1 == config.epochs else -2]:
             old.unlink()
     return {**metrics, "train_rmse": train_rmse}
+
+
+def update(model: QRNN, optimizer, schedule, x: torch.Tensor, y: torch.Tensor, warmup: int) -> float:
+    """One update on windows ``x (B, T)``, targets ``y (B, T, 2)``: returns the RMSE of the loss.
+
+    Raises :class:`TrainingDiverged` on a non-finite loss or parameter.
+    """
+    pred = model(x)
+    loss = torch.nn.functional.mse_loss(pred[:, warmup:], y[:, warmup:])
+    if not torch.isfinite(loss):
+        raise TrainingDiverged(f"the loss is {loss.item()}")
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    schedule.step()
+    if not all(torch.isfinite(p).all() for p in model.parameters()):
+        raise TrainingDiverged("a parameter is no longer finite (is lr too large?)")
+    return loss.item() ** 0.5
+
+
+def make_optimizer(config: TrainConfig, model: QRNN, updates_per_epoch: int):
+    """Adam at the run's learning rate, and its schedule (constant, or Spall's gain)."""
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
+    return optimizer, torch.optim.lr_scheduler.LambdaLR(optimizer, spall_factor(config, updates_per_epoch))
 
 
 def _save_npz(path: Path, arrays: dict) -> None:

@@ -1,53 +1,51 @@
-"""The scorecard's verdicts, computed from synthetic result files."""
+"""The scorecard's rules on constructed arms: verdicts follow the data, and mismatched arms are refused."""
 
-from qrnn_core.scorecard import scorecard
+import numpy as np
 
+from qrnn_core.results import ArmResults
+from qrnn_core.scorecard import accuracy_rows, scorecard, speed_rows
 
-def timing(spsa, fdsa, fdsa_gpu=None):
-    rows = [{"name": "spsa | PyTorch exact", "seconds": spsa}, {"name": "fdsa | PyTorch exact", "seconds": fdsa}]
-    if fdsa_gpu:
-        rows.append({"name": "fdsa | PyTorch exact (cuda)", "seconds": fdsa_gpu})
-    return {"rows": rows}
-
-
-def run(means, ys=None, train=0.1):
-    ys = ys or means
-    return {"train_rmse": [[train] * 40], "val": [
-        {"epoch": e + 1, "rmse_mean": m, "rmse_y": y, "rmse_z": m} for e, (m, y) in enumerate(zip(means, ys))]}
+CONFIG = {"data": {"source": "original"}, "epochs": 4, "train_sequences": None, "batch_size": 1, "warmup": 5,
+          "val_steps": None, "val_shots": 1024, "n_qubits": 8}
 
 
-def verdicts(card):
-    return {r["claim"]: r["verdict"] for r in card}
+def arm(name, curves, seconds, config=CONFIG):
+    """``curves (S, E)``: the mean validation RMSE per seed and epoch (y = mean - .02, z = mean + .02)."""
+    curves = np.asarray(curves, dtype=float)
+    S, E = curves.shape
+    v = np.stack([curves - 0.02, curves + 0.02, curves], axis=-1)
+    val = {p: {"exact": v, "shots": v} for p in ("sequence", "windows")}
+    return ArmResults(name, list(range(1929, 1929 + S)), np.full(S, E), val, np.zeros((S, E, 3)),
+                      np.zeros((S, E + 1, 144)), np.full((S, E), seconds, dtype=float), config, 5, 1024, [{}] * S)
 
 
-def test_the_decks_own_numbers_reproduce_its_claims():
-    card = scorecard(
-        timing(spsa=1.2, fdsa=39.58 * 0.6, fdsa_gpu=18.0 * 0.6),
-        {"spsa": run([0.1156, 0.1142, 0.1187, 0.1255], ys=[0.0944, 0.0931, 0.1029, 0.11]),
-         "fdsa": run([0.125, 0.1198, 0.1179, 0.1178, 0.1180], ys=[0.11, 0.0994, 0.0964, 0.0967, 0.1])},
-        {"rows": [{"estimator": "parameter-shift", "rel_error": 1e-15}]},
-    )
-    v = verdicts(card)
-    assert v["SPSA is about 14.5x faster per epoch than FDSA on CPU"] == "reproduced"  # 19.8x: within 2x
-    assert v["Validation RMSE starts rising after 1 epoch with SPSA"] == "reproduced"
-    assert v["... and after about 3 epochs with FDSA"] == "reproduced"
-    assert v["SPSA found better parameters than FDSA in fewer epochs"] == "reproduced"
-    assert v["Lowest RMSE observed: SPSA .09, FDSA .11"] == "reproduced"
-    assert v["Train RMSE is similar for both methods at a low enough learning rate"] == "reproduced"
-    assert v["Parameter-shift cannot be used because of the mid-circuit measure and reset"] == "refuted"
-    assert v["FDSA on GPU is about 1.8x faster than on CPU"] == "reproduced"
+def rows_by_claim(rows):
+    return {r["claim"].split(" (")[0]: r for r in rows}
 
 
-def test_contrary_results_are_not_reproduced_and_missing_gpu_is_said():
-    card = scorecard(timing(spsa=1.0, fdsa=0.5), {"spsa": run([0.2, 0.15, 0.1], train=0.3),
-                                                  "fdsa": run([0.1, 0.09, 0.12], train=0.1)}, None)
-    v = verdicts(card)
-    assert v["SPSA is about 14.5x faster per epoch than FDSA on CPU"] == "not reproduced"
-    assert v["FDSA on GPU is about 1.8x faster than on CPU"] == "not tested here"
-    assert v["Validation RMSE starts rising after 1 epoch with SPSA"] == "not reproduced"  # still falling at 3
-    assert v["SPSA found better parameters than FDSA in fewer epochs"] == "not reproduced"
-    assert v["Train RMSE is similar for both methods at a low enough learning rate"] == "not reproduced"
-    card = scorecard(timing(spsa=1.0, fdsa=100.0), {"spsa": run([0.2, 0.1]), "fdsa": run([0.2, 0.1])}, None)
-    v = verdicts(card)
-    assert v["SPSA is about 14.5x faster per epoch than FDSA on CPU"] == "holds"  # 100x: same direction, larger
-    assert v["... and after about 3 epochs with FDSA"] == "not tested here"  # 2 epochs, still falling
+def test_verdicts_follow_constructed_curves():
+    rng = np.random.default_rng(0)
+    spsa = arm("spsa-original-shots", 0.11 + np.array([0.0, 0.01, 0.02, 0.03]) + rng.normal(0, 1e-3, (6, 4)), 10)
+    fdsa = arm("fdsa-shots", 0.13 + np.array([0.02, 0.01, 0.0, 0.01]) + rng.normal(0, 1e-3, (6, 4)), 300)
+    rows = rows_by_claim(accuracy_rows({"spsa-original-shots": spsa, "fdsa-shots": fdsa}, "sequence"))
+    assert rows["Validation RMSE starts rising after 1 epoch with SPSA"]["verdict"] == "reproduced"
+    assert rows["... and after about 3 epochs with FDSA"]["verdict"] == "reproduced"
+    assert rows["SPSA found better parameters than FDSA"]["verdict"] == "reproduced"
+    assert rows["Lowest RMSE observed with SPSA: .09"]["verdict"] == "reproduced"  # y = .11 - .02
+    assert rows["Lowest RMSE observed with FDSA: .11"]["verdict"] == "not reproduced"  # .13
+    speed = rows_by_claim(speed_rows({"spsa-original-shots": spsa, "fdsa-shots": fdsa}))
+    assert speed["SPSA is about 14.5x faster per epoch than FDSA on CPU"]["verdict"] == "not reproduced"  # 30x
+
+
+def test_arms_that_differ_in_updates_are_not_compared():
+    spsa = arm("spsa-original-shots", np.full((3, 4), 0.1), 10, {**CONFIG, "train_sequences": 460})
+    fdsa = arm("fdsa-shots", np.full((3, 4), 0.1), 300, {**CONFIG, "train_sequences": 150})
+    rows = accuracy_rows({"spsa-original-shots": spsa, "fdsa-shots": fdsa}, "windows")
+    assert len(rows) == 1 and rows[0]["verdict"] == "not tested" and "train_sequences" in rows[0]["rule"]
+
+
+def test_one_seed_is_never_a_verdict():
+    spsa = arm("spsa-original-shots", [[0.1, 0.2, 0.3, 0.4]], 10)
+    fdsa = arm("fdsa-shots", [[0.3, 0.2, 0.1, 0.2]], 300)
+    rows = scorecard({"spsa-original-shots": spsa, "fdsa-shots": fdsa})
+    assert {r["verdict"] for r in rows} == {"not tested"}

@@ -1,0 +1,160 @@
+"""Statistics over seeds and the verdict rules of the scorecard, pure and tested on constructed data.
+
+Every number the scorecard states is a mean over seeds with a 95 % bootstrap confidence interval
+(:func:`mean_ci`); every arm-vs-arm comparison is paired by seed (:func:`paired`: the mean difference,
+its bootstrap CI, a paired t-test and the effect size d_z). A verdict is one of
+
+* ``reproduced``: the interval lies on the claimed side (or inside the claimed band);
+* ``not reproduced``: the interval lies wholly on the other side (or outside the band);
+* ``inconclusive``: the interval straddles the deck's figure, the band's edge, or zero;
+* ``not tested``: with the reason (too few seeds, or the runs differ in data, updates or protocol).
+
+Randomness (the bootstrap) comes from a seeded ``numpy.random.Generator``, never the global state.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+LEVEL = 0.95
+BOOTSTRAP = 10_000
+#: Config fields two arms must share before one verdict compares them.
+MUST_MATCH = ("data", "epochs", "train_sequences", "batch_size", "warmup", "val_steps", "val_shots", "n_qubits")
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A mean over ``n`` seeds with its ``LEVEL`` bootstrap interval (NaN bounds when ``n < 2``)."""
+
+    mean: float
+    low: float
+    high: float
+    n: int
+
+    def __str__(self) -> str:
+        if self.n < 2:
+            return f"{self.mean:.4f} (1 seed, no interval)"
+        return f"{self.mean:.4f} [{self.low:.4f}, {self.high:.4f}]"
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Paired by seed: ``a - b``. ``p``: paired t-test; ``d_z``: mean difference / its SD."""
+
+    difference: Estimate
+    p: float
+    d_z: float
+
+    def __str__(self) -> str:
+        return f"{self.difference} (paired t-test p = {self.p:.2g}, d_z = {self.d_z:.2f}, n = {self.difference.n})"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    outcome: str  # reproduced | not reproduced | inconclusive | not tested
+    rule: str
+
+    def __str__(self) -> str:
+        return self.outcome
+
+
+def _rng(seed: int = 0) -> np.random.Generator:
+    return np.random.default_rng(seed)
+
+
+def mean_ci(values, level: float = LEVEL, n_boot: int = BOOTSTRAP, seed: int = 0) -> Estimate:
+    """Mean of ``values (S,)`` (NaNs dropped) and its percentile-bootstrap interval over seeds."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    if len(v) == 0:
+        return Estimate(math.nan, math.nan, math.nan, 0)
+    if len(v) < 2:
+        return Estimate(float(v.mean()), math.nan, math.nan, 1)
+    boots = _rng(seed).choice(v, size=(n_boot, len(v)), replace=True).mean(1)
+    lo, hi = np.quantile(boots, [(1 - level) / 2, (1 + level) / 2])
+    return Estimate(float(v.mean()), float(lo), float(hi), len(v))
+
+
+def band(values_se, level: float = LEVEL, n_boot: int = 2000, seed: int = 0) -> tuple[np.ndarray, ...]:
+    """Per column of ``values_se (S, E)``: mean and the bootstrap interval bounds, each ``(E,)``."""
+    v = np.asarray(values_se, dtype=float)
+    cols = [mean_ci(v[:, e], level, n_boot, seed) for e in range(v.shape[1])]
+    return tuple(np.array([getattr(c, k) for c in cols]) for k in ("mean", "low", "high"))
+
+
+def paired(a, b, level: float = LEVEL, n_boot: int = BOOTSTRAP, seed: int = 0) -> Comparison:
+    """``a``, ``b``: ``(S,)`` the same seeds' values of two arms; seeds missing in either are dropped."""
+    from scipy import stats
+
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    keep = np.isfinite(a) & np.isfinite(b)
+    d = a[keep] - b[keep]
+    est = mean_ci(d, level, n_boot, seed)
+    if len(d) < 2 or np.all(d == d[0]):
+        return Comparison(est, math.nan if len(d) < 2 else 0.0, math.nan)
+    p = float(stats.ttest_rel(a[keep], b[keep]).pvalue)
+    return Comparison(est, p, float(d.mean() / d.std(ddof=1)))
+
+
+def comparable(config_a: dict, config_b: dict) -> list[str]:
+    """The settings in which two arms differ that forbid comparing them (empty: comparable)."""
+    return [k for k in MUST_MATCH if config_a.get(k) != config_b.get(k)]
+
+
+def verdict_less(estimate: Estimate, claim: str, threshold: float = 0.0) -> Verdict:
+    """Claim ``estimate < threshold`` (e.g. a paired difference below 0)."""
+    rule = (f"reproduced if the {LEVEL:.0%} interval lies below {threshold:g}, not reproduced if above, "
+            f"else inconclusive")
+    if estimate.n < 2:
+        return Verdict("not tested", f"{claim}: needs at least 2 seeds, has {estimate.n}")
+    if estimate.high < threshold:
+        return Verdict("reproduced", rule)
+    if estimate.low > threshold:
+        return Verdict("not reproduced", rule)
+    return Verdict("inconclusive", rule)
+
+
+def verdict_band(estimate: Estimate, low: float, high: float, what: str) -> Verdict:
+    """Claim: the value lies in ``[low, high]`` (a deck figure with its rounding, or a stated range)."""
+    rule = (f"reproduced if the {LEVEL:.0%} interval lies inside {what} [{low:g}, {high:g}], not reproduced "
+            f"if it lies wholly outside, else inconclusive")
+    if estimate.n < 2:
+        return Verdict("not tested", f"needs at least 2 seeds, has {estimate.n}")
+    if low <= estimate.low and estimate.high <= high:
+        return Verdict("reproduced", rule)
+    if estimate.high < low or estimate.low > high:
+        return Verdict("not reproduced", rule)
+    return Verdict("inconclusive", rule)
+
+
+def rounding_band(figure: float, decimals: int) -> tuple[float, float]:
+    """The values a figure stated to ``decimals`` places stands for: ``.09`` -> ``[.085, .095]``."""
+    half = 0.5 * 10 ** -decimals
+    return figure - half, figure + half
+
+
+def best_epoch(curves_se) -> np.ndarray:
+    """Per seed, the 1-based epoch of the lowest value of ``curves_se (S, E)`` (NaN rows give NaN)."""
+    c = np.asarray(curves_se, dtype=float)
+    out = np.full(c.shape[0], np.nan)
+    for i, row in enumerate(c):
+        if np.isfinite(row).any():
+            out[i] = int(np.nanargmin(row)) + 1
+    return out
+
+
+def subspace_rank(params_te, tol: float = 1e-8) -> np.ndarray:
+    """Rank of ``{theta_t - theta_0 : t <= k}`` for each k, from ``params_te (T, P)`` snapshots.
+
+    Relative tolerance ``tol`` on the singular values (the quirk's fixed directions give rank <= 2).
+    """
+    p = np.asarray(params_te, dtype=float)
+    d = p[1:] - p[0]
+    ranks = []
+    for k in range(1, len(d) + 1):
+        s = np.linalg.svd(d[:k], compute_uv=False)
+        ranks.append(int((s > tol * max(s.max(), 1e-300)).sum()))
+    return np.array(ranks)

@@ -1,0 +1,118 @@
+"""The study's figures, drawn one way everywhere: legible at 1,280 px, seeds as bands, sources labelled.
+
+Figures are drawn at a width the book scales to its column (about 0.7x at 1,280 px), so text is set
+at 13 pt to stay above 9 pt as rendered. Every figure's numbers are also written as CSV for download.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from .analysis import band
+
+FONT = 13
+STYLE = {"font.size": FONT, "axes.titlesize": FONT, "axes.labelsize": FONT, "legend.fontsize": FONT - 1,
+         "xtick.labelsize": FONT - 1, "ytick.labelsize": FONT - 1, "figure.dpi": 100}
+PROTOCOL_TITLE = {"sequence": "deck's protocol: one 2,969-step sequence",
+                  "windows": "windows protocol: 20-step windows"}
+
+
+def style() -> None:
+    plt.rcParams.update(STYLE)
+
+
+def validation_curves(res, deck: dict | None = None, original: dict | None = None):
+    """Mean validation RMSE (mean of y, z) per epoch with 95 % bands: both protocols, exact and shots."""
+    style()
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.6), sharey=True)
+    epochs = np.arange(1, res.val["sequence"]["exact"].shape[1] + 1)
+    for ax, protocol in zip(axes, ("sequence", "windows")):
+        for mode, ls, color in (("exact", "-", "C0"), ("shots", "--", "C1")):
+            v = res.val[protocol][mode][:, :, 2]
+            if not np.isfinite(v).any():
+                continue
+            mean, lo, hi = band(v)
+            label = f"here, {'exact' if mode == 'exact' else '1,024 shots'} (n = {int(np.isfinite(v[:, 0]).sum())})"
+            ax.plot(epochs, mean, ls, color=color, marker="o", ms=4, label=label)
+            ax.fill_between(epochs, lo, hi, color=color, alpha=0.2, lw=0)
+        if protocol == "sequence" and deck:
+            ep = sorted(deck)
+            ax.plot(ep, [deck[e][2] for e in ep], "s", color="k", ms=6, mfc="none", label="deck (stated)")
+        if protocol == "sequence" and original:
+            ep = sorted(original)
+            ax.plot(ep, [original[e][2] for e in ep], "x", color="C3", ms=7, label="original code's log")
+        ax.set(title=PROTOCOL_TITLE[protocol], xlabel="epoch (1,384 updates each)" if res.train_rmse.shape[2] == 1384
+               else f"epoch ({res.train_rmse.shape[2]:,} updates each)")
+        ax.set_xticks(epochs)
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("validation RMSE, mean of y and z\n(scaled units)")
+    axes[0].legend(loc="best")
+    fig.tight_layout()
+    return fig
+
+
+def train_curves(res, smooth: int = 100):
+    """Training RMSE per update: a running mean over ``smooth`` updates, mean over seeds, 95 % band."""
+    style()
+    S, E, U = res.train_rmse.shape
+    flat = res.train_rmse.reshape(S, E * U)
+    k = max(1, min(smooth, U // 5))
+    kernel = np.ones(k) / k
+    smoothed = np.array([np.convolve(row, kernel, "valid") if np.isfinite(row).all() else
+                         np.convolve(np.nan_to_num(row, nan=np.nan), kernel, "valid") for row in flat])
+    x = np.arange(k, E * U + 1)
+    mean, lo, hi = band(smoothed[:, :: max(1, len(x) // 600)])
+    xs = x[:: max(1, len(x) // 600)]
+    fig, ax = plt.subplots(figsize=(12, 4))
+    ax.plot(xs, mean, color="C0", label=f"mean over seeds (n = {S}), running mean of {k} updates")
+    ax.fill_between(xs, lo, hi, color="C0", alpha=0.2, lw=0, label="95 % band over seeds")
+    for e in range(1, E):
+        ax.axvline(e * U, color="grey", lw=0.5)
+    ax.set(xlabel="update", ylabel="training RMSE (scaled units)")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper right")
+    fig.tight_layout()
+    return fig
+
+
+def curves_table(res) -> dict:
+    """The numbers behind :func:`validation_curves`: one row per seed, epoch, protocol and mode."""
+    rows = []
+    for protocol, modes in res.val.items():
+        for mode, v in modes.items():
+            for i, seed in enumerate(res.seeds):
+                for e in range(v.shape[1]):
+                    if np.isfinite(v[i, e]).all():
+                        rows.append([res.arm, seed, e + 1, protocol, mode, *map(float, v[i, e])])
+    return {"columns": ["arm", "seed", "epoch", "protocol", "probabilities", "rmse_y", "rmse_z", "rmse_mean"],
+            "rows": rows}
+
+
+def write_csv(path: Path, rows: list, columns: list) -> Path:
+    path = Path(path)
+    with path.open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(columns)
+        w.writerows(rows)
+    return path
+
+
+def csv_link(path: Path, rows: list, columns: list, text: str = "the numbers of this figure (CSV)") -> None:
+    """Write the CSV and show a download link to it (the page lives in book/generated/<profile>/)."""
+    from IPython.display import Markdown, display
+
+    path = write_csv(path, rows, columns)
+    display(Markdown(f"{{download}}`Download {text} <{download_target(path)}>`"))
+
+
+def download_target(path: Path) -> str:
+    """``path`` (relative to the repository root) as seen from a page in ``book/generated/<profile>/``."""
+    from .study import ROOT
+
+    p = Path(path)
+    rel = p.resolve().relative_to(ROOT) if p.is_absolute() and p.resolve().is_relative_to(ROOT) else p
+    return "../../../" + Path(rel).as_posix()

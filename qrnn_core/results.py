@@ -1,0 +1,162 @@
+"""Reading a profile's results, and checking that today's code still computes them.
+
+A training instance's folder (``results/<profile>/<arm>@<seed>/``, written by
+:func:`qrnn_core.train.train`) holds ``config.json``, ``metrics.json``, ``trajectory.npz`` and its last
+checkpoint. :func:`load_arm` gathers every seed of an arm into arrays; :func:`reproduces` re-computes a
+prefix of one instance (its first updates and its first validation, same seed) and compares it with
+what the folder holds: the proof that shipped results come from this code, and the test of whether a
+change of the code has made them stale.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .data import make_task
+from .evaluation import validate, validation_inputs
+from .train import TrainConfig, build_model, make_optimizer, update, validation_generator
+
+PROTOCOLS = ("sequence", "windows")
+MODES = ("exact", "shots")
+OUTPUTS = ("rmse_y", "rmse_z", "rmse_mean")
+
+
+@dataclass
+class ArmResults:
+    """Every finished (or partly finished) seed of one arm.
+
+    ``val[protocol][mode]``: ``(S, E, 3)`` validation RMSE (y, z, mean) per seed and epoch, NaN where
+    an epoch is not done; ``train_rmse``: ``(S, E, U)`` per update (NaN where missing); ``params``:
+    ``(S, E + 1, 144)``; ``epoch_seconds (S, E)``; ``epochs_done (S,)``; ``config`` of the first seed (seed aside, all alike).
+    """
+
+    arm: str
+    seeds: list[int]
+    epochs_done: np.ndarray
+    val: dict
+    train_rmse: np.ndarray
+    params: np.ndarray
+    epoch_seconds: np.ndarray
+    config: dict
+    circuits_per_update: int
+    shots_per_circuit: int
+    provenance: list[dict]
+
+    @property
+    def complete(self) -> np.ndarray:
+        return self.epochs_done == self.config["epochs"]
+
+
+def instance_dirs(results: Path, arm: str) -> dict[int, Path]:
+    found = {}
+    for d in sorted(Path(results).glob(f"{arm}@*")):
+        if (d / "metrics.json").exists() and d.name.split("@")[1].isdigit():
+            found[int(d.name.split("@")[1])] = d
+    return dict(sorted(found.items()))
+
+
+def load_arm(results: Path | str, arm: str, seeds: list[int] | None = None) -> ArmResults | None:
+    """The arm's instances under ``results`` (only ``seeds`` if given); None when none has finished an epoch."""
+    dirs = instance_dirs(Path(results), arm)
+    if seeds is not None:
+        dirs = {s: d for s, d in dirs.items() if s in seeds}
+    if not dirs:
+        return None
+    metrics = {s: json.loads((d / "metrics.json").read_text()) for s, d in dirs.items()}
+    config = next(iter(metrics.values()))["config"]
+    E = config["epochs"]
+    trajectories = {}
+    for s, d in dirs.items():
+        with np.load(d / "trajectory.npz") as z:
+            trajectories[s] = {"train_rmse": z["train_rmse"], "params": z["params"]}
+    U = max(t["train_rmse"].shape[1] for t in trajectories.values())
+    S = len(dirs)
+    val = {p: {m: np.full((S, E, 3), np.nan) for m in MODES} for p in PROTOCOLS}
+    train_rmse = np.full((S, E, U), np.nan)
+    P = next(iter(trajectories.values()))["params"].shape[1]
+    params = np.full((S, E + 1, P), np.nan)
+    done = np.zeros(S, dtype=int)
+    seconds = np.full((S, E), np.nan)
+    for i, s in enumerate(dirs):
+        for e, v in enumerate(metrics[s]["val"][:E]):
+            for p in PROTOCOLS:
+                for m in MODES:
+                    if m in v[p]:
+                        val[p][m][i, e] = [v[p][m][k] for k in OUTPUTS]
+        t = trajectories[s]
+        train_rmse[i, : len(t["train_rmse"]), : t["train_rmse"].shape[1]] = t["train_rmse"]
+        params[i, : len(t["params"])] = t["params"]
+        done[i] = len(metrics[s]["val"])
+        seconds[i, : len(metrics[s]["epoch_seconds"][:E])] = metrics[s]["epoch_seconds"][:E]
+    cfg = TrainConfig.from_dict(config)
+    return ArmResults(arm, list(dirs), done, val, train_rmse, params, seconds, config, cfg.circuits_per_update(),
+                      cfg.shots or 0, [metrics[s]["provenance"] for s in dirs])
+
+
+@dataclass
+class Reproduction:
+    """The outcome of :func:`reproduces`: ``exact`` when every number is bitwise equal."""
+
+    run: str
+    exact: bool
+    max_relative_difference: float
+    updates_checked: int
+
+    @property
+    def current(self) -> bool:
+        """Today's code computes what the folder holds (up to the last bits of floating point)."""
+        return self.max_relative_difference <= 1e-6
+
+    def __str__(self) -> str:
+        if self.exact:
+            return f"{self.run}: reproduced exactly ({self.updates_checked} updates and one validation)"
+        state = "reproduced to rounding" if self.current else "STALE: the code now computes other numbers"
+        return f"{self.run}: {state} (largest relative difference {self.max_relative_difference:.2e})"
+
+
+def reproduces(folder: Path | str, updates: int = 3) -> Reproduction:
+    """Re-compute the first ``updates`` updates and the first validation of the run in ``folder``.
+
+    Runs with one torch thread, as the study's workers do (a matmul's last bits may depend on the
+    thread count).
+    """
+    folder = Path(folder)
+    metrics = json.loads((folder / "metrics.json").read_text())
+    config = TrainConfig.from_dict(metrics["config"])
+    with np.load(folder / "trajectory.npz") as z:
+        shipped_rmse, shipped_params = z["train_rmse"], z["params"]
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        task = make_task(config.data)
+        x, y = task.train_x, task.train_y
+        if config.train_sequences is not None:
+            x, y = x[: config.train_sequences], y[: config.train_sequences]
+        model, gens = build_model(config)
+        optimizer, schedule = make_optimizer(config, model, -(-len(x) // config.batch_size))
+        start = np.concatenate([p.detach().reshape(-1).double().numpy() for p in model.parameters()])
+        order = torch.randperm(len(x), generator=gens["shuffle"]).split(config.batch_size)
+        got = [update(model, optimizer, schedule, x[idx], y[idx], config.warmup) for idx in order[:updates]]
+        # the first validation, from the parameters the run recorded after epoch 1
+        with torch.no_grad():
+            offset = 0
+            for p in model.parameters():
+                p.copy_(torch.from_numpy(shipped_params[1, offset: offset + p.numel()]).reshape(p.shape))
+                offset += p.numel()
+        val = validate(model, validation_inputs(task, config.warmup, config.val_steps), config.val_shots,
+                       validation_generator(config, 1))["scores"]
+    finally:
+        torch.set_num_threads(threads)
+    ours = np.concatenate([start, np.float32(got), _flat(val)])
+    theirs = np.concatenate([shipped_params[0], shipped_rmse[0, :updates], _flat(metrics["val"][0])])
+    diff = np.abs(ours - theirs) / np.maximum(np.abs(theirs), 1e-12)
+    return Reproduction(folder.name, bool(np.array_equal(ours, theirs)), float(diff.max()), len(got))
+
+
+def _flat(v: dict) -> np.ndarray:
+    return np.array([v[p][m][k] for p in PROTOCOLS for m in MODES if m in v[p] for k in OUTPUTS])
