@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: test book bench install clean chromium
+.PHONY: test book bench install clean chromium gpu-check notebooks
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "Python 3.11 not found: set PYTHON=/path/to/python3.11"; exit 1; }
@@ -39,6 +39,18 @@ book: $(STAMP)
 	$(BIN)/python -m qrnn_core study --profile $(PROFILE) --jobs $(JOBS)
 	$(BIN)/jupyter-book build book/ -W --toc book/generated/$(PROFILE)/_toc.yml
 	@echo "The book ($(PROFILE) profile): book/_build/html/index.html"
+
+# On a machine with an NVIDIA GPU: the GPU lock in its own venv, the CUDA tests, the GPU benchmark.
+GPU_VENV := .venv-gpu
+gpu-check:
+	test -x $(GPU_VENV)/bin/python || $(PYTHON) -m venv $(GPU_VENV)
+	$(GPU_VENV)/bin/python -m pip install --quiet -c requirements-gpu.lock -e ".[gpu,dev]"
+	$(GPU_VENV)/bin/python -m pytest -m cuda -q tests
+	$(GPU_VENV)/bin/python -m qrnn_core bench --gpu --json results/gpu/bench.json
+
+# The .ipynb twins papermill runs directly, from the .py notebooks (jupytext).
+notebooks: $(STAMP)
+	$(BIN)/jupytext --quiet --sync notebooks/*.py
 
 bench: $(STAMP)
 	$(BIN)/python -m qrnn_core bench --json book/_results/bench.json

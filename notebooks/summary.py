@@ -1,9 +1,12 @@
 # ---
 # jupyter:
 #   jupytext:
+#     formats: ipynb,py:percent
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -195,3 +198,22 @@ for a, oracle in (("fdsa-shots", "oracle-lr001"), ("fdsa-exact", "oracle-lr001")
         rows.append(f"| {a} | {oracle} | {protocol} | {c} |")
 display(Markdown("| arm | oracle | protocol | arm - oracle |\n|---|---|---|---|\n" + "\n".join(rows)
                  if rows else "No arm has finished seeds beside its oracle yet."))
+
+# %% [markdown]
+# ## The results archive
+#
+# Every run's config, metrics (validation per epoch, both protocols, exact and 1,024 shots; seconds;
+# circuits) and provenance, with the scorecard and the baselines, in one file; the per-update
+# training RMSE and the per-epoch parameters are in each run's `trajectory.npz` in the repository.
+
+# %% tags=["hide-input"]
+import zipfile  # noqa: E402
+
+archive = results_path(results_dir, run_name) / f"results-{profile}.zip"
+with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
+    for f in sorted(results.glob("*/*.json")):
+        if f.parent.name != run_name:
+            z.write(f, f"{f.parent.name}/{f.name}")
+    z.write(results_path(results_dir, run_name) / "scorecard.json", "scorecard.json")
+display(Markdown(f"{{download}}`Download the results archive ({archive.stat().st_size / 1e3:.0f} kB) "
+                 f"<{figures.download_target(archive)}>`"))

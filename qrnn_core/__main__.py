@@ -28,6 +28,8 @@ def main(argv: list[str] | None = None) -> int:
     bench.add_argument("--repeats", type=int, default=5, help="timed calls per row (median)")
     bench.add_argument("--only", default="simulator,update,epoch",
                        help="comma-separated sections: simulator, update, epoch")
+    bench.add_argument("--gpu", action="store_true",
+                       help="the GPU benchmark (CUDA simulator, Aer GPU, an FDSA epoch); needs an NVIDIA GPU")
     bench.add_argument("--full", action="store_true",
                        help="also time an FDSA update through Aer with 1,024 shots (minutes)")
 
@@ -59,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
             parser.error("--repeats must be >= 1")
         from .bench import main as bench_main
 
-        bench_main(args.json, args.repeats, args.full, sections)
+        bench_main(args.json, args.repeats, args.full, sections, gpu=args.gpu)
     elif args.command == "train":
         return _train_command(train, args)
     elif args.command == "study":

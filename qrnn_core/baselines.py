@@ -20,9 +20,14 @@ less the last two, which in the seed's protocol reach rows 6,930..6,935 of the v
 
 **Two fitting forms, matching the two validation protocols** (:mod:`qrnn_core.evaluation`):
 
-* ``sequence``: the training pairs as ONE sequence started from a fresh memory, the first
-  :data:`WASHOUT` steps left out of the fit; evaluated on the validation span as one sequence,
-  again started fresh, every step scored (the deck's protocol);
+* ``sequence``: the training pairs as ONE sequence started from a fresh memory, fitted so that its
+  loss is the validation sequence's: every step counts, the fresh-start transient included. Steps
+  :data:`WASHOUT`.. of the one long run are fitted with weight 1; the first ``WASHOUT`` steps are
+  replaced by ``M`` fresh starts every :data:`TRANSIENT_EVERY` rows of the span (their first
+  ``WASHOUT`` steps each, weight ``1 / M``: one transient's worth, seen from many starting points).
+  Evaluated on the validation span as one sequence, again started fresh, every step scored (the
+  deck's protocol). Without the transient rows a readout fitted on settled states alone extrapolates
+  wildly on the first tens of fresh steps (held-out RMSE 0.03-40 instead of 0.006 for the ESN);
 * ``windows``: the training windows, each started fresh (no history from before the window), steps
   :data:`WARMUP`..19 fitted; evaluated on the 590 validation windows, each started fresh, steps 5..19
   scored (the training-like protocol).
@@ -30,10 +35,11 @@ less the last two, which in the seed's protocol reach rows 6,930..6,935 of the v
 ``mean`` and ``linear`` have no memory: one fit on the training pairs serves both protocols.
 ``ngrc`` and ``esn`` are fitted (hyperparameters included) once per form, each protocol scored with
 the model fitted in its form. ``qesn`` is fitted on the training windows only, as the trained arms are
-(loss steps 5..19), and that one readout is scored on both protocols, exactly and with
-:data:`SHOTS`-shot frequencies. "Fresh" for ``ngrc`` means missing history is the first available
-value repeated (``x(t - j s) := x(0)`` for ``t < j s``, ``t`` counted from the start of the sequence
-or window); for ``esn`` a zero reservoir state; for ``qesn`` the circuit's initial state.
+(loss steps 5..19), and that readout is scored on both protocols; with shots it is also refitted on
+:data:`SHOTS`-shot frequencies of the training windows (see :func:`qesn`). "Fresh" for ``ngrc`` means
+missing history is the first available value repeated (``x(t - j s) := x(0)`` for ``t < j s``, ``t``
+counted from the start of the sequence or window); for ``esn`` a zero reservoir state; for ``qesn``
+the circuit's initial state.
 
 **The 80/20 rule**, for every hyperparameter (ridge ``alpha`` included): the split row
 ``r = round(0.8 (val_start - 1))`` cuts the training pairs; candidates are fitted on the part before
@@ -53,6 +59,7 @@ fresh. :func:`run_baselines` runs everything and returns a JSON-able dict.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import time
@@ -371,8 +378,12 @@ def fit_ngrc(task: LorenzTask) -> tuple[dict[str, Predictor], dict]:
 # --------------------------------------------------------------------------------------------
 
 
-def make_reservoir(seed: int, sr: float, lr: float, input_scaling: float, units: int = ESN_UNITS):
-    """A reservoirpy ``Reservoir`` (1 input), initialised: seeded sparse ``W`` rescaled to ``sr``, dense ``Win``."""
+def reservoirpy_reservoir(seed: int, sr: float, lr: float, input_scaling: float, units: int = ESN_UNITS):
+    """A reservoirpy ``Reservoir`` (1 input) built and initialised by reservoirpy itself from ``seed``.
+
+    ``W``: sparse normal (connectivity :data:`ESN_FIXED` ``rc_connectivity``) rescaled to spectral
+    radius ``sr``; ``Win``: Bernoulli(+-1) times ``input_scaling``, every unit connected; bias U(-1, 1).
+    """
     from reservoirpy import mat_gen
     from reservoirpy.nodes import Reservoir
 
@@ -384,23 +395,47 @@ def make_reservoir(seed: int, sr: float, lr: float, input_scaling: float, units:
     return res
 
 
+@functools.lru_cache(maxsize=4)
+def _unit_reservoir(seed: int, units: int):
+    r = reservoirpy_reservoir(seed, 1.0, 1.0, 1.0, units)
+    return r.W, r.Win, np.asarray(r.bias, dtype=np.float64)
+
+
+def make_reservoir(seed: int, sr: float, lr: float, input_scaling: float, units: int = ESN_UNITS):
+    """:func:`reservoirpy_reservoir`, with ``W`` and ``Win`` rescaled from the seed's ``sr = 1``,
+    ``input_scaling = 1`` reservoir (one spectral-radius computation a seed instead of one a setting).
+
+    reservoirpy draws ``W``, ``Win`` and the bias from the seed independently of ``sr`` and
+    ``input_scaling`` and scales them linearly, so this is the same reservoir up to rounding.
+    """
+    from reservoirpy.nodes import Reservoir
+
+    W, Win, bias = _unit_reservoir(int(seed), int(units))
+    res = Reservoir(lr=lr, W=W * sr, Win=Win * input_scaling, bias=bias.copy(), input_dim=1)
+    res.initialize(np.zeros((1, 1)))
+    return res
+
+
 def reservoir_states(reservoir, x: np.ndarray) -> np.ndarray:
     """``x (B, T)`` -> states ``(B, T, units)``, every row from the zero state, all rows at once.
 
     The update of reservoirpy's ``Reservoir`` (``s' = (1 - lr) s + lr tanh(W s + Win x + bias)``;
     ``reservoir.run`` on a ``(B, T, 1)`` array after ``reset()`` gives the same states, one row at a time).
     """
-    W = reservoir.W
-    win = np.asarray(reservoir.Win.toarray() if hasattr(reservoir.Win, "toarray") else reservoir.Win)[:, 0]
-    bias, lr = np.asarray(reservoir.bias, dtype=np.float64).reshape(-1), reservoir.lr
+    def dense(a):
+        return np.asarray(a.toarray() if hasattr(a, "toarray") else a, dtype=np.float64)
+
     B, T = x.shape
+    W = dense(reservoir.W) if B < 64 else reservoir.W  # a dense matvec is faster for few rows
+    win, lr = dense(reservoir.Win)[:, 0], reservoir.lr
+    bias = np.broadcast_to(np.asarray(reservoir.bias, dtype=np.float64).reshape(-1), win.shape)
+    drive = x.T[:, None, :] * win[None, :, None] + bias[None, :, None]  # (T, units, B)
     s = np.zeros((reservoir.units, B))
-    out = np.empty((T, B, reservoir.units))
+    out = np.empty((T, reservoir.units, B))
     for t in range(T):
-        pre = W @ s + win[:, None] * x[None, :, t] + bias[:, None]
-        s = (1 - lr) * s + lr * np.tanh(pre)
-        out[t] = s.T
-    return out.transpose(1, 0, 2)
+        s = (1 - lr) * s + lr * np.tanh(W @ s + drive[t])
+        out[t] = s
+    return out.transpose(2, 0, 1)
 
 
 def esn_grid() -> list[dict]:
@@ -422,7 +457,7 @@ def select_esn(task: LorenzTask, seed: int = ESN_SELECTION_SEED) -> dict[str, di
     return {protocol: select(feats, esn_grid(), forms[protocol]) for protocol in PROTOCOLS}
 
 
-def fit_esn(task: LorenzTask, seed: int, chosen: dict[str, dict]) -> tuple[dict[str, Predictor], dict]:
+def fit_esn(task: LorenzTask, seed: int, chosen: dict[str, dict]) -> dict[str, Predictor]:
     """The ESN of reservoir ``seed`` with each form's ``chosen`` hyperparameters, readout fitted on the form's span."""
     forms = fitting_forms(task)
     predictors = {}
@@ -430,7 +465,7 @@ def fit_esn(task: LorenzTask, seed: int, chosen: dict[str, dict]) -> tuple[dict[
         hp = chosen[protocol]
         res = make_reservoir(seed, hp["sr"], hp["lr"], hp["input_scaling"])
         predictors[protocol] = fit_selected(lambda x, res=res: reservoir_states(res, x), forms[protocol], hp["alpha"])
-    return predictors, {"seed": seed}
+    return predictors
 
 
 # --------------------------------------------------------------------------------------------
@@ -439,16 +474,19 @@ def fit_esn(task: LorenzTask, seed: int, chosen: dict[str, dict]) -> tuple[dict[
 
 
 def qesn_model(seed: int):
-    """The QRNN of ``seed`` at initialisation (exact, complex64) and its shot generator for validation.
+    """The QRNN of ``seed`` at initialisation (exact probabilities, complex64) and two shot generators.
 
-    The generator is :func:`qrnn_core.train.validation_generator` at epoch 0, which no trained run uses.
+    Returns ``(model, fit_generator, val_generator)``: ``val_generator`` is
+    :func:`qrnn_core.train.validation_generator` at epoch 0 and ``fit_generator`` the same stream at
+    epoch -1, streams that no trained run draws from.
     """
     from .train import TrainConfig, build_model, validation_generator
 
     config = TrainConfig(seed=seed, precision="complex64")
     model, _ = build_model(config)
     model.quantum.runner.shots = None
-    return model, validation_generator(config, 0)
+    fit_generator = torch.Generator().manual_seed((config.seed * 1_000_003 - 1) % 2**63)
+    return model, fit_generator, validation_generator(config, 0)
 
 
 @torch.no_grad()
@@ -457,42 +495,67 @@ def circuit_probabilities(model, x: np.ndarray) -> np.ndarray:
     return model.quantum(torch.from_numpy(np.ascontiguousarray(x, dtype=np.float64))).double().numpy()
 
 
-def fit_qesn(task: LorenzTask, model, alphas=ALPHAS) -> tuple[np.ndarray, np.ndarray, dict]:
-    """The readout of the frozen circuit ``model``: ``(coef (16, 2), intercept (2,), settings)``.
+def fit_window_readout(task: LorenzTask, features: np.ndarray, alphas=ALPHAS) -> tuple[np.ndarray, np.ndarray, dict]:
+    """A ridge readout of per-step ``features (S, W, F)`` of the :func:`training_windows` (steps 5..19).
 
-    Fitted on the training windows (steps 5..19), ``alpha`` by the 80/20 rule on them. All windows'
-    probabilities are computed in one batch.
+    ``alpha`` by the 80/20 rule on the windows; returns ``(coef (F, 2), intercept (2,),
+    {"alpha", "heldout_rmse_mean"})``.
     """
     starts, wx, wy = training_windows(task)
     fit, score = window_split(task, starts, wx.shape[1])
-    probs = circuit_probabilities(model, wx)
-    alpha, e = best_alpha([(probs[fit], Part(wx[fit], wy[fit], WARMUP))],
-                          (probs[score], Part(wx[score], wy[score], WARMUP)), alphas)
-    coef, b = ridge_fit([(probs, Part(wx, wy, WARMUP))], alpha)
-    best = {"alpha": alpha, "heldout_rmse_mean": e}
-    return coef, b, best
+    alpha, e = best_alpha([(features[fit], Part(wx[fit], wy[fit], WARMUP))],
+                          (features[score], Part(wx[score], wy[score], WARMUP)), alphas)
+    if alpha is None:
+        raise ValueError("no alpha gave a finite held-out RMSE")
+    coef, b = ridge_fit([(features, Part(wx, wy, WARMUP))], alpha)
+    return coef, b, {"alpha": alpha, "heldout_rmse_mean": e}
+
+
+def _sample(probs: np.ndarray, shots: int, generator: torch.Generator) -> np.ndarray:
+    from .simulator import sample_frequencies
+
+    return sample_frequencies(torch.from_numpy(probs), shots, generator).numpy()
 
 
 @torch.no_grad()
 def qesn(task: LorenzTask, seed: int, shots: int | None = SHOTS) -> dict:
-    """One seed's QESN: ``{"sequence": {"exact", "shots"}, "windows": {...}, "alpha", "heldout_rmse_mean"}``.
+    """One seed's QESN, its readouts fitted on the training windows, scored on both protocols.
 
-    Both protocols run with exact probabilities; the shot scores apply the same readout to
-    ``shots``-shot frequencies sampled from them (sequence first, then windows, one generator).
+    Returns ``{"seed", "sequence": {mode: scores}, "windows": {...}, "exact": {"alpha",
+    "heldout_rmse_mean"}[, "shots": {...}]}`` with modes
+
+    * ``exact``: readout fitted on exact probabilities, applied to exact probabilities;
+    * ``shots``: readout fitted on ``shots``-shot frequencies of the training windows (its own
+      ``alpha``, the 80/20 rule scored on frequencies too), applied to ``shots``-shot frequencies;
+    * ``shots_exact_readout``: the ``exact`` readout applied to the same validation frequencies.
+
+    The circuits run once with exact probabilities (all training windows in one batch); frequencies
+    are sampled from them (:func:`qrnn_core.simulator.sample_frequencies`): the training windows'
+    from ``fit_generator``, then the validation sequence's and windows' from ``val_generator``
+    (:func:`qesn_model`).
     """
-    from .simulator import sample_frequencies
-
-    model, gen = qesn_model(seed)
-    coef, b, best = fit_qesn(task, model)
+    model, fit_gen, val_gen = qesn_model(seed)
+    _, wx, _ = training_windows(task)
+    probs = circuit_probabilities(model, wx)
+    readouts = {"exact": fit_window_readout(task, probs)}
+    if shots is not None:
+        readouts["shots"] = fit_window_readout(task, _sample(probs, shots, fit_gen))
     out = {"seed": seed}
     for protocol, (x, y, first) in validation_inputs(task, warmup=WARMUP).items():
         probs = circuit_probabilities(model, x.numpy())
         y = y[:, first:].cpu().double()
-        out[protocol] = {"exact": scores(torch.from_numpy((probs @ coef + b)[:, first:]), y)}
+
+        def score(features, mode):
+            coef, b, _ = readouts[mode]
+            return scores(torch.from_numpy((features @ coef + b)[:, first:]), y)
+
+        out[protocol] = {"exact": score(probs, "exact")}
         if shots is not None:
-            freqs = sample_frequencies(torch.from_numpy(probs), shots, gen).numpy()
-            out[protocol]["shots"] = scores(torch.from_numpy((freqs @ coef + b)[:, first:]), y)
-    out["alpha"], out["heldout_rmse_mean"] = best["alpha"], best["heldout_rmse_mean"]
+            freqs = _sample(probs, shots, val_gen)
+            out[protocol]["shots"] = score(freqs, "shots")
+            out[protocol]["shots_exact_readout"] = score(freqs, "exact")
+    for mode, (_, _, best) in readouts.items():
+        out[mode] = best
     return out
 
 
@@ -518,44 +581,52 @@ def _aggregate(per_seed: list[dict]) -> tuple[dict, dict]:
 def run_baselines(task: LorenzTask, seeds=DEFAULT_SEEDS, shots: int | None = SHOTS, log=None) -> dict:
     """Every baseline fitted on the training span and scored on both validation protocols; JSON-able.
 
-    ``{name: {"sequence": {"exact": scores[, "shots": scores]}, "windows": {...}, "settings": {...},
-    "seconds": float}}`` for ``mean``, ``linear``, ``ngrc``, ``esn``, ``qesn`` (scores: ``rmse_y``,
-    ``rmse_z``, ``rmse_mean``). For the seeded ``esn`` and ``qesn`` the protocol entries are means over
-    ``seeds``, ``"std"`` holds the standard deviations in the same layout and ``"per_seed"`` the list.
-    ``shots=None`` leaves out the QESN's shot scores.
+    ``{name: {"sequence": {mode: scores}, "windows": {mode: scores}, "settings": {...}, "seconds",
+    "cpu_seconds"}}`` for ``mean``, ``linear``, ``ngrc``, ``esn``, ``qesn``; scores are ``rmse_y``,
+    ``rmse_z``, ``rmse_mean`` (:func:`qrnn_core.evaluation.scores`); the mode is ``exact`` and, for
+    ``qesn`` with ``shots``, also ``shots`` and ``shots_exact_readout`` (see :func:`qesn`). For the
+    seeded ``esn`` and ``qesn`` the protocol entries are means over ``seeds``, ``"std"`` holds the
+    standard deviations over seeds (ddof 1) in the same layout and ``"per_seed"`` the list.
+    ``shots=None`` leaves out the QESN's shot scores; ``log`` (e.g. ``print``) gets a line per baseline.
     """
     seeds = [int(s) for s in seeds]
     if not seeds:
         raise ValueError("run_baselines needs at least one seed")
     out = {}
 
-    def record(name, t0):
+    def timed(name, make):
+        t0, c0 = time.perf_counter(), time.process_time()
+        out[name] = make()
         out[name]["seconds"] = time.perf_counter() - t0
+        out[name]["cpu_seconds"] = time.process_time() - c0
         if log:
             log(f"{name}: {out[name]['seconds']:.1f} s")
 
-    for name, fit in (("mean", fit_mean), ("linear", fit_linear), ("ngrc", fit_ngrc)):
-        t0 = time.perf_counter()
+    def memoryless(fit):
         predictors, settings = fit(task)
-        out[name] = {**evaluate(predictors, task), "settings": settings}
-        record(name, t0)
+        return {**evaluate(predictors, task), "settings": settings}
 
-    t0 = time.perf_counter()
-    chosen = select_esn(task)
-    per_seed = [{**evaluate(fit_esn(task, s, chosen)[0], task), "seed": s} for s in seeds]
-    mean, std = _aggregate(per_seed)
-    out["esn"] = {**mean, "std": std, "per_seed": per_seed,
-                  "settings": {**ESN_FIXED, "washout": WASHOUT, "selection_seed": ESN_SELECTION_SEED,
-                               "seeds": seeds, **chosen}}
-    record("esn", t0)
+    def esn():
+        chosen = select_esn(task)
+        per_seed = [{"seed": s, **evaluate(fit_esn(task, s, chosen), task)} for s in seeds]
+        mean, std = _aggregate(per_seed)
+        return {**mean, "std": std, "per_seed": per_seed,
+                "settings": {**ESN_FIXED, "washout": WASHOUT, "transient_every": TRANSIENT_EVERY,
+                             "selection_seed": ESN_SELECTION_SEED, "seeds": seeds, **chosen}}
 
-    t0 = time.perf_counter()
-    per_seed = [qesn(task, s, shots) for s in seeds]
-    mean, std = _aggregate(per_seed)
-    out["qesn"] = {**mean, "std": std, "per_seed": per_seed,
-                   "settings": {"circuit": "build_model(TrainConfig(seed=s, precision='complex64')) at "
-                                           "initialisation, readout refitted", "fitted_on": "training windows, "
-                                           "steps 5..19", "shots": shots, "seeds": seeds,
-                                "alpha": [s["alpha"] for s in per_seed]}}
-    record("qesn", t0)
+    def qesn_all():
+        per_seed = [qesn(task, s, shots) for s in seeds]
+        mean, std = _aggregate(per_seed)
+        settings = {"circuit": "build_model(TrainConfig(seed=s, precision='complex64')) at initialisation",
+                    "fitted_on": "training windows, steps 5..19", "shots": shots, "seeds": seeds,
+                    "alpha_exact": [s["exact"]["alpha"] for s in per_seed]}
+        if shots is not None:
+            settings["alpha_shots"] = [s["shots"]["alpha"] for s in per_seed]
+        return {**mean, "std": std, "per_seed": per_seed, "settings": settings}
+
+    timed("mean", lambda: memoryless(fit_mean))
+    timed("linear", lambda: memoryless(fit_linear))
+    timed("ngrc", lambda: memoryless(fit_ngrc))
+    timed("esn", esn)
+    timed("qesn", qesn_all)
     return out

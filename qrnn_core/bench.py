@@ -54,7 +54,14 @@ def _inputs(seed: int):
     return angles, x
 
 
-def simulator_rows(part: str, repeats: int = 5, seed: int = 0) -> list[Row]:
+def _sync(x):
+    if isinstance(x, torch.Tensor) and x.is_cuda:
+        torch.cuda.synchronize()
+    return x
+
+
+def simulator_rows(part: str, repeats: int = 5, seed: int = 0, precisions=("complex128", "complex64"),
+                   device: str = "cpu") -> list[Row]:
     """Seconds per 20-step seed circuit. ``part="torch"``: PyTorch at batch 1, 5, 221;
     ``part="aer"``: Aer exact and Aer with 1,024 shots, the seed's way."""
     from .aer_backend import AerBackend
@@ -63,10 +70,16 @@ def simulator_rows(part: str, repeats: int = 5, seed: int = 0) -> list[Row]:
     angles, _ = _inputs(seed)
     rows = []
     if part == "torch":
-        sim = TorchSimulator(8)
-        for batch, what in [(1, "a forward"), (5, "an SPSA update's circuits"), (221, "an FDSA update's circuits")]:
-            seconds, n = time_call(lambda: sim(angles[:batch]), repeats, min_seconds=0.5)
-            rows.append(Row("simulator", f"PyTorch exact, batch {batch}", seconds / batch, "circuit", n, batch, what))
+        for dtype in precisions:
+            sim = TorchSimulator(8, dtype=getattr(torch, dtype), device=device)
+            a = angles.to(sim.device)
+            suffix = ("" if dtype == "complex128" else f", {dtype}") + ("" if sim.device.type == "cpu" else f" ({sim.device.type})")
+            for batch, what in [(1, "a forward"), (5, "an SPSA update's circuits"), (221, "an FDSA update's circuits"),
+                                (2210, "ten seeds' FDSA updates")][: 4 if sim.device.type == "cuda" else 3]:
+                inputs = a.repeat(10, 1, 1) if batch == 2210 else a[:batch]
+                seconds, n = time_call(lambda: _sync(sim(inputs)), repeats, min_seconds=0.5)
+                rows.append(Row("simulator", f"PyTorch exact{suffix}, batch {batch}", seconds / batch, "circuit", n,
+                                batch, what))
         return rows
     aer = AerBackend(8)
     seconds, n = time_call(lambda: aer(angles[:4]), max(1, repeats // 2))
@@ -81,7 +94,7 @@ def simulator_rows(part: str, repeats: int = 5, seed: int = 0) -> list[Row]:
 
 def update_rows(part: str, repeats: int = 5, full: bool = False, seed: int = 0, *, n_qubits: int = 8,
                 device: str = "cpu", methods=("spsa", "fdsa", "exact", "parameter_shift"),
-                min_seconds: float = 0.5) -> list[Row]:
+                min_seconds: float = 0.5, precisions=("complex128",)) -> list[Row]:
     """Seconds per training update (forward + backward) per estimator at the seed's size:
     ``2 * n_angles`` quantum parameters (110 for 8 qubits), T = 20, batch 1.
 
@@ -116,10 +129,14 @@ def update_rows(part: str, repeats: int = 5, full: bool = False, seed: int = 0, 
                    f"{n_qubits} qubits, {2 * layer.n_angles} parameters")
 
     if part == "torch":
-        sim = TorchSimulator(n_qubits, device=device)
-        label = "PyTorch exact" + ("" if sim.device.type == "cpu" else f" ({sim.device.type})")
-        return [update_row(sim, label, name, repeats if name != "parameter_shift" else max(1, repeats // 2))
-                for name in methods]
+        rows = []
+        for dtype in precisions:
+            sim = TorchSimulator(n_qubits, device=device, dtype=getattr(torch, dtype))
+            label = ("PyTorch exact" + ("" if dtype == "complex128" else f", {dtype}")
+                     + ("" if sim.device.type == "cpu" else f" ({sim.device.type})"))
+            rows += [update_row(sim, label, name, repeats if name != "parameter_shift" else max(1, repeats // 2))
+                     for name in methods]
+        return rows
     aer = AerBackend(n_qubits, device=device if device != "cpu" else "CPU")
     suffix = "" if aer.device == "CPU" else " (GPU)"
     rows = [
@@ -132,8 +149,10 @@ def update_rows(part: str, repeats: int = 5, full: bool = False, seed: int = 0, 
     return rows
 
 
-def epoch_rows(methods=("spsa", "exact", "fdsa"), seed: int = 1929) -> list[Row]:
-    """Seconds per training epoch (1,384 updates, the seed's protocol, exact probabilities)."""
+def epoch_rows(methods=("spsa", "exact", "fdsa"), seed: int = 1929, precision: str = "complex64",
+               device: str = "cpu") -> list[Row]:
+    """Seconds per training epoch (1,384 updates, the deck's protocol, exact probabilities) and its split:
+    the updates, the validation (both protocols, exact and 1,024 shots) and the saving, in shares."""
     import tempfile
 
     from .train import TrainConfig, train
@@ -141,10 +160,15 @@ def epoch_rows(methods=("spsa", "exact", "fdsa"), seed: int = 1929) -> list[Row]
     rows = []
     for method in methods:
         with tempfile.TemporaryDirectory() as tmp:
-            print(f"  one {method} epoch ...", flush=True)
-            metrics = train(TrainConfig(method=method, epochs=1, seed=seed), tmp, progress=False)
-        rows.append(Row("epoch", f"{method} | PyTorch exact", metrics["epoch_seconds"][0], "epoch", 1,
-                        metrics["circuits"][0], f"validation {metrics['val_seconds'][0]:.2f} s"))
+            print(f"  one {method} epoch ({precision}, {device}) ...", flush=True)
+            metrics = train(TrainConfig(method=method, epochs=1, seed=seed, precision=precision, device=device),
+                            tmp, progress=False)
+        upd, val, save = metrics["epoch_seconds"][0], metrics["val_seconds"][0], metrics["save_seconds"][0]
+        total = upd + val + save
+        label = "PyTorch exact" + ("" if device == "cpu" else f" ({device})")
+        rows.append(Row("epoch", f"{method} | {label}", total, "epoch", 1, metrics["circuits"][0],
+                        f"{precision}; updates {upd / total:.1%}, validation {val / total:.1%}, "
+                        f"saving {save / total:.1%}"))
     return rows
 
 
@@ -223,6 +247,20 @@ def targets_of(rows: list[Row]) -> list[tuple[str, bool, str]]:
         if (group, est) in named:
             t = named[(group, est)].seconds
             out.append((f"{est} {group} <= {_fmt_seconds(limit)}", t <= limit, _fmt_seconds(t)))
+    # complex64 (the paper profile's precision): the throughput issue's targets
+    single = {(r.group, r.name.split(" | ")[0]): r.seconds for r in rows if r.name.endswith("PyTorch exact, complex64")}
+    epochs = {r.name.split(" | ")[0]: r.seconds for r in rows if r.group == "epoch" and "complex64" in r.note
+              and r.name.endswith("| PyTorch exact")}
+    if ("update", "fdsa") in single:
+        t = single[("update", "fdsa")]
+        out.append(("fdsa update, complex64 <= 55 ms", t <= 0.055, _fmt_seconds(t)))
+        if ("update", "fdsa") in named:
+            r = named[("update", "fdsa")].seconds / t
+            out.append(("fdsa update: complex64 >= 1.8x complex128", r >= 1.8, _ratio(r)))
+    for est, limit in (("fdsa", 75.0), ("spsa", 6.0), ("exact", 15.0)):
+        if est in epochs:
+            out.append((f"{est} epoch, complex64 <= {_fmt_seconds(limit)}", epochs[est] <= limit,
+                        _fmt_seconds(epochs[est])))
     return out
 
 
@@ -255,19 +293,38 @@ def markdown_report(report: dict) -> str:
     )
 
 
+def gpu_rows(repeats: int = 5) -> list[Row]:
+    """The GPU benchmark: PyTorch CUDA complex64 and complex128 at batch 1, 5, 221 and 221 x 10 seeds,
+    an update per estimator, Aer GPU exact and with shots, and an FDSA epoch on the GPU."""
+    if not torch.cuda.is_available():
+        raise SystemExit("bench --gpu: no CUDA device here (torch.cuda.is_available() is False); "
+                         "run it on a machine with an NVIDIA GPU (make gpu-check)")
+    rows = simulator_rows("torch", repeats, device="cuda")
+    rows += update_rows("torch", repeats, device="cuda", precisions=("complex128", "complex64"))
+    rows += epoch_rows(("fdsa",), device="cuda")
+    from .aer_backend import aer_devices
+
+    if "GPU" in aer_devices():
+        rows += update_rows("aer", 1, device="GPU")
+    return rows
+
+
 def main(json_path: str | None = None, repeats: int = 5, full: bool = False,
-         sections=("simulator", "update", "epoch")) -> dict:
+         sections=("simulator", "update", "epoch"), gpu: bool = False) -> dict:
     print(f"QRNN benchmark on {provenance()['machine']['cpu']} "
           f"({torch.get_num_threads()} torch threads)\n", flush=True)
     # Every PyTorch row is timed before Aer first runs: once Aer's OpenMP pool exists in the
     # process, PyTorch's small two-thread operations were measured 2-3x slower on 2-core machines.
     rows: list[Row] = []
+    if gpu:
+        rows += gpu_rows(repeats)
+        sections = set()
     if "simulator" in sections:
         rows += simulator_rows("torch", repeats)
     if "update" in sections:
-        rows += update_rows("torch", repeats)
+        rows += update_rows("torch", repeats, precisions=("complex128", "complex64"))
     if "epoch" in sections:
-        rows += epoch_rows()
+        rows += epoch_rows(precision="complex128") + epoch_rows(precision="complex64")
     if sections & {"simulator", "update"}:
         print("timing Aer ...", flush=True)
     if "simulator" in sections:

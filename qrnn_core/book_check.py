@@ -7,7 +7,11 @@ is loaded in Debian's chromium driven by Playwright. A page has a problem when i
 * an ``<img>`` that did not load (``naturalWidth == 0``), or a same-origin request that failed
   or answered HTTP >= 400;
 * TeX math (elements with class ``math``) that MathJax did not turn into ``mjx-container``,
-  or MathJax that failed to load at all. Pages without math need no MathJax.
+  or MathJax that failed to load at all. Pages without math need no MathJax;
+* a content figure (an ``<img>`` in the page's article) without a numbered caption, or whose alt
+  text is empty or a hash file name;
+* content wider than the window at 1,280 px (the page scrolls sideways);
+* an unrendered citation or glue (``{cite:p}``, ``{glue:text}``, a citation key left as ``[key]``).
 
 Requests to other origins are blocked, so the check is hermetic and works offline.
 
@@ -67,6 +71,40 @@ _MATH_JS = """async (ms) => {
 }"""
 
 
+# Runs in the page: what a reader would see wrong with the figures, the width and the text.
+_READER_JS = r"""() => {
+  const article = document.querySelector('article') || document.body;
+  const figures = [];
+  for (const img of article.querySelectorAll('img')) {
+    if (img.closest('.sidebar, nav, header, footer')) continue;
+    const alt = (img.getAttribute('alt') || '').trim();
+    const fig = img.closest('figure');
+    const caption = fig ? (fig.querySelector('figcaption') || {}).textContent || '' : '';
+    figures.push({src: (img.getAttribute('src') || '').split('/').pop(), alt: alt,
+                  caption: caption.trim(), numbered: !!(fig && fig.querySelector('.caption-number'))});
+  }
+  const text = article.innerText || '';
+  const raw = (text.match(/\{(cite|glue)(:[a-z]+)?\}`[^`]*`/g) || []).slice(0, 3);
+  return {figures: figures, overflow: document.documentElement.scrollWidth - window.innerWidth, raw: raw};
+}"""
+_HASH_NAME = re.compile(r"^[0-9a-f]{16,}(\.(png|jpg|svg))?$", re.I)
+VIEWPORT = {"width": 1280, "height": 900}
+
+
+def reader_problems(found: dict) -> list[str]:
+    """Problems a reader would see, from what :data:`_READER_JS` found on one page."""
+    out = []
+    for f in found["figures"]:
+        if not f["numbered"] or not f["caption"]:
+            out.append(f"figure {f['src']} has no numbered caption")
+        if not f["alt"] or _HASH_NAME.match(f["alt"]) or f["alt"] == f["src"]:
+            out.append(f"figure {f['src']} has no alt text that describes it (alt={f['alt']!r})")
+    if found["overflow"] > 2:
+        out.append(f"the page is {found['overflow']} px wider than a 1,280 px window")
+    out += [f"unrendered role: {r}" for r in found["raw"]]
+    return out
+
+
 def find_chromium() -> str:
     """Path of Debian's chromium: /usr/bin/chromium, else ``chromium`` on PATH."""
     path = "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else shutil.which("chromium")
@@ -121,6 +159,7 @@ def _check_page(page, url: str, source: str, timeout_s: float) -> list[str]:
         page.goto(url, wait_until="load", timeout=ms)
         for src in page.evaluate(_BROKEN_IMAGES_JS, ms):
             problems.append(f"image did not load: {src}")
+        problems += reader_problems(page.evaluate(_READER_JS))
         if _HAS_MATH.search(source):
             try:
                 grace_ms = min(ms, MATHJAX_LOAD_GRACE_S * 1000)
@@ -169,7 +208,7 @@ def check_book(html_dir: str | Path, *, timeout_s: float = 30,
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
             try:
-                context = browser.new_context()
+                context = browser.new_context(viewport=VIEWPORT)
                 # Hermetic: anything not served by our server is blocked.
                 context.route(lambda u: not u.startswith(base), lambda route: route.abort())
                 for path in book_pages(html_dir):

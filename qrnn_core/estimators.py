@@ -1,23 +1,28 @@
-"""Gradient estimators of the quantum layer: their settings and their maths, kept pure.
+"""Gradient estimators of the quantum layer: their settings, their plans and their maths, kept pure.
 
-Each estimator is a frozen dataclass of settings, chosen by name with :func:`make_estimator`. The
-maths here works on plain tensors: which parameter vectors to evaluate (``perturbations``) and how
-to turn the scalars ``s(θ') = <grad_output, probs(θ')>`` into a vector-Jacobian product
-(``combine``). Circuits are evaluated elsewhere (:mod:`qrnn_core.quantum_layer`), all of one
-backward in ONE batched call. Randomness comes from a ``torch.Generator`` passed in, never global.
+Each estimator is a frozen dataclass of settings, chosen by name with :func:`make_estimator`, in the
+spirit of PennyLane's gradient transforms: ``plan(...)`` says which extra circuits an update needs and
+returns a :class:`ThetaPlan` or :class:`ShiftPlan` that turns their probabilities into the
+vector-Jacobian product, for the parameters and, where the estimator can, for the layer's input.
+Circuits are evaluated elsewhere (:mod:`qrnn_core.quantum_layer`), all of one update in ONE batched
+call with the forward. Randomness comes from a ``torch.Generator`` passed in, never global; state an
+estimator keeps between updates (SPSA's fixed directions) lives in the ``state`` dict it is given,
+which travels with the layer's ``state_dict`` and so with every checkpoint.
 
-Parameters are ``θ = (w, b)``, ``P = 2 * n_angles`` of them (110 in the seed), float64.
+Adding an estimator: a dataclass here with ``name``, ``plan`` and its settings, an entry in
+:data:`ESTIMATOR_CLASSES`, and its settings in :class:`~qrnn_core.train.TrainConfig`.
+
+Parameters are ``θ = (w, b)``, ``P = 2 * n_angles`` of them (110 in the seed), float64; angles are
+``a[..., t, i] = w_i x[..., t] + b_i``.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Callable, ClassVar
 
 import torch
-
-ESTIMATORS = ("spsa", "fdsa", "parameter_shift", "exact")
 
 
 def rademacher(num: int, size: int, generator: torch.Generator) -> torch.Tensor:
@@ -62,6 +67,72 @@ def shift_rule(gate: str) -> tuple[tuple[float, ...], tuple[float, ...]]:
     raise ValueError(f"no shift rule for gate {gate!r}")
 
 
+def angles_from(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    """``x (..., T)``, ``weight``/``bias (..., n_angles)`` -> angles ``(..., T, n_angles)``.
+
+    ``weight`` and ``bias`` may carry leading perturbation dims ``(E, n_angles)``; they then lead
+    the result: ``(E, ..., T, n_angles)``.
+    """
+    lead = weight.shape[:-1]
+    view = lead + (1,) * x.dim() + weight.shape[-1:]
+    return x[..., None] * weight.reshape(view) + bias.reshape(view)
+
+
+@dataclass
+class ThetaPlan:
+    """Extra circuits at perturbed parameter vectors ``rows (E, P)``; ``combine`` maps the ``(E,)``
+    values ``s_e = <grad_output, probs(θ_e)>`` to the gradient ``(P,)``. No input gradient."""
+
+    rows: torch.Tensor
+    combine: Callable[[torch.Tensor], torch.Tensor]
+    input_gradient: ClassVar[bool] = False
+
+    def angles(self, x, weight, bias) -> torch.Tensor:
+        """The extra circuits' angles, ``(E, ..., T, n_angles)``."""
+        A = weight.numel()
+        return angles_from(x, self.rows[:, :A], self.rows[:, A:])
+
+    def vjp(self, x, weight, extra, grad_output) -> tuple[torch.Tensor, None]:
+        """``extra (E, ..., T, R)``, ``grad_output (..., T, R)`` -> (gradient ``(P,)``, None)."""
+        E = extra.shape[0]
+        return self.combine((extra * grad_output).reshape(E, -1).sum(1)), None
+
+
+@dataclass
+class ShiftPlan:
+    """One circuit per shifted angle of one step: ``step``, ``angle``, ``shift``, ``coef``, each ``(E,)``.
+
+    The rules give the derivative of every step's probabilities by every angle of every step,
+    so the input's gradient follows too: ``d/dx[b, t] = sum_i w_i d/da[b, t, i]``.
+    """
+
+    step: torch.Tensor
+    angle: torch.Tensor
+    shift: torch.Tensor
+    coef: torch.Tensor
+    input_gradient: ClassVar[bool] = True
+
+    def angles(self, x, weight, bias) -> torch.Tensor:
+        base = angles_from(x, weight, bias)
+        E = len(self.step)
+        shifted = base.expand((E,) + base.shape).clone()
+        flat = shifted.reshape(E, -1, *base.shape[-2:])  # (E, B, T, A), a view
+        flat[torch.arange(E), :, self.step, self.angle] += self.shift[:, None]
+        return shifted
+
+    def vjp(self, x, weight, extra, grad_output) -> tuple[torch.Tensor, torch.Tensor]:
+        E = extra.shape[0]
+        T, A = x.shape[-1], weight.numel()
+        B = x[..., 0].numel()
+        s = (extra.reshape(E, B, -1) * grad_output.reshape(1, B, -1)).sum(2)  # (E, B)
+        # d<g, p>/d a[b, t, i] = sum of coef * s over the shifts of (t, i)
+        d_angle = torch.zeros(B, T * A, dtype=s.dtype)
+        d_angle.index_add_(1, self.step * A + self.angle, (self.coef[:, None] * s).T)
+        d_angle = d_angle.reshape(B, T, A)
+        grad = torch.cat([(x.reshape(B, T, 1) * d_angle).sum((0, 1)), d_angle.sum((0, 1))])
+        return grad, (d_angle * weight.detach().reshape(1, 1, A)).sum(-1).reshape(x.shape)
+
+
 def _positive(name: str, value) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0 or not math.isfinite(value):
         raise ValueError(f"{name} must be a positive number, got {value!r}")
@@ -100,6 +171,17 @@ class SPSA:
             return cached
         return rademacher(self.num_directions, n_params, generator)
 
+    def plan(self, theta: torch.Tensor, *, update: int, generator: torch.Generator, state: dict, **_) -> ThetaPlan:
+        """``2K`` circuits at ``θ ± c_k Δ_j``; the fixed directions, if any, kept in ``state``."""
+        if generator is None:
+            raise ValueError("SPSA draws its directions from generator=torch.Generator(...): pass one")
+        c = self.c_at(update)
+        directions = self.directions(theta.numel(), generator, state.get("fixed_directions"))
+        if self.fixed_directions:
+            state["fixed_directions"] = directions
+        return ThetaPlan(torch.cat([theta + c * directions, theta - c * directions]),
+                         lambda s: directional_estimate(*s.chunk(2), directions, c))
+
 
 @dataclass(frozen=True)
 class FDSA:
@@ -110,6 +192,10 @@ class FDSA:
 
     def __post_init__(self):
         _positive("h", self.h)
+
+    def plan(self, theta: torch.Tensor, **_) -> ThetaPlan:
+        step = self.h * torch.eye(theta.numel(), dtype=theta.dtype)
+        return ThetaPlan(torch.cat([theta + step, theta - step]), lambda s: central_difference(*s.chunk(2), self.h))
 
 
 @dataclass(frozen=True)
@@ -124,6 +210,17 @@ class ParameterShift:
 
     name: ClassVar[str] = "parameter_shift"
 
+    def plan(self, theta: torch.Tensor, *, steps: int, gates, state: dict, **_) -> ShiftPlan:
+        """Every gate's rule at every step; the plan for ``steps`` steps is cached in ``state``."""
+        cached = state.get("shift_plan")
+        if cached is None or cached[0] != steps:
+            rows = [(t, g.angle, s, c) for g in gates for s, c in zip(*shift_rule(g.name)) for t in range(steps)]
+            step, angle, shift, coef = zip(*rows)
+            cached = (steps, ShiftPlan(torch.tensor(step), torch.tensor(angle),
+                                       torch.tensor(shift, dtype=torch.float64), torch.tensor(coef, dtype=torch.float64)))
+            state["shift_plan"] = cached
+        return cached[1]
+
 
 @dataclass(frozen=True)
 class Exact:
@@ -133,14 +230,16 @@ class Exact:
 
 
 Estimator = SPSA | FDSA | ParameterShift | Exact
-_BY_NAME = {"spsa": SPSA, "fdsa": FDSA, "parameter_shift": ParameterShift, "exact": Exact}
+#: Every estimator by name: the one list the config's choices and :func:`make_estimator` read.
+ESTIMATOR_CLASSES = {cls.name: cls for cls in (SPSA, FDSA, ParameterShift, Exact)}
+ESTIMATORS = tuple(ESTIMATOR_CLASSES)
 
 
 def make_estimator(name: str, **settings) -> Estimator:
     """The estimator called ``name`` (one of :data:`ESTIMATORS`) with its ``settings``."""
-    if name not in _BY_NAME:
+    if name not in ESTIMATOR_CLASSES:
         raise ValueError(f"unknown estimator {name!r}: choose one of {', '.join(ESTIMATORS)}")
     try:
-        return _BY_NAME[name](**settings)
+        return ESTIMATOR_CLASSES[name](**settings)
     except TypeError as err:
         raise ValueError(f"bad settings for estimator {name!r}: {err}") from err

@@ -10,6 +10,7 @@ simulator itself. Any backend with ``probabilities(angles, *, shots, generator)`
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -17,17 +18,7 @@ import torch
 from torch import nn
 from torch.autograd.function import once_differentiable
 
-from .estimators import (
-    FDSA,
-    SPSA,
-    Estimator,
-    Exact,
-    ParameterShift,
-    central_difference,
-    directional_estimate,
-    make_estimator,
-    shift_rule,
-)
+from .estimators import Estimator, Exact, angles_from, make_estimator
 from .program import read_step_program
 from .simulator import TorchSimulator
 from .validation import check_shots
@@ -60,17 +51,6 @@ class BackwardCost:
     estimator: str
     circuits: int
     shots: int
-
-
-def angles_from(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
-    """``x (..., T)``, ``weight``/``bias (..., n_angles)`` -> angles ``(..., T, n_angles)``.
-
-    ``weight`` and ``bias`` may carry leading perturbation dims ``(E, n_angles)``; they then lead
-    the result: ``(E, ..., T, n_angles)``.
-    """
-    lead = weight.shape[:-1]
-    view = lead + (1,) * x.dim() + weight.shape[-1:]
-    return x[..., None] * weight.reshape(view) + bias.reshape(view)
 
 
 class QuantumLayer(nn.Module):
@@ -106,7 +86,7 @@ class QuantumLayer(nn.Module):
         if isinstance(self.estimator, Exact) and not (isinstance(backend, TorchSimulator) and shots is None):
             raise ValueError("the exact estimator needs exact probabilities from the PyTorch simulator "
                              "(a TorchSimulator backend with shots=None)")
-        if isinstance(self.estimator, SPSA) and generator is None:
+        if getattr(self.estimator, "name", None) == "spsa" and generator is None:
             raise ValueError("SPSA draws its directions from generator=torch.Generator(...): pass one")
         self.runner = CircuitRunner(backend, shots, shot_generator)
         self.generator = generator
@@ -119,20 +99,28 @@ class QuantumLayer(nn.Module):
             self.bias.uniform_(-math.pi / 2, math.pi / 2, generator=init_generator)
         self.updates = 0  # backward calls so far: SPSA's k
         self.costs: list[BackwardCost] = []
-        self._fixed_directions: torch.Tensor | None = None
-        self._shift_plan = None
+        self.estimator_state: dict = {}  # what the estimator keeps between updates (see estimators)
 
     @property
     def backend(self):
         return self.runner.backend
 
+    @functools.cached_property
+    def gates(self):
+        """The step's gates (their names and angle indices), for the estimators that need them."""
+        return read_step_program(self.backend.block).gates
+
     # The estimator's state travels with the module's state_dict (and so with every checkpoint).
     def get_extra_state(self) -> dict:
-        return {"updates": self.updates, "fixed_directions": self._fixed_directions}
+        kept = {k: v for k, v in self.estimator_state.items() if isinstance(v, torch.Tensor)}
+        return {"updates": self.updates, "estimator": kept}
 
     def set_extra_state(self, state: dict) -> None:
         self.updates = int(state["updates"])
-        self._fixed_directions = state["fixed_directions"]
+        kept = state.get("estimator", {})
+        if state.get("fixed_directions") is not None:  # checkpoints written before the estimator state
+            kept = {"fixed_directions": state["fixed_directions"]}
+        self.estimator_state = dict(kept)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``x (..., T)`` real -> per-step readout probabilities ``(..., T, R)`` (float64).
@@ -149,50 +137,21 @@ class QuantumLayer(nn.Module):
                 circuits = x[..., 0].numel()
                 probs.register_hook(lambda grad: self._record(circuits, 0) or grad)
             return probs
-        plan = self._backward_plan(x) if needs_grad else None
+        plan = None
+        if needs_grad or x.requires_grad:
+            plan = self.estimator.plan(
+                torch.cat([self.weight, self.bias]).detach(), update=self.updates, generator=self.generator,
+                state=self.estimator_state, steps=x.shape[-1], gates=self.gates,
+            )
+            if x.requires_grad and not plan.input_gradient:
+                raise ValueError(f"{self.estimator.name} estimates no gradient for the layer's input x: detach x, "
+                                 "or use parameter_shift or exact for a trainable encoder before this layer")
         probs, _ = _QuantumFunction.apply(x, self.weight, self.bias, self, plan)
         return probs
-
-    # -- the black-box estimators: what to evaluate with the forward, and how to combine it -----
-
-    def _backward_plan(self, x: torch.Tensor) -> "_BackwardPlan":
-        theta = torch.cat([self.weight, self.bias]).detach()
-        est = self.estimator
-        if isinstance(est, SPSA):
-            c = est.c_at(self.updates)
-            directions = est.directions(theta.numel(), self.generator, self._fixed_directions)
-            if est.fixed_directions:
-                self._fixed_directions = directions
-            return _BackwardPlan("theta", torch.cat([theta + c * directions, theta - c * directions]),
-                         lambda s: directional_estimate(*s.chunk(2), directions, c))
-        if isinstance(est, FDSA):
-            step = est.h * torch.eye(theta.numel(), dtype=theta.dtype)
-            return _BackwardPlan("theta", torch.cat([theta + step, theta - step]),
-                         lambda s: central_difference(*s.chunk(2), est.h))
-        if isinstance(est, ParameterShift):
-            return _BackwardPlan("shift", self._shifts(x.shape[-1]), None)
-        raise TypeError(f"{type(est).__name__} has no black-box backward")
 
     def _record(self, circuits: int, shots: int) -> None:
         self.costs.append(BackwardCost(self.estimator.name, circuits, shots))
         self.updates += 1
-
-    def _shifts(self, T: int):
-        """Per shifted circuit: its step, angle, shift and coefficient (each ``(E,)``)."""
-        if self._shift_plan is None or self._shift_plan[0] != T:
-            rows = []
-            for gate in read_step_program(self.backend.block).gates:
-                for s, c in zip(*shift_rule(gate.name)):
-                    rows += [(t, gate.angle, s, c) for t in range(T)]
-            step, angle, shift, coef = zip(*rows)
-            self._shift_plan = (
-                T,
-                torch.tensor(step),
-                torch.tensor(angle),
-                torch.tensor(shift, dtype=torch.float64),
-                torch.tensor(coef, dtype=torch.float64),
-            )
-        return self._shift_plan[1:]
 
 
 def _check_input(x, dtype: torch.dtype) -> torch.Tensor:
@@ -211,47 +170,6 @@ def _check_input(x, dtype: torch.dtype) -> torch.Tensor:
     if x.numel() == 0:
         raise ValueError(f"x must hold at least one sequence, got shape {tuple(x.shape)}")
     return x.to(dtype)
-
-
-@dataclass
-class _BackwardPlan:
-    """The extra circuits of one backward and how they combine into the gradient.
-
-    ``kind="theta"``: ``rows (E, P)`` are perturbed parameter vectors and ``combine(s)`` maps the
-    ``(E,)`` values ``s_e = <grad_output, probs(θ_e)>`` to the gradient ``(P,)``.
-    ``kind="shift"``: ``rows = (step, angle, shift, coef)``, one circuit per shifted angle of one step.
-    """
-
-    kind: str
-    rows: object
-    combine: object
-
-    def angles(self, x, weight, bias) -> torch.Tensor:
-        """The extra circuits' angles, ``(E, ..., T, n_angles)``."""
-        if self.kind == "theta":
-            A = weight.numel()
-            return angles_from(x, self.rows[:, :A], self.rows[:, A:])
-        step, angle, shift, _ = self.rows
-        base = angles_from(x, weight, bias)
-        shifted = base.expand((len(step),) + base.shape).clone()
-        flat = shifted.reshape(len(step), -1, *base.shape[-2:])  # (E, B, T, A), a view
-        flat[torch.arange(len(step)), :, step, angle] += shift[:, None]
-        return shifted
-
-    def vector_jacobian(self, x, extra, grad_output) -> torch.Tensor:
-        """The gradient ``(P,)`` from the extra circuits' probabilities ``extra (E, ..., T, R)``."""
-        E = extra.shape[0]
-        if self.kind == "theta":
-            return self.combine((extra * grad_output).reshape(E, -1).sum(1))
-        step, angle, _, coef = self.rows
-        T, A = x.shape[-1], int(angle.max()) + 1
-        B = x[..., 0].numel()
-        s = (extra.reshape(E, B, -1) * grad_output.reshape(1, B, -1)).sum(2)  # (E, B)
-        # d<g, p>/d a[b, t, i] = sum of coef * s over the shifts of (t, i)
-        d_angle = torch.zeros(B, T * A, dtype=s.dtype)
-        d_angle.index_add_(1, step * A + angle, (coef[:, None] * s).T)
-        d_angle = d_angle.reshape(B, T, A)
-        return torch.cat([(x.reshape(B, T, 1) * d_angle).sum((0, 1)), d_angle.sum((0, 1))])
 
 
 class _QuantumFunction(torch.autograd.Function):
@@ -273,7 +191,7 @@ class _QuantumFunction(torch.autograd.Function):
     def setup_context(ctx, inputs, output):
         x, weight, bias, layer, plan = inputs
         ctx.mark_non_differentiable(output[1])
-        ctx.save_for_backward(x, output[1])
+        ctx.save_for_backward(x.detach(), output[1])
         ctx.layer, ctx.plan, ctx.n_angles = layer, plan, weight.numel()
 
     @staticmethod
@@ -282,7 +200,7 @@ class _QuantumFunction(torch.autograd.Function):
         x, extra = ctx.saved_tensors
         if ctx.plan is None:  # pragma: no cover - autograd only calls this when a plan was made
             raise RuntimeError("the quantum layer ran without gradients enabled")
-        grad = ctx.plan.vector_jacobian(x, extra, grad_probs)
+        grad, grad_x = ctx.plan.vjp(x, ctx.layer.weight, extra, grad_probs)
         circuits = extra.shape[0] * x[..., 0].numel()
         ctx.layer._record(circuits, circuits * (ctx.layer.runner.shots or 0))
-        return None, grad[: ctx.n_angles], grad[ctx.n_angles:], None, None
+        return grad_x if ctx.needs_input_grad[0] else None, grad[: ctx.n_angles], grad[ctx.n_angles:], None, None

@@ -44,7 +44,7 @@ from .quantum_layer import QuantumLayer
 from .validation import resolve_device
 
 #: What metrics.json records per epoch.
-_SERIES = ("val", "epoch_seconds", "val_seconds", "circuits", "shots")
+_SERIES = ("val", "epoch_seconds", "val_seconds", "save_seconds", "circuits", "shots")
 #: The seed's learning rates; other estimators default to FDSA's.
 SEED_LR = {"spsa": 0.007, "fdsa": 0.001}
 #: Spall's (1998) exponents of the gain sequences a_k and c_k.
@@ -360,7 +360,7 @@ def _train(config, out_dir, current, state, progress, task, log) -> dict:
         schedule.load_state_dict(state["schedule"])
         for name, g in gens.items():
             g.set_state(state["generators"][name])
-        metrics.update({k: state["metrics"][k] for k in _SERIES})
+        metrics.update({k: state["metrics"].get(k, []) for k in _SERIES})
         train_rmse = [list(map(float, row)) for row in state["train_rmse"].tolist()]
         params = list(state["params"].numpy())
         start = state["epoch"]
@@ -413,8 +413,10 @@ def _train(config, out_dir, current, state, progress, task, log) -> dict:
             "train_rmse": torch.tensor(train_rmse, dtype=torch.float64),
             "params": torch.from_numpy(trajectory["params"]),
         }
+        t0 = time.perf_counter()
         _atomic_write(out_dir / f"checkpoint_epoch{epoch + 1}.pt", lambda p: torch.save(state, p))
         _atomic_write(out_dir / "trajectory.npz", lambda p: _save_npz(p, trajectory))
+        metrics["save_seconds"].append(time.perf_counter() - t0)  # (the checkpoint holds the epochs before)
         _atomic_write(out_dir / "metrics.json", lambda p: p.write_text(json.dumps(metrics, indent=1)))
         # Two checkpoints while running (one to resume, one to fall back on); one when finished.
         for old in _checkpoints(out_dir)[: -1 if epoch + 1 == config.epochs else -2]:

@@ -1,7 +1,12 @@
 import pytest
 import torch
 
-cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+_no_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+
+
+def cuda(test):
+    """A test that needs a CUDA device: marked ``cuda`` (``pytest -m cuda`` on a GPU machine), skipped elsewhere."""
+    return pytest.mark.cuda(_no_cuda(test))
 
 
 def random_angles(*shape, seed: int, scale: float = 3.2) -> torch.Tensor:

@@ -102,3 +102,16 @@ def test_resume_prints_the_epoch(tmp_path, capsys):
     cli(["train", "--out", str(out), *BASE[:1], "2", *BASE[2:]])
     assert "resuming from epoch 1" in capsys.readouterr().out
     assert len(json.loads((out / "metrics.json").read_text())["val"]) == 2
+
+
+def test_the_gpu_benchmark_says_plainly_when_there_is_no_gpu():
+    import subprocess
+    import sys
+
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is here: make gpu-check runs the real thing")
+    proc = subprocess.run([sys.executable, "-m", "qrnn_core", "bench", "--gpu"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 1 and "no CUDA device here" in proc.stderr

@@ -111,7 +111,7 @@ def test_spsa_fixed_directions_stay_in_their_span():
     for k in range(4):
         gx = torch.rand(B, T, dtype=torch.float64, generator=torch.Generator().manual_seed(10 + k))
         grads.append(gradient(layer, gx, g))
-    span = layer._fixed_directions  # (2, P), drawn at the first update
+    span = layer.estimator_state["fixed_directions"]  # (2, P), drawn at the first update
     basis, _ = torch.linalg.qr(span.T)
     for grad in grads:
         residual = grad - basis @ (basis.T @ grad)
@@ -181,3 +181,26 @@ def test_bad_layer_construction_is_refused():
         QuantumLayer(None, "fdsa")
     with pytest.raises(ValueError, match="shots must be a positive integer"):
         QuantumLayer(TorchSimulator(4), "fdsa", shots=-5)
+
+
+def test_parameter_shift_gives_the_input_gradient_and_black_boxes_refuse_it():
+    layer, x, g = make_case("parameter_shift")
+    x = x.clone().requires_grad_(True)
+    (layer(x) * g).sum().backward()
+    exact, xe, ge = make_case("exact")
+    xe = xe.clone().requires_grad_(True)
+    (exact(xe) * ge).sum().backward()
+    torch.testing.assert_close(x.grad, xe.grad, rtol=1e-9, atol=1e-12)
+    for name in ("spsa", "fdsa"):
+        layer, x, g = make_case(name)
+        with pytest.raises(ValueError, match=f"{name} estimates no gradient for the layer's input x"):
+            layer(x.clone().requires_grad_(True))
+
+
+def test_the_estimator_state_travels_with_the_state_dict():
+    layer, x, g = make_case(SPSA(fixed_directions=True))
+    gradient(layer, x, g)
+    other, _, _ = make_case(SPSA(fixed_directions=True), seed=9)
+    other.load_state_dict(layer.state_dict())
+    assert torch.equal(other.estimator_state["fixed_directions"], layer.estimator_state["fixed_directions"])
+    assert other.updates == layer.updates == 1

@@ -1,30 +1,37 @@
-"""The study: notebooks under nbval, the batch runner, the book build (-W) and a real browser.
+"""The study engine: the study file's schema, seeds, staleness, the lock, Dask (local and a real
+cluster with a killed worker), failures, papermill as users type it, and the book built from a tiny
+study and opened in a real browser.
 
-These run notebooks in Jupyter kernels, so they take a few minutes; the ``tiny`` profile of
-``study.yml`` keeps every notebook to seconds.
+These run notebooks in Jupyter kernels; the ``tiny`` profile keeps each to seconds.
 """
 
 import json
+import os
 import re
 import shutil
+import signal
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
-import papermill
+import nbformat
+import numpy as np
 import pytest
 import yaml
 
-from qrnn_core.study import ROOT, load_study, read_notebook, run_study
+from qrnn_core.study import (ROOT, StudyLocked, load_study, notebook_parameters, plan, read_notebook, run_study,
+                             study_lock)
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.py"))
 
 
 def tiny_study(tmp: Path, runs=None, overrides=None) -> Path:
-    """A copy of study.yml writing into ``tmp`` (notebooks from the repository), optionally cut
-    down to ``runs`` and with ``overrides`` {run: {param: value}} in the tiny profile."""
+    """A copy of study.yml writing into ``tmp`` (notebooks from the repository), optionally cut down to
+    ``runs`` and with ``overrides`` {run: {param: value}} in the tiny profile."""
     spec = yaml.safe_load((ROOT / "study.yml").read_text())
-    spec["output"], spec["results"] = str(tmp / "book" / "generated"), str(tmp / "book" / "_results")
+    spec["output"], spec["results"] = str(tmp / "book" / "generated"), str(tmp / "results")
     keep = []
     for r in spec["runs"]:
         if runs is not None and r["name"] not in runs:
@@ -39,105 +46,252 @@ def tiny_study(tmp: Path, runs=None, overrides=None) -> Path:
     return path
 
 
+def cli(*args, cwd=ROOT):
+    return subprocess.run([sys.executable, "-m", "qrnn_core", *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=600)
+
+
+# -- notebooks -----------------------------------------------------------------------------------------
+
+
 def test_every_notebook_is_in_the_study_and_has_a_parameters_cell():
     listed = {Path(r.notebook).name for r in load_study(profile="tiny").runs}
     assert listed == {p.name for p in NOTEBOOKS}
     for path in NOTEBOOKS:
-        nb = read_notebook(path)
-        assert any("parameters" in c.metadata.get("tags", []) for c in nb.cells), path.name
+        assert notebook_parameters(path), path.name
 
 
-def test_notebooks_pass_nbval_with_tiny_parameters(tmp_path):
-    """Each notebook, parameterised with the tiny profile, runs clean under nbval (lax mode)."""
-    results = tmp_path / "results"
-    for run in load_study(profile="tiny").runs:
-        if run.name == "summary":
-            continue  # needs the other runs' results: covered by the book build below
-        params = dict(run.parameters, results_dir=str(results))
-        papermill.execute_notebook(read_notebook(run.notebook), str(tmp_path / f"{run.name}.ipynb"),
-                                   parameters=params, prepare_only=True, kernel_name="python3",
-                                   progress_bar=False)
-    proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "--nbval-lax", "-q", "-p", "no:cacheprovider", str(tmp_path)],
-        cwd=ROOT, capture_output=True, text=True, timeout=1200,
-    )
-    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+def test_ipynb_twins_match_their_py_notebooks():
+    """papermill runs the .ipynb twins directly; they must say what the .py notebooks say."""
+    for path in NOTEBOOKS:
+        twin = path.with_suffix(".ipynb")
+        assert twin.exists(), f"{twin.name} is missing: run `make notebooks`"
+        a = [(c.cell_type, c.source) for c in read_notebook(path).cells]
+        b = [(c.cell_type, c.source) for c in nbformat.read(twin, as_version=4).cells]
+        assert a == b, f"{twin.name} differs from {path.name}: run `make notebooks`"
+
+
+def test_the_train_notebook_parameters_derive_from_the_config():
+    from qrnn_core.cli import parameter_cell
+
+    cell = next(c for c in read_notebook(ROOT / "notebooks" / "train.py").cells
+                if "parameters" in c.metadata.get("tags", []))
+    assert cell.source == parameter_cell({"profile": "quick", "results_dir": "results/quick", "run_name": "train"})
+
+
+def test_papermill_runs_a_notebook_as_users_type_it(tmp_path):
+    out = tmp_path / "out.ipynb"
+    proc = subprocess.run([str(Path(sys.executable).parent / "papermill"), str(ROOT / "notebooks" / "train.ipynb"),
+                           str(out), "-p", "method", "fdsa", "-p", "epochs", "1", "-p", "n_qubits", "4",
+                           "-p", "train_sequences", "2", "-p", "val_steps", "20", "-p", "results_dir",
+                           str(tmp_path / "results")], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    metrics = json.loads((tmp_path / "results" / "train" / "metrics.json").read_text())
+    assert metrics["config"]["method"] == "fdsa" and len(metrics["val"]) == 1
+
+
+# -- the study file ---------------------------------------------------------------------------------
+
+
+def _broken(tmp_path, change) -> Path:
+    spec = yaml.safe_load((ROOT / "study.yml").read_text())
+    for r in spec["runs"]:
+        r["notebook"] = str(ROOT / r["notebook"])
+    change(spec)
+    path = tmp_path / "study.yml"
+    path.write_text(yaml.safe_dump(spec))
+    return path
+
+
+def _run(spec, name):
+    return next(r for r in spec["runs"] if r["name"] == name)
+
+
+@pytest.mark.parametrize(
+    "change, says",
+    [
+        (lambda s: _run(s, "circuit").update(paramters=_run(s, "circuit").pop("parameters")),
+         "runs[1] ('circuit'): unknown key ('paramters' was unexpected)"),
+        (lambda s: _run(s, "circuit")["parameters"].update(fast={}),
+         "runs[1] ('circuit').parameters.fast: unknown profile 'fast'"),
+        (lambda s: _run(s, "gradients").update(name="data"), "runs[2] ('data').name: duplicate run name 'data'"),
+        (lambda s: _run(s, "circuit").update(notebook="notebooks/nope.py"),
+         "runs[1] ('circuit').notebook: no notebook 'notebooks/nope.py'"),
+        (lambda s: _run(s, "data").update(depends=["summary"]), "runs: dependency cycle"),
+        (lambda s: _run(s, "data").update(depends=["ghost"]), "runs[0] ('data').depends: unknown run 'ghost'"),
+        (lambda s: s.update(profile={}), "(top level): unknown key ('profile' was unexpected)"),
+        (lambda s: s["profiles"]["tiny"].pop("seeds"), "profiles.tiny: 'seeds' is a required property"),
+    ],
+)
+def test_a_bad_study_file_is_refused_in_one_line(tmp_path, change, says):
+    path = _broken(tmp_path, change)
+    proc = cli("study", "--study-file", str(path), "--profile", "tiny")
+    assert proc.returncode == 2, proc.stderr
+    assert f"study.yml: {says}" in proc.stderr and proc.stderr.count("\n") == 1, proc.stderr
+    assert "Traceback" not in proc.stderr and not (tmp_path / "results").exists()
+
+
+def test_unknown_profile_and_run_are_refused():
+    proc = cli("study", "--profile", "fast")
+    assert proc.returncode == 2 and "unknown profile 'fast'" in proc.stderr
+    proc = cli("study", "--profile", "tiny", "--only", "nope")
+    assert proc.returncode == 2 and "no run named 'nope'" in proc.stderr
+
+
+def test_seeds_expand_into_paired_instances_in_dependency_order():
+    study = load_study(profile="paper")
+    names = [r.name for r in study.runs]
+    assert [n for n in names if n.startswith("fdsa-shots@")] == [f"fdsa-shots@{s}" for s in range(1929, 1934)]
+    assert len([n for n in names if n.startswith("spsa-shots@")]) == 10
+    spsa = next(r for r in study.runs if r.name == "spsa-shots@1931")
+    assert spsa.parameters["seed"] == 1931 and spsa.parameters["run_name"] == "spsa-shots@1931"
+    assert spsa.parameters["results_dir"] == "results/paper"
+    page = next(r for r in study.runs if r.name == "arm-fdsa-shots")
+    assert set(page.depends) == {f"fdsa-shots@{s}" for s in range(1929, 1934)}
+    summary = names.index("summary")  # listed before the arm pages in no particular order: the graph decides
+    assert all(names.index(d) < summary for d in next(r for r in study.runs if r.name == "summary").depends)
+
+
+def test_only_brings_stale_dependencies_up_to_date(tmp_path):
+    study = load_study(tiny_study(tmp_path, runs=["spsa-shots", "arm-spsa-shots"]), "tiny")
+    _, todo = plan(study, only="arm-spsa-shots")
+    assert {r.name for r in todo} == {"arm-spsa-shots", "spsa-shots@1929"}
+    _, todo = plan(study, only="spsa-shots")
+    assert {r.name for r in todo} == {"spsa-shots@1929"}
+
+
+def test_a_second_study_process_is_refused(tmp_path):
+    study = load_study(tiny_study(tmp_path, runs=["data"]), "tiny")
+    with study_lock(study):
+        with pytest.raises(StudyLocked, match="another `study` is running profile 'tiny'"):
+            run_study(study, progress=False)
+
+
+def test_the_key_follows_imported_modules_not_tools():
+    from qrnn_core.study import module_closure
+
+    files = {p.name for p in module_closure("from qrnn_core.train import train\nimport qrnn_core.report")}
+    assert {"train.py", "simulator.py", "estimators.py", "data.py", "report.py"} <= files
+    assert not {"book_check.py", "bench.py", "study.py"} & files
+
+
+# -- running ----------------------------------------------------------------------------------------
+
+
+def test_failures_are_reported_by_run_and_cell_and_the_rest_goes_on(tmp_path):
+    path = tiny_study(tmp_path, runs=["data", "spsa-shots", "circuit"],
+                      overrides={"spsa-shots": {"method": "adam"}, "circuit": {"steps": "boom"}})
+    said = []
+    failures = run_study(load_study(path, "tiny"), jobs=2, log=said.append, progress=False)
+    text = "\n".join(said)
+    assert failures == 2, text
+    assert "spsa-shots@1929 (" in text and "train.py" in text and "failed in cell" in text
+    assert "method: 'adam' is not one of" in text
+    generated = tmp_path / "book" / "generated" / "tiny"
+    assert (generated / "data.ipynb").exists() and (generated / "spsa-shots@1929.failed.ipynb").exists()
+
+
+def test_a_dead_kernel_is_reported_and_the_command_exits_nonzero(tmp_path):
+    bad = tmp_path / "dies.py"
+    bad.write_text('# %% tags=["parameters"]\nprofile = "tiny"\nresults_dir = "x"\nrun_name = "x"\n\n'
+                   "# %%\nimport os\nos._exit(1)\n")
+    spec = {"output": str(tmp_path / "out"), "results": str(tmp_path / "res"),
+            "profiles": {"tiny": {"description": "t", "seeds": [1]}},
+            "runs": [{"name": "dies", "notebook": str(bad)}, {"name": "data", "notebook": str(ROOT / "notebooks/data.py")}]}
+    (tmp_path / "study.yml").write_text(yaml.safe_dump(spec))
+    proc = cli("study", "--study-file", str(tmp_path / "study.yml"), "--profile", "tiny", "--jobs", "2")
+    assert proc.returncode == 1
+    assert "FAILED: dies (" in proc.stdout and "DeadKernelError" in proc.stdout, proc.stdout[-3000:]
+    assert (tmp_path / "out" / "tiny" / "data.ipynb").exists()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _results(folder: Path) -> dict:
+    out = {}
+    for m in sorted(folder.glob("*/metrics.json")):
+        d = json.loads(m.read_text())
+        out[m.parent.name] = (d["val"], np.load(m.parent / "trajectory.npz")["train_rmse"].tolist())
+    return out
+
+
+def test_a_real_cluster_gives_the_local_results_even_when_a_worker_is_killed(tmp_path):
+    """`dask scheduler` and two `dask worker` processes on 127.0.0.1; one worker SIGKILLed mid-run."""
+    runs = ["spsa-shots", "fdsa-shots"]
+    overrides = {r: {"epochs": 6, "train_sequences": 8} for r in runs}
+    local = tmp_path / "local"
+    assert run_study(load_study(tiny_study(local, runs, overrides), "tiny"), jobs=2, progress=False) == 0
+    bin_dir = Path(sys.executable).parent
+    port = _free_port()
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    procs = [subprocess.Popen([str(bin_dir / "dask"), "scheduler", "--host", "127.0.0.1", "--port", str(port),
+                               "--dashboard-address", ":0"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    try:
+        time.sleep(3)
+        for _ in range(2):
+            procs.append(subprocess.Popen([str(bin_dir / "dask"), "worker", f"tcp://127.0.0.1:{port}", "--nthreads", "1",
+                                           "--no-nanny", "--no-dashboard"], env=env, cwd=ROOT,
+                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        time.sleep(4)
+        remote = tmp_path / "remote"
+        study = tiny_study(remote, runs, overrides)
+        runner = subprocess.Popen([sys.executable, "-m", "qrnn_core", "study", "--study-file", str(study), "--profile",
+                                   "tiny", "--scheduler", f"tcp://127.0.0.1:{port}"], cwd=ROOT,
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        # kill a worker once a training has written its first checkpoint
+        deadline = time.time() + 240
+        while time.time() < deadline and not list((remote / "results" / "tiny").glob("*/checkpoint_epoch1.pt")):
+            time.sleep(0.2)
+        procs[1].send_signal(signal.SIGKILL)
+        out, _ = runner.communicate(timeout=480)
+        assert runner.returncode == 0, out[-3000:]
+    finally:
+        for p in procs:
+            p.kill()
+    assert _results(remote / "results" / "tiny") == _results(local / "results" / "tiny")
+
+
+# -- the book ---------------------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
 def tiny_book(tmp_path_factory):
-    """The whole study in the tiny profile and the book built -W."""
+    """The whole study in the tiny profile and the book built -W from its pages."""
     tmp = tmp_path_factory.mktemp("book")
-    shutil.copytree(ROOT / "book", tmp / "book", ignore=shutil.ignore_patterns("generated", "_results", "_build"))
+    shutil.copytree(ROOT / "book", tmp / "book", ignore=shutil.ignore_patterns("generated", "_build"))
     shutil.copy(ROOT / "_config.yml", tmp / "_config.yml")
-    failures = run_study(load_study(tiny_study(tmp), profile="tiny"), jobs=2, progress=False)
-    assert failures == 0
+    said = []
+    study = load_study(tiny_study(tmp), profile="tiny")
+    failures = run_study(study, jobs=2, progress=False, log=said.append)
+    assert failures == 0, "\n".join(said)
+    toc = tmp / "book" / "generated" / "tiny" / "_toc.yml"
     build = subprocess.run([str(Path(sys.executable).parent / "jupyter-book"), "build", str(tmp / "book"), "-W",
-                            "--keep-going"], cwd=tmp, capture_output=True, text=True, timeout=900)
+                            "--keep-going", "--toc", str(toc)], cwd=tmp, capture_output=True, text=True, timeout=900)
     return tmp, build
 
 
 def test_book_builds_with_warnings_as_errors(tiny_book):
     tmp, build = tiny_book
     assert build.returncode == 0, build.stdout[-4000:] + build.stderr[-2000:]
-    html = tmp / "_build" / "html"
-    pages = ["intro", "methods", "reproduce"] + [f"generated/{p.stem}" for p in (tmp / "book" / "generated").glob("*.ipynb")]
-    for page in pages:
+    html = tmp / "book" / "_build" / "html"
+    for page in ["methods", "reproduce", "deviations", "bibliography", "generated/tiny/summary",
+                 "generated/tiny/arm-fdsa-shots", "generated/tiny/baselines", "generated/tiny/fidelity"]:
         assert (html / f"{page}.html").exists(), page
-    for page in (html / "generated").glob("*.html"):
+    for page in (html / "generated" / "tiny").glob("*.html"):
         assert "Numbers on this page:" in page.read_text(), f"{page.name} does not say what produced it"
-    intro = re.sub(r"<[^>]+>", "", (html / "intro.html").read_text()).replace("\n", " ")
-    assert "Numbers in this book: profile tiny" in intro
+    front = re.sub(r"<[^>]+>", "", (html / "index.html").read_text() if (html / "index.html").exists() else "")
+    assert "profile tiny" in front or (html / "generated" / "tiny" / "summary.html").exists()
 
 
 def test_book_in_a_real_browser(tiny_book):
-    """Every page opened in headless Chromium: no JavaScript error, every figure loads, math renders."""
+    """Every page opened in headless Chromium: no JavaScript error, figures load with captions, math renders."""
     from qrnn_core.book_check import check_book
 
     tmp, build = tiny_book
     assert build.returncode == 0
-    problems = check_book(tmp / "_build" / "html")
+    problems = check_book(tmp / "book" / "_build" / "html")
     assert problems == [], "\n".join(problems)
-
-
-def test_runner_skips_unchanged_runs_and_reruns_changed_ones(tmp_path, capsys):
-    study_file = tiny_study(tmp_path, runs=["data"])
-    assert run_study(load_study(study_file, "tiny"), progress=False) == 0
-    out = tmp_path / "book" / "generated" / "data.ipynb"
-    first = out.stat().st_mtime_ns
-    assert run_study(load_study(study_file, "tiny"), progress=False) == 0
-    assert out.stat().st_mtime_ns == first  # unchanged: skipped
-    study_file = tiny_study(tmp_path, runs=["data"], overrides={"data": {"stride": 10}})
-    assert run_study(load_study(study_file, "tiny"), progress=False) == 0
-    assert out.stat().st_mtime_ns != first
-    data = json.loads((tmp_path / "book" / "_results" / "data" / "data.json").read_text())
-    assert data["train_sequences"] == 692
-
-
-def test_a_bad_notebook_parameter_fails_clearly_and_keeps_other_outputs(tmp_path, capsys):
-    study_file = tiny_study(tmp_path, runs=["data", "train-spsa-exact"],
-                            overrides={"train-spsa-exact": {"method": "adam"}})
-    failures = run_study(load_study(study_file, "tiny"), progress=False)
-    assert failures == 1
-    out = capsys.readouterr().out
-    assert "train-spsa-exact (" in out and "train.py" in out and "failed in cell" in out
-    assert "method: unknown 'adam'" in out
-    generated = tmp_path / "book" / "generated"
-    assert (generated / "data.ipynb").exists() and (generated / "train-spsa-exact.failed.ipynb").exists()
-    assert not (generated / "train-spsa-exact.ipynb").exists()
-
-
-def test_an_unknown_parameter_is_refused_before_anything_runs(tmp_path):
-    study_file = tiny_study(tmp_path, runs=["data"], overrides={"data": {"n_sample": 10}})
-    with pytest.raises(ValueError, match="has no parameter 'n_sample'"):
-        run_study(load_study(study_file, "tiny"), progress=False)
-    assert not (tmp_path / "book" / "generated" / "data.ipynb").exists()
-
-
-def test_study_command_line_errors():
-    proc = subprocess.run([sys.executable, "-m", "qrnn_core", "study", "--profile", "fast"], cwd=ROOT,
-                          capture_output=True, text=True)
-    assert proc.returncode == 2 and "unknown profile 'fast'" in proc.stderr
-    proc = subprocess.run([sys.executable, "-m", "qrnn_core", "study", "--only", "nope"], cwd=ROOT,
-                          capture_output=True, text=True)
-    assert proc.returncode == 2 and "no run named 'nope'" in proc.stderr
