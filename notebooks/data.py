@@ -72,8 +72,9 @@ glue("data_scored", str(window - warmup), display=False)
 glue("data_val_end", f"{len(task.series) - 1:,}", display=False)
 glue("data_train_share", f"{train_fraction:.0%}", display=False)
 glue("data_val_share", f"{1 - train_fraction:.0%}", display=False)
-SOURCE_NAME = {"original": "the original study's own series (data/original/" + ORIGINAL_SERIES.name + ", used as it is)",
-               "generated": f"a series integrated here (DOP853) and min-max scaled over the {scaling} span"}
+SCALED_OVER = {"whole": "the whole series", "train": "the training span"}[scaling]
+SOURCE_NAME = {"original": f"the original study's own series (data/original/{ORIGINAL_SERIES.name}, used as it is)",
+               "generated": f"a series integrated here (DOP853) and min-max scaled over {SCALED_OVER}"}
 glue("data_source_name", SOURCE_NAME[source], display=False)
 
 
@@ -81,7 +82,6 @@ def span(lo_hi):
     return f"[{lo_hi[0]:.3f}, {lo_hi[1]:.3f}]"
 
 
-glue("data_ranges", ", ".join(f"{v} spans {span(r)}" for v, r in ranges[source].items()), display=False)
 glue("data_original_ranges", ", ".join(f"{v} {span(r)}" for v, r in ranges["original"].items()), display=False)
 display(Markdown(
     "| series | shown here | rows | x range | y range | z range |\n|---|:---:|---:|---:|---:|---:|\n" + "\n".join(
@@ -108,7 +108,7 @@ display(Markdown(
 s = task.series.numpy()
 rows = np.arange(len(s))
 fig = plt.figure(figsize=(11, 5.4), layout="constrained")
-grid = fig.add_gridspec(3, 2, width_ratios=[1, 1.35])
+grid = fig.add_gridspec(3, 3, width_ratios=[1, 0.12, 1.35])  # the middle column keeps the z label clear
 ax3 = fig.add_subplot(grid[:, 0], projection="3d")
 ax3.plot(*s.T, lw=0.4, color="C0")
 ax3.set_xlabel("x (scaled)", labelpad=10)
@@ -116,7 +116,7 @@ ax3.set_ylabel("y (scaled)", labelpad=10)
 ax3.set_zlabel("z (scaled)", labelpad=10)
 ax3.set_title("the attractor, all rows")
 ax3.set_box_aspect(None, zoom=0.85)
-axes = [fig.add_subplot(grid[k, 1]) for k in range(3)]
+axes = [fig.add_subplot(grid[k, 2]) for k in range(3)]
 for k, (ax, name, role) in enumerate(zip(axes, "xyz", ("input", "target", "target"))):
     ax.plot(rows, s[:, k], lw=0.6, color=f"C{k}")
     ax.axvspan(task.val_start, len(s) - 1, color="grey", alpha=0.25, lw=0)

@@ -1,9 +1,12 @@
 # ---
 # jupyter:
 #   jupytext:
+#     formats: ipynb,py:percent
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -38,6 +41,7 @@ profile = "quick"
 results_dir = "results/quick"
 run_name = "fidelity"  # this run's folder under results_dir
 shot_seeds = 200  # independent-step validations drawn per checkpoint
+checkpoints = None  # None: every checkpoint of the original; or a list of their names (tests)
 
 # %% tags=["hide-input"]
 # %matplotlib inline
@@ -55,7 +59,7 @@ from qrnn_core.report import results_path, save_json, show_banner
 torch.set_num_threads(1)  # thousands of 16 x 16 operations in sequence: threads only contend
 show_banner(profile)
 t0 = time.perf_counter()
-rows = fidelity_table(shot_seeds=shot_seeds)
+rows = fidelity_table(shot_seeds=shot_seeds, names=tuple(checkpoints or CHECKPOINTS))
 seconds = time.perf_counter() - t0
 save_json(results_path(results_dir, run_name) / "fidelity.json",
           {"shot_seeds": shot_seeds, "z_band": Z_BAND, "z_family": Z_FAMILY, "seconds": seconds, "rows": rows})

@@ -17,9 +17,9 @@
 # # Gradient estimators against the exact gradient
 #
 # For one training sequence at the seed's initialisation, each estimator's gradient of the loss with
-# respect to the 110 input-layer parameters, against the exact gradient (autograd through the
-# simulator), and what it costs in circuit evaluations. SPSA is random: its error is shown over
-# many independent draws.
+# respect to the {glue:text}`grad_n_params` input-layer parameters, against the exact gradient
+# (autograd through the simulator), and what it costs in circuit evaluations
+# ({numref}`fig-gradients-error`). SPSA is random: its error is shown over many independent draws.
 
 # %% tags=["parameters", "hide-input"]
 profile = "quick"
@@ -35,15 +35,19 @@ fdsa_steps = [0.4, 0.2, 0.1, 0.05, 0.025]
 # %matplotlib inline
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 import torch
+from IPython.display import Markdown, display
 from myst_nb import glue
 
 from qrnn_core.estimators import FDSA, SPSA
+from qrnn_core.figures import style
 from qrnn_core.quantum_layer import QuantumLayer
 from qrnn_core.report import results_path, save_json, show_banner
 from qrnn_core.simulator import TorchSimulator
 
 show_banner(profile)
+style()
 sim = TorchSimulator(n_qubits)
 g = torch.Generator().manual_seed(seed)
 x = torch.rand(1, steps, generator=g, dtype=torch.float64)
@@ -78,8 +82,13 @@ rows.append({"estimator": f"SPSA mean of {spsa_draws} draws", "circuits": spsa_c
              "rel_error": ((spsa_mean - exact).norm() / norm).item()})
 save_json(results_path(results_dir, run_name) / "gradients.json",
           {"rows": rows, "spsa_errors": spsa_errors, "spsa_cosine": spsa_cos, "n_params": exact.numel()})
-for r in rows:
-    print(f"{r['estimator']:<48} circuits {r['circuits']:>6}   relative error {r['rel_error']:.2e}")
+display(Markdown("| estimator | circuits per backward | relative error |\n|---|---:|---:|\n" + "\n".join(
+    f"| {r['estimator']} | {r['circuits']:,} | {r['rel_error']:.2e} |" for r in rows)
+    + f"\n\nRelative error: $\\lVert g - g_{{exact}} \\rVert / \\lVert g_{{exact}} \\rVert$ over the "
+      f"{exact.numel()} parameters; circuits: evaluations per backward pass of one sequence (batch 1)."))
+glue("grad_n_params", str(exact.numel()), display=False)
+glue("grad_spsa_draws", f"{spsa_draws:,}", display=False)
+glue("grad_spsa_circuits", str(spsa_cost), display=False)
 glue("grad_ps_error", f"{rows[0]['rel_error']:.1e}", display=False)
 glue("grad_spsa_median_error", f"{np.median(spsa_errors):.2f}", display=False)
 glue("grad_spsa_cosine", f"{np.median(spsa_cos):.2f}", display=False)
@@ -87,24 +96,53 @@ glue("grad_fdsa_error", f"{next(r['rel_error'] for r in rows if r['estimator'] =
      if 0.1 in fdsa_steps else "-", display=False)
 
 # %% tags=["hide-input"]
-fig, axes = plt.subplots(1, 2, figsize=(11, 3.5))
+fig, axes = plt.subplots(1, 2, figsize=(11, 5.2), layout="constrained", width_ratios=[1.3, 1])
 ax = axes[0]
-for r in rows:
-    ax.scatter(r["circuits"], max(r["rel_error"], 1e-16), label=r["estimator"])
-ax.set(xscale="log", yscale="log", xlabel="circuit evaluations per backward (batch 1)",
-       ylabel="|g - g_exact| / |g_exact|", title="error against cost")
-ax.legend(fontsize=6)
+floor = 1e-16  # an exact zero drawn on the log axis
+ax.scatter(rows[0]["circuits"], max(rows[0]["rel_error"], floor), s=70, marker="D", color="C2",
+           label="parameter-shift")
+fd = [r for r in rows if r["estimator"].startswith("FDSA")]
+ax.plot([r["circuits"] for r in fd], [max(r["rel_error"], floor) for r in fd], "o-", ms=8, color="C3",
+        label="FDSA, one point per step size h")
+for r, h, va in ((fd[0], fdsa_steps[0], "bottom"), (fd[-1], fdsa_steps[-1], "top")):  # the first and last h
+    ax.annotate(f"h = {h:g}", (r["circuits"], max(r["rel_error"], floor)), xytext=(8, 0),
+                textcoords="offset points", ha="left", va=va)
+lo, med, hi = np.percentile(spsa_errors, [5, 50, 95])
+ax.errorbar(spsa_cost, med, yerr=[[med - lo], [hi - med]], fmt="s", ms=8, color="C0", capsize=5,
+            label="SPSA, one draw: median, 5-95 %")
+ax.scatter(rows[-1]["circuits"], max(rows[-1]["rel_error"], floor), s=70, marker="^", color="C0",
+           label=f"SPSA, mean of {spsa_draws:,} draws")
+ax.set(xscale="log", yscale="log", xlabel="circuit evaluations per backward pass",
+       ylabel="relative error of the gradient\n|g - g_exact| / |g_exact|", title="error against cost")
+ax.set_xlim(right=ax.get_xlim()[1] * 3)  # room for the h labels
+ax.grid(alpha=0.3)
 ax = axes[1]
-ax.hist(spsa_cos, bins=30)
-ax.set(xlabel="cosine(SPSA estimate, exact gradient)", ylabel="draws",
-       title=f"SPSA, {spsa_draws} independent draws")
-fig.tight_layout()
+ax.hist(spsa_cos, bins=30, color="C0")
+ax.axvline(np.median(spsa_cos), color="k", ls="--", lw=1.5, label="median cosine (right)")
+ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+ax.set(xlabel="cosine(one SPSA estimate, exact gradient)", ylabel="draws (count)",
+       title=f"SPSA, {spsa_draws:,} independent draws")
+fig.legend(loc="outside lower center", ncol=2)
 glue("fig_gradients", fig, display=False)
+plt.close(fig)
 
 # %% [markdown]
+# ```{glue:figure} fig_gradients
+# :name: fig-gradients-error
+# :alt: Left, a log-log scatter of each gradient estimator's relative error against its circuit evaluations per backward pass, for parameter-shift, FDSA at several step sizes, one SPSA draw with its spread and the mean of many SPSA draws; right, a histogram of the cosine between single SPSA estimates and the exact gradient
+#
+# Left: how far each estimator's gradient is from the exact one (relative error, log scale) against
+# what it costs (circuit evaluations per backward pass, log scale); lower and further left is better.
+# FDSA's points share one cost and differ by step size $h$ (the first and last labelled); the SPSA
+# square is the median of single draws with their 5-95 % range. Right: the cosine between single
+# SPSA estimates and the exact gradient over {glue:text}`grad_spsa_draws` draws (1 = the exact
+# direction, 0 = unrelated); the dashed line marks the median.
+# ```
+#
 # Parameter-shift, applied per gate and per time step through the mid-circuit measurement and
 # reset, equals the exact gradient to {glue:text}`grad_ps_error` (relative): the seed dropped it
-# believing the measure-and-reset made it impossible. A single SPSA estimate (2 directions, 4
-# circuits) is a rough direction, median cosine {glue:text}`grad_spsa_cosine` with the exact
-# gradient, which only averages out over many updates; FDSA at $h = 0.1$ is within
+# believing the measure-and-reset made it impossible. A single SPSA estimate (2 directions,
+# {glue:text}`grad_spsa_circuits` circuits) is a rough direction, median cosine
+# {glue:text}`grad_spsa_cosine` with the exact gradient ({numref}`fig-gradients-error`, right),
+# which only averages out over many updates; FDSA at $h = 0.1$ is within
 # {glue:text}`grad_fdsa_error` of it.

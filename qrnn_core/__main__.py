@@ -49,6 +49,8 @@ def main(argv: list[str] | None = None) -> int:
     study.add_argument("--scheduler", metavar="ADDRESS", help="use this running Dask cluster (tcp://host:8786)")
     study.add_argument("--scheduler-file", metavar="PATH", help="use the Dask cluster this scheduler file names")
     study.add_argument("--rerun", action="store_true", help="re-run even what is up to date")
+    study.add_argument("--no-train", action="store_true",
+                       help="run no training: build the pages from the seeds finished so far")
     study.add_argument("--study-file", default=None, help="default: study.yml at the top of the repository")
 
     args = parser.parse_args(argv)
@@ -72,7 +74,8 @@ def main(argv: list[str] | None = None) -> int:
         try:
             spec = load_study(args.study_file or ROOT / "study.yml", args.profile)
             return 1 if run_study(spec, only=args.only, jobs=args.jobs, scheduler=args.scheduler,
-                                  scheduler_file=args.scheduler_file, rerun=args.rerun) else 0
+                                  scheduler_file=args.scheduler_file, rerun=args.rerun,
+                                  train=not args.no_train) else 0
         except (ValueError, StudyLocked) as err:
             study.error(str(err))
     return 0

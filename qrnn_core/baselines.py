@@ -7,7 +7,8 @@ Five predictors of ``(y, z)(t+1)`` from ``x(t)`` (and, for those with memory, ea
 * ``ngrc``: next-generation reservoir computing (Gauthier et al. 2021): a constant, ``k`` delayed
   inputs ``x(t), x(t-s), ..., x(t-(k-1)s)`` and their unique quadratic monomials, ridge readout;
 * ``esn``: a classical echo-state network "reservoir observer" (Lu et al. 2017): a reservoirpy
-  ``Reservoir`` driven by ``x(t)``, ridge readout of its state;
+  ``Reservoir`` driven by ``x(t)``, ridge readout of its state; the reservoir's seed varies, its
+  hyperparameters are chosen once with reservoir seed :data:`ESN_SELECTION_SEED`;
 * ``qesn``: the QRNN circuit frozen at its random initialisation (the quantum echo-state network of
   Connerty et al. 2025): the per-step readout probabilities of
   ``build_model(TrainConfig(seed=s, precision="complex64"))``, the circuit every trained arm of seed
@@ -74,7 +75,7 @@ from .evaluation import PROTOCOLS, scores, validation_inputs
 
 #: Steps at the start of each window left out of the fit and of the windows protocol's score.
 WARMUP = 5
-#: Steps at the start of the training sequence left out of a sequence-form fit.
+#: Sequence form: the fresh-start transient's length (steps of the long run replaced by fresh starts).
 WASHOUT = 100
 #: Share of the training span the 80/20 rule fits on.
 SELECT_FRACTION = 0.8
@@ -444,7 +445,7 @@ def esn_grid() -> list[dict]:
 
 
 def select_esn(task: LorenzTask, seed: int = ESN_SELECTION_SEED) -> dict[str, dict]:
-    """Per form ``{"sr", "lr", "input_scaling", "alpha", "heldout_rmse_mean"}`` by the 80/20 rule, reservoir ``seed``."""
+    """Per form ``{"sr", "lr", "input_scaling", "alpha", "heldout_rmse_mean"}``: the 80/20 rule, reservoir ``seed``."""
     forms = fitting_forms(task)
     reservoirs = {}
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from .analysis import band
 
-FONT = 13
+FONT = 14
 STYLE = {"font.size": FONT, "axes.titlesize": FONT, "axes.labelsize": FONT, "legend.fontsize": FONT - 1,
          "xtick.labelsize": FONT - 1, "ytick.labelsize": FONT - 1, "figure.dpi": 100}
 PROTOCOL_TITLE = {"sequence": "deck's protocol: one 2,969-step sequence",

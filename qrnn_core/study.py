@@ -29,6 +29,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -155,7 +156,9 @@ def read_study_file(path: Path | str) -> dict:
         e = errors[0]
         message = e.message
         if e.validator == "additionalProperties":
-            message = message.replace("Additional properties are not allowed", "unknown key")
+            extra = [k for k in e.instance if k not in e.schema.get("properties", {})
+                     and not any(re.match(p, k) for p in e.schema.get("patternProperties", {}))]
+            message = f"unknown key {extra[0]!r}" if extra else message
         _fail(path, _where(spec, e.absolute_path), message)
     profiles = set(spec["profiles"])
     seen: set[str] = set()
@@ -426,11 +429,13 @@ def study_lock(study: Study):
         yield
 
 
-def plan(study: Study, only: str | None = None, rerun: bool = False) -> tuple[dict[str, str], list[Run]]:
+def plan(study: Study, only: str | None = None, rerun: bool = False,
+         train: bool = True) -> tuple[dict[str, str], list[Run]]:
     """Keys of every run, and the runs to execute in dependency order.
 
     ``only``: that run (or every instance of that seeded run) and whatever it depends on that is
     not up to date, so nothing is ever built from inputs older than the ones on disk.
+    ``train=False``: no training instance runs; pages are built from the seeds finished so far.
     """
     for r in study.runs:
         check_parameters(r)
@@ -443,6 +448,8 @@ def plan(study: Study, only: str | None = None, rerun: bool = False) -> tuple[di
         keys[r.name] = run_key(r, [keys[d] for d in r.depends])
 
     def current(r: Run) -> bool:
+        if r.trains and not train:
+            return True
         if rerun:
             return False
         if r.trains:
@@ -479,13 +486,14 @@ def _client(jobs: int | None, scheduler: str | None, scheduler_file: str | None)
 
 
 def run_study(study: Study, *, only: str | None = None, jobs: int | None = None, scheduler: str | None = None,
-              scheduler_file: str | None = None, progress: bool = True, rerun: bool = False, log=print) -> int:
+              scheduler_file: str | None = None, progress: bool = True, rerun: bool = False, train: bool = True,
+              log=print) -> int:
     """Run every out-of-date run of the study on Dask, dependencies first; returns the failures."""
     from dask.distributed import as_completed
 
     with study_lock(study):
         write_toc(study)
-        keys, todo = plan(study, only, rerun)
+        keys, todo = plan(study, only, rerun, train)
         skipped = len(study.runs) - len(todo)
         if skipped:
             log(f"study ({study.profile}): {skipped} run(s) up to date: skipped")
