@@ -42,33 +42,41 @@ from qrnn_core.results import instance_dirs, load_arm, reproduces
 
 show_banner(profile)
 res = load_arm(results_dir, arm, seeds)
-if res is None:
-    raise FileNotFoundError(f"no finished epoch of {arm} under {results_dir}: run `python -m qrnn_core study`")
-c = res.config
-E = c["epochs"]
-n_done = int(res.complete.sum())
-check = reproduces(instance_dirs(results_dir, arm)[res.seeds[0]])
-display(Markdown(
-    f"**{len(res.seeds)} seed(s)** ({', '.join(map(str, res.seeds))}); **{n_done}** finished all {E} epochs. "
-    f"{res.train_rmse.shape[2]:,} updates an epoch, {res.circuits_per_update} circuits per update"
-    f"{f', {res.shots_per_circuit:,} shots each' if res.shots_per_circuit else ' (exact probabilities)'}; "
-    f"learning rate {c['lr'] or reference.LEARNING_RATE.get(c['method'], 0.001)} ({c['lr_schedule']}); "
-    f"data: the {'original study' + chr(39) + 's series' if c['data']['source'] == 'original' else 'regenerated series'}; "
-    f"{c['precision']}.\n\n**Reproduction check:** {check}."))
-if not check.current:
-    display(Markdown("```{warning}\nThe code has changed what this arm computes: these results are **stale**. "
-                     "Re-run the study to refresh them.\n```"))
+if res is None:  # the page still builds: it says what is missing
+    display(Markdown(f"**No seed of this arm has finished an epoch yet** in `{results_dir}`: "
+                     "run `python -m qrnn_core study` (the page fills in as its seeds finish)."))
+    for key in ("fig_val", "fig_train"):
+        fig = figures.placeholder(f"{arm}: no finished epoch yet")
+        glue(f"{arm}_{key}", fig, display=False)
+        plt.close(fig)
+if res is not None:
+    c = res.config
+    E = c["epochs"]
+    n_done = int(res.complete.sum())
+    check = reproduces(instance_dirs(results_dir, arm)[res.seeds[0]])
+    display(Markdown(
+        f"**{len(res.seeds)} seed(s)** ({', '.join(map(str, res.seeds))}); **{n_done}** finished all {E} epochs. "
+        f"{res.train_rmse.shape[2]:,} updates an epoch, {res.circuits_per_update} circuits per update"
+        f"{f', {res.shots_per_circuit:,} shots each' if res.shots_per_circuit else ' (exact probabilities)'}; "
+        f"learning rate {c['lr'] or reference.LEARNING_RATE.get(c['method'], 0.001)} ({c['lr_schedule']}); "
+        f"data: the {'original study' + chr(39) + 's series' if c['data']['source'] == 'original' else 'regenerated series'}; "
+        f"{c['precision']}.\n\n**Reproduction check:** {check}."))
+    if not check.current:
+        display(Markdown("```{warning}\nThe code has changed what this arm computes: these results are **stale**. "
+                         "Re-run the study to refresh them.\n```"))
 
 # %% tags=["hide-input"]
-deck = reference.VAL_RMSE.get(c["method"]) if c["method"] in ("spsa", "fdsa") and c["shots"] else None
-if c["method"] == "spsa" and not c["spsa_fixed_directions"]:
-    deck = None  # the deck's SPSA ran with fixed directions: only that arm is compared with it
-original_log = reference.original_log(c["method"]) if deck else None
-fig = figures.validation_curves(res, deck=deck, original=original_log)
-glue(f"{arm}_fig_val", fig, display=False)
-data = figures.curves_table(res)
-save_json(results_path(results_dir, run_name) / "validation.json", data)
-figures.csv_link(results_path(results_dir, run_name) / "validation.csv", data["rows"], data["columns"])
+if res is not None:
+    deck = reference.VAL_RMSE.get(c["method"]) if c["method"] in ("spsa", "fdsa") and c["shots"] else None
+    if c["method"] == "spsa" and not c["spsa_fixed_directions"]:
+        deck = None  # the deck's SPSA ran with fixed directions: only that arm is compared with it
+    original_log = reference.original_log(c["method"]) if deck else None
+    fig = figures.validation_curves(res, deck=deck, original=original_log)
+    glue(f"{arm}_fig_val", fig, display=False)
+    plt.close(fig)
+    data = figures.curves_table(res)
+    save_json(results_path(results_dir, run_name) / "validation.json", data)
+    figures.csv_link(results_path(results_dir, run_name) / "validation.csv", data["rows"], data["columns"])
 
 # %% [markdown]
 # ```{glue:figure} {{arm}}_fig_val
@@ -82,25 +90,28 @@ figures.csv_link(results_path(results_dir, run_name) / "validation.csv", data["r
 # ```
 
 # %% tags=["hide-input"]
-rows = []
-for protocol in ("sequence", "windows"):
-    for mode in ("exact", "shots"):
-        v = res.val[protocol][mode][:, :, 2]
-        if not np.isfinite(v).any():
-            continue
-        best = mean_ci(np.nanmin(v, axis=1))
-        last = mean_ci(v[:, -1]) if np.isfinite(v[:, -1]).any() else None
-        be = mean_ci(best_epoch(v))
-        rows.append(f"| {protocol} | {mode} | {best} | {be.mean:.1f} [{be.low:.1f}, {be.high:.1f}] | "
-                    f"{last if last else '-'} |")
-        glue(f"{arm}_{protocol}_{mode}_best", f"{best.mean:.4f}", display=False)
-display(Markdown("| protocol | probabilities | lowest validation RMSE (mean of y, z) | epoch of the lowest | "
-                 "after the last epoch |\n|---|---|---|---|---|\n" + "\n".join(rows)
-                 + "\n\nEach cell: mean over seeds [95 % bootstrap interval]."))
+if res is not None:
+    rows = []
+    for protocol in ("sequence", "windows"):
+        for mode in ("exact", "shots"):
+            v = res.val[protocol][mode][:, :, 2]
+            if not np.isfinite(v).any():
+                continue
+            best = mean_ci(np.nanmin(v, axis=1))
+            last = mean_ci(v[:, -1]) if np.isfinite(v[:, -1]).any() else None
+            be = mean_ci(best_epoch(v))
+            rows.append(f"| {protocol} | {mode} | {best} | {be.mean:.1f} [{be.low:.1f}, {be.high:.1f}] | "
+                        f"{last if last else '-'} |")
+            glue(f"{arm}_{protocol}_{mode}_best", f"{best.mean:.4f}", display=False)
+    display(Markdown("| protocol | probabilities | lowest validation RMSE (mean of y, z) | epoch of the lowest | "
+                     "after the last epoch |\n|---|---|---|---|---|\n" + "\n".join(rows)
+                     + "\n\nEach cell: mean over seeds [95 % bootstrap interval]."))
 
 # %% tags=["hide-input"]
-fig = figures.train_curves(res)
-glue(f"{arm}_fig_train", fig, display=False)
+if res is not None:
+    fig = figures.train_curves(res)
+    glue(f"{arm}_fig_train", fig, display=False)
+    plt.close(fig)
 
 # %% [markdown]
 # ```{glue:figure} {{arm}}_fig_train
@@ -112,11 +123,12 @@ glue(f"{arm}_fig_train", fig, display=False)
 # ```
 
 # %% tags=["hide-input"]
-if c["method"] == "spsa":
-    ranks = np.array([subspace_rank(p[np.isfinite(p).all(1)][:, :110]) for p in res.params], dtype=object)
-    final = [int(r[-1]) for r in ranks if len(r)]
-    glue(f"{arm}_rank", f"{min(final)}-{max(final)}" if min(final) != max(final) else str(final[0]), display=False)
-    display(Markdown(
-        f"**Where the quantum parameters went.** The rank of $\\{{\\theta_t - \\theta_0\\}}$ over the epoch "
-        f"snapshots of the 110 quantum parameters is {', '.join(map(str, final))} across seeds "
-        f"({'the same two directions every update keep them in a plane' if c['spsa_fixed_directions'] else 'fresh directions move them in every direction'})."))
+if res is not None:
+    if c["method"] == "spsa":
+        ranks = np.array([subspace_rank(p[np.isfinite(p).all(1)][:, :110]) for p in res.params], dtype=object)
+        final = [int(r[-1]) for r in ranks if len(r)]
+        glue(f"{arm}_rank", f"{min(final)}-{max(final)}" if min(final) != max(final) else str(final[0]), display=False)
+        display(Markdown(
+            f"**Where the quantum parameters went.** The rank of $\\{{\\theta_t - \\theta_0\\}}$ over the epoch "
+            f"snapshots of the 110 quantum parameters is {', '.join(map(str, final))} across seeds "
+            f"({'the same two directions every update keep them in a plane' if c['spsa_fixed_directions'] else 'fresh directions move them in every direction'})."))

@@ -14,6 +14,7 @@
 # ---
 
 # %% [markdown]
+# (page-baselines)=
 # # Baselines: what a validation RMSE means here
 #
 # The QRNN's validation RMSE is in the scaled units of the original study's series (each of x, y, z

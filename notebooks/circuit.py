@@ -14,6 +14,7 @@
 # ---
 
 # %% [markdown]
+# (page-circuit)=
 # # The circuit
 #
 # One time step of the seed's QRNN on 8 qubits ({numref}`fig-circuit-step`): even qubits carry the

@@ -14,6 +14,7 @@
 # ---
 
 # %% [markdown]
+# (page-data)=
 # # The task and its data
 #
 # The Lorenz system

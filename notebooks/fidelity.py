@@ -14,6 +14,7 @@
 # ---
 
 # %% [markdown]
+# (page-fidelity)=
 # # Fidelity: the original's own trained models, evaluated here
 #
 # The original study saved its trained models: the SPSA run after each of epochs 1 to 4, and the
@@ -53,6 +54,7 @@ import torch
 from IPython.display import Markdown, display
 from myst_nb import glue
 
+from qrnn_core import figures
 from qrnn_core.fidelity import CHECKPOINTS, FAMILY, Z_BAND, Z_FAMILY, fidelity_table
 from qrnn_core.report import results_path, save_json, show_banner
 
@@ -95,9 +97,10 @@ for r in rows:
 display(Markdown("\n".join(lines)))
 
 # %% tags=["hide-input"]
-names = list(CHECKPOINTS)
-labels = [f"{c.optimiser}\nepoch {c.epoch}\n{c.shots} shots" for c in CHECKPOINTS.values()]
-fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+names = list(dict.fromkeys(r["checkpoint"] for r in rows))
+labels = [f"{CHECKPOINTS[n].optimiser}\nepoch {CHECKPOINTS[n].epoch}\n{CHECKPOINTS[n].shots} shots" for n in names]
+figures.style()
+fig, axes = plt.subplots(1, 2, figsize=(11, 4.6))
 for ax, output in zip(axes, ("y", "z")):
     sel = [next(r for r in rows if r["checkpoint"] == n and r["output"] == output) for n in names]
     pos = np.arange(len(sel))
@@ -108,10 +111,9 @@ for ax, output in zip(axes, ("y", "z")):
                 fmt="none", ecolor="k", capsize=4, lw=1.5)
     ax.plot(pos, [r["exact"] for r in sel], "s", color="C2", ms=6)
     ax.plot(pos, [r["logged"] for r in sel], "*", color="C3", ms=13)
-    ax.set_xticks(pos, labels, fontsize=9)
-    ax.set_ylabel(f"validation RMSE of {output} (scaled units)", fontsize=10)
-    ax.set_title(f"{output}(t+1)", fontsize=11)
-    ax.tick_params(axis="y", labelsize=9)
+    ax.set_xticks(pos, labels)
+    ax.set_ylabel(f"validation RMSE of {output}\n(scaled units)")
+    ax.set_title(f"{output}(t+1)")
     ax.grid(axis="y", alpha=0.3)
 handles = [plt.Rectangle((0, 0), 1, 1, color="C0", alpha=0.35),
            plt.Line2D([], [], color="k", lw=1.5),
@@ -119,9 +121,10 @@ handles = [plt.Rectangle((0, 0), 1, 1, color="C0", alpha=0.35),
            plt.Line2D([], [], marker="*", color="C3", ls="", ms=13)]
 fig.legend(handles, ["shots drawn per step independently", "Aer's trajectories: central 99 %",
                      "exact probabilities", "the original's log"],
-           loc="lower center", ncol=4, fontsize=9, frameon=False)
-fig.tight_layout(rect=(0, 0.07, 1, 1))
+           loc="lower center", ncol=2, frameon=False)
+fig.tight_layout(rect=(0, 0.14, 1, 1))
 glue("fidelity_fig", fig, display=False)
+plt.close(fig)
 
 # %% [markdown]
 # ```{glue:figure} fidelity_fig

@@ -14,6 +14,7 @@
 # ---
 
 # %% [markdown]
+# (page-gradients)=
 # # Gradient estimators against the exact gradient
 #
 # For one training sequence at the seed's initialisation, each estimator's gradient of the loss with

@@ -14,6 +14,7 @@
 # ---
 
 # %% [markdown]
+# (page-summary)=
 # # SPSA against FDSA for a quantum recurrent network, reproduced
 #
 # **The question.** A course project {cite:p}`connerty2025deck` trained an 8-qubit quantum recurrent
@@ -120,9 +121,10 @@ for ax, protocol in zip(axes, ("sequence", "windows")):
     ax.set(title=figures.PROTOCOL_TITLE[protocol], xlabel="training updates (batch 1)")
     ax.grid(alpha=0.3)
 axes[0].set_ylabel("validation RMSE, mean of y and z\n(scaled units)")
-axes[0].legend(loc="upper right", fontsize=10)
+axes[0].legend(loc="upper right")
 fig.tight_layout()
 glue("fig_key", fig, display=False)
+plt.close(fig)
 
 # %% [markdown]
 # ```{glue:figure} fig_key

@@ -14,6 +14,7 @@
 # ---
 
 # %% [markdown]
+# (page-timing)=
 # # Train time
 #
 # Seconds per 20-step circuit for the simulators, and seconds per update (forward and backward, one

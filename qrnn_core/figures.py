@@ -110,9 +110,15 @@ def csv_link(path: Path, rows: list, columns: list, text: str = "the numbers of 
 
 
 def download_target(path: Path) -> str:
-    """``path`` (relative to the repository root) as seen from a page in ``book/generated/<profile>/``."""
-    from .study import ROOT
+    """``path`` as an absolute path: the study runner rewrites it relative to the page's folder when it
+    finishes the executed notebook (:func:`qrnn_core.study.relative_downloads`)."""
+    return Path(path).resolve().as_posix()
 
-    p = Path(path)
-    rel = p.resolve().relative_to(ROOT) if p.is_absolute() and p.resolve().is_relative_to(ROOT) else p
-    return "../../../" + Path(rel).as_posix()
+
+def placeholder(message: str):
+    """A small figure that says what is missing (a page whose results have not arrived yet)."""
+    style()
+    fig, ax = plt.subplots(figsize=(8, 1.6))
+    ax.text(0.5, 0.5, message, ha="center", va="center")
+    ax.set_axis_off()
+    return fig

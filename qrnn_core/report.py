@@ -32,7 +32,8 @@ def banner(profile: str, markdown: bool = True) -> str:
     gpu = f", GPU {m['gpu']}" if "gpu" in m else ", no GPU"
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     code = "`" if markdown else ""
-    text = (f"profile {code}{profile}{code}, {m['cpu']} ({m['cores']} cores{gpu}), "
+    load = f", load {m['load_average']}" if m.get("load_average") is not None else ""
+    text = (f"profile {code}{profile}{code}, {m['cpu']} ({m['cores']} cores{gpu}{load}), "
             f"torch {v.get('torch')}, qiskit {v.get('qiskit')}, "
             f"qiskit-aer {v.get('qiskit-aer', v.get('qiskit-aer-gpu', '-'))}, "
             f"commit {code}{p['git_commit'][:12]}{code}, {when}")

@@ -230,10 +230,9 @@ def write_toc(study: Study, book: Path = ROOT / "book") -> Path:
     """The book's table of contents for ``study.profile``: ``_toc.yml`` with its pages' folder
     ``generated/paper/`` replaced by this profile's (written into that folder)."""
     text = (book / "_toc.yml").read_text()
-    folder = _relative(study.output, book)
-    out = study.output / "_toc.yml"
+    out = study.output / "_toc.yml"  # pages in <book>/generated/<profile>/, as the toc's entries say
     study.output.mkdir(parents=True, exist_ok=True)
-    out.write_text(text.replace("generated/paper/", folder.rstrip("/") + "/"))
+    out.write_text(text.replace("generated/paper/", f"generated/{study.profile}/"))
     return out
 
 
@@ -405,11 +404,24 @@ def _finish_for_book(path: Path, title: str | None, parameters: dict | None = No
         tags = cell.metadata.get("tags", [])
         if "injected-parameters" in tags and "hide-input" not in tags:
             cell.metadata["tags"] = tags + ["hide-input"]
+        for out in cell.get("outputs", []):
+            md = out.get("data", {}).get("text/markdown")
+            if md:
+                out["data"]["text/markdown"] = relative_downloads(md, path.parent)
     heading = next((c for c in nb.cells if c.cell_type == "markdown" and c.source.startswith("# ")), None)
     if title and heading is not None:
         _, newline, rest = heading.source.partition("\n")
         heading.source = f"# {title}{newline}{rest}"
     nbformat.write(nb, path)
+
+
+_DOWNLOAD = re.compile(r"(\{download\}`[^`<]*<)(/[^>]+)(>`)")
+
+
+def relative_downloads(markdown: str, page_dir: Path) -> str:
+    """``{download}`` roles of a page's output with absolute paths, made relative to the page's folder
+    (the book can then move as a whole, and a fresh clone finds the shipped files)."""
+    return _DOWNLOAD.sub(lambda m: m.group(1) + os.path.relpath(m.group(2), page_dir) + m.group(3), markdown)
 
 
 class StudyLocked(RuntimeError):
@@ -536,6 +548,8 @@ def _drive(study, client, keys, todo, progress, log, as_completed) -> int:
                 continue
             if r.exclusive and running:
                 continue  # waits until the cluster is idle
+            if len(running) >= max(1, sum(client.nthreads().values())):
+                return  # one run per worker thread: "running" means running
             waiting.pop(r.name)
             threads = 1
             fut = client.submit(execute, r, str(study.output), str(study.results), keys[r.name], threads,
