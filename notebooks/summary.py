@@ -100,7 +100,7 @@ display(Markdown("**The answer.** " + " ".join(lines)))
 
 # %% tags=["hide-input"]
 figures.style()
-fig, axes = plt.subplots(1, 2, figsize=(12, 4.6), sharey=True)
+fig, axes = plt.subplots(1, 2, figsize=(10, 4.6), sharey=True)
 plotted = []
 for ax, protocol in zip(axes, ("sequence", "windows")):
     for a, color in ((SPSA_ARM, "C0"), (FDSA_ARM, "C3"), ("oracle-lr001", "k"), ("spsa-shots", "C2")):
@@ -121,8 +121,9 @@ for ax, protocol in zip(axes, ("sequence", "windows")):
     ax.set(title=figures.PROTOCOL_TITLE[protocol], xlabel="training updates (batch 1)")
     ax.grid(alpha=0.3)
 axes[0].set_ylabel("validation RMSE, mean of y and z\n(scaled units)")
-axes[0].legend(loc="upper right")
-fig.tight_layout()
+handles, labels = axes[0].get_legend_handles_labels()
+fig.legend(handles, labels, loc="lower center", ncol=3, frameon=False)
+fig.tight_layout(rect=(0, 0.16, 1, 1))
 glue("fig_key", fig, display=False)
 plt.close(fig)
 

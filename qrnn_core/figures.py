@@ -1,7 +1,7 @@
 """The study's figures, drawn one way everywhere: legible at 1,280 px, seeds as bands, sources labelled.
 
-Figures are drawn at a width the book scales to its column (about 0.7x at 1,280 px), so text is set
-at 13 pt to stay above 9 pt as rendered. Every figure's numbers are also written as CSV for download.
+The book scales a figure to its column, about 690 px at a 1,280 px window (0.63x for an 11-inch
+figure at 100 dpi), so text is set at 15-16 pt to stay above 9 pt as rendered. Every figure's numbers are also written as CSV for download.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import numpy as np
 
 from .analysis import band
 
-FONT = 14
+FONT = 16
 STYLE = {"font.size": FONT, "axes.titlesize": FONT, "axes.labelsize": FONT, "legend.fontsize": FONT - 1,
          "xtick.labelsize": FONT - 1, "ytick.labelsize": FONT - 1, "figure.dpi": 100}
 PROTOCOL_TITLE = {"sequence": "deck's protocol: one 2,969-step sequence",
@@ -28,7 +28,7 @@ def style() -> None:
 def validation_curves(res, deck: dict | None = None, original: dict | None = None):
     """Mean validation RMSE (mean of y, z) per epoch with 95 % bands: both protocols, exact and shots."""
     style()
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.6), sharey=True)
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4.4), sharey=True)
     epochs = np.arange(1, res.val["sequence"]["exact"].shape[1] + 1)
     for ax, protocol in zip(axes, ("sequence", "windows")):
         for mode, ls, color in (("exact", "-", "C0"), ("shots", "--", "C1")):
@@ -67,7 +67,7 @@ def train_curves(res, smooth: int = 100):
     x = np.arange(k, E * U + 1)
     mean, lo, hi = band(smoothed[:, :: max(1, len(x) // 600)])
     xs = x[:: max(1, len(x) // 600)]
-    fig, ax = plt.subplots(figsize=(12, 4))
+    fig, ax = plt.subplots(figsize=(10, 3.8))
     ax.plot(xs, mean, color="C0", label=f"mean over seeds (n = {S}), running mean of {k} updates")
     ax.fill_between(xs, lo, hi, color="C0", alpha=0.2, lw=0, label="95 % band over seeds")
     for e in range(1, E):

@@ -390,7 +390,7 @@ def _failure_line(run: Run, err: Exception, kept: Path) -> str:
 
 
 def _finish_for_book(path: Path, title: str | None, parameters: dict | None = None) -> None:
-    """Collapse papermill's injected-parameters cell like the notebooks' own code, give the page the
+    """Leave the parameters cells out of the page (its banner states the profile), give the page the
     run's title (one notebook serves several runs), and fill ``{{name}}`` in its markdown cells with
     the run's string parameters (figure labels unique per page, e.g. ``fig-{{arm}}-val``)."""
     import nbformat
@@ -402,8 +402,8 @@ def _finish_for_book(path: Path, title: str | None, parameters: dict | None = No
                 if isinstance(value, str):
                     cell.source = cell.source.replace("{{" + name + "}}", value)
         tags = cell.metadata.get("tags", [])
-        if "injected-parameters" in tags and "hide-input" not in tags:
-            cell.metadata["tags"] = tags + ["hide-input"]
+        if ("injected-parameters" in tags or "parameters" in tags) and "remove-cell" not in tags:
+            cell.metadata["tags"] = tags + ["remove-cell"]  # the page states its provenance instead
         for out in cell.get("outputs", []):
             md = out.get("data", {}).get("text/markdown")
             if md:
@@ -458,6 +458,10 @@ def plan(study: Study, only: str | None = None, rerun: bool = False,
     keys: dict[str, str] = {}
     for r in study.runs:  # dependency order
         keys[r.name] = run_key(r, [keys[d] for d in r.depends])
+        if r.trains:  # pages that read a training's results are out of date when its results change
+            metrics = study.results / r.name / "metrics.json"
+            extra = metrics.read_bytes() if metrics.exists() else b"none"
+            keys[r.name] = hashlib.sha256(keys[r.name].encode() + extra).hexdigest()
 
     def current(r: Run) -> bool:
         if r.trains and not train:
