@@ -69,7 +69,8 @@ def best(arm, protocol="sequence", mode="shots", out=2):
     return np.nanmin(r.val[protocol][mode][r.complete][:, :, out], axis=1)
 
 
-coverage = [f"{a} {int(r.complete.sum())}/{len(r.seeds)}" for a, r in arms.items()]
+coverage = [f"{a} {int(arms[a].complete.sum())}/{len(arms[a].seeds)}" if a in arms else f"{a} not started"
+            for a in ARMS]
 glue("coverage", ", ".join(coverage) or "none", display=False)
 
 # %% tags=["hide-input"]
@@ -164,7 +165,8 @@ plt.close(fig)
 # %% tags=["hide-input"]
 card = scorecard(arms, gradients)
 display(Markdown("| claim | deck | here | verdict | rule and basis |\n|---|---|---|---|---|\n" + "\n".join(
-    f"| {r['claim']} | {r['deck']} | {r['measured']} | **{r['verdict']}** | {r['rule']}; {r['basis']} |" for r in card)))
+    f"| {r['claim']} | {r['deck']} | {r['measured']} | **{r['verdict']}** | {'; '.join(x for x in (r['rule'], r['basis']) if x)} |"
+    for r in card)))
 save_json(results_path(results_dir, run_name) / "scorecard.json", {"rows": card})
 figures.csv_link(results_path(results_dir, run_name) / "scorecard.csv",
                  [[r[k] for k in ("claim", "deck", "measured", "verdict", "rule", "basis")] for r in card],
