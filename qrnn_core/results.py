@@ -11,6 +11,7 @@ change of the code has made them stale.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +20,7 @@ import torch
 
 from .data import make_task
 from .evaluation import validate, validation_inputs
-from .train import TrainConfig, build_model, make_optimizer, update, validation_generator
+from .train import TrainConfig, build_model, make_optimizer, training_windows, update, validation_generator
 
 PROTOCOLS = ("sequence", "windows")
 MODES = ("exact", "shots")
@@ -134,11 +135,9 @@ def reproduces(folder: Path | str, updates: int = 3) -> Reproduction:
     torch.set_num_threads(1)
     try:
         task = make_task(config.data)
-        x, y = task.train_x, task.train_y
-        if config.train_sequences is not None:
-            x, y = x[: config.train_sequences], y[: config.train_sequences]
+        x, y = training_windows(config, task)
         model, gens = build_model(config)
-        optimizer, schedule = make_optimizer(config, model, -(-len(x) // config.batch_size))
+        optimizer, schedule = make_optimizer(config, model, math.ceil(len(x) / config.batch_size))
         start = np.concatenate([p.detach().reshape(-1).double().numpy() for p in model.parameters()])
         order = torch.randperm(len(x), generator=gens["shuffle"]).split(config.batch_size)
         got = [update(model, optimizer, schedule, x[idx], y[idx], config.warmup) for idx in order[:updates]]

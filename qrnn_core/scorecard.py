@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import reference
-from .analysis import (Estimate, best_epoch, comparable, mean_ci, paired, rounding_band, verdict_band,
+from .analysis import (Estimate, Verdict, best_epoch, comparable, mean_ci, paired, rounding_band, verdict_band,
                        verdict_less)
 
 SPSA_ARM, FDSA_ARM = "spsa-original-shots", "fdsa-shots"
@@ -24,11 +24,8 @@ def _row(claim, deck, measured, verdict, basis) -> dict:
             "rule": verdict.rule, "basis": basis}
 
 
-class _Missing:
-    outcome = "not tested"
-
-    def __init__(self, why: str):
-        self.rule = why
+def _missing(why: str) -> Verdict:
+    return Verdict("not tested", why)
 
 
 def _common_seeds(a, b) -> tuple[np.ndarray, np.ndarray]:
@@ -43,7 +40,7 @@ def speed_rows(arms: dict) -> list[dict]:
     deck = reference.HOURS_PER_EPOCH["FDSA, CPU"] / reference.HOURS_PER_EPOCH["SPSA, CPU"]
     claim = "SPSA is about 14.5x faster per epoch than FDSA on CPU"
     if s is None or f is None or not len(_common_seeds(s, f)[0]):
-        return [_row(claim, f"{deck:.1f}x", "-", _Missing("needs finished SPSA and FDSA seeds"), "")]
+        return [_row(claim, f"{deck:.1f}x", "-", _missing("needs finished SPSA and FDSA seeds"), "")]
     i, j = _common_seeds(s, f)
     ratio = mean_ci(np.array(f.epoch_seconds)[j].mean(1) / np.array(s.epoch_seconds)[i].mean(1))
     lo, hi = deck / 2, deck * 2
@@ -52,7 +49,7 @@ def speed_rows(arms: dict) -> list[dict]:
                  "mean seconds per training epoch, FDSA / SPSA, per seed (1,024 shots, the study's workers)")]
     for claim in ("SPSA (CPU) is an order of magnitude faster than FDSA on GPU",
                   "FDSA on GPU is about 1.8x faster than on CPU"):
-        rows.append(_row(claim, "-", "-", _Missing("no GPU was lent to the sessions that ran this study"), ""))
+        rows.append(_row(claim, "-", "-", _missing("no GPU was lent to the sessions that ran this study"), ""))
     return rows
 
 
@@ -61,11 +58,11 @@ def accuracy_rows(arms: dict, protocol: str) -> list[dict]:
     s, f = arms.get(SPSA_ARM), arms.get(FDSA_ARM)
     where = PROTOCOL_NAME[protocol]
     if s is None or f is None:
-        return [_row(f"Accuracy claims ({where})", "-", "-", _Missing("the SPSA or FDSA arm has no results"), "")]
+        return [_row(f"Accuracy claims ({where})", "-", "-", _missing("the SPSA or FDSA arm has no results"), "")]
     differ = comparable(s.config, f.config)
     if differ:
         return [_row(f"Accuracy claims ({where})", "-", "-",
-                     _Missing(f"the arms differ in {', '.join(differ)}: not comparable"), "")]
+                     _missing(f"the arms differ in {', '.join(differ)}: not comparable"), "")]
     sv, fv = s.val[protocol]["shots"], f.val[protocol]["shots"]  # (S, E, 3): y, z, mean
     rows = []
     done_s = sv[s.complete]
@@ -106,11 +103,11 @@ def scorecard(arms: dict, gradients: dict | None = None) -> list[dict]:
     for protocol in ("sequence", "windows"):
         rows += accuracy_rows(arms, protocol)
     rows.append(_row("Train RMSE is similar for both methods at a low enough learning rate", "similar", "-",
-                     _Missing("the learning-rate sweep has not been run yet"), ""))
+                     _missing("the learning-rate sweep has not been run yet"), ""))
     if gradients:
         ps = next(r["rel_error"] for r in gradients["rows"] if r["estimator"] == "parameter-shift")
-        outcome = type("V", (), {"outcome": "not reproduced" if ps < 1e-8 else "inconclusive",
-                                 "rule": "the shift rules equal autograd to 1e-8 or better: the deck's reason fails"})
+        outcome = Verdict("not reproduced" if ps < 1e-8 else "inconclusive",
+                          "the shift rules equal autograd to 1e-8 or better: the deck's reason fails")
         rows.append(_row("Parameter-shift cannot be used because of the mid-circuit measure and reset", "dropped",
                          f"equals the exact gradient to {ps:.0e}", outcome, "relative error against autograd"))
     return rows

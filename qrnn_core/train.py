@@ -342,9 +342,7 @@ def _exclusive(out_dir: Path, wait: float = 0):
 def _train(config, out_dir, current, state, progress, task, log) -> dict:
 
     task = task or make_task(config.data)
-    train_x, train_y = task.train_x, task.train_y
-    if config.train_sequences is not None:
-        train_x, train_y = train_x[: config.train_sequences], train_y[: config.train_sequences]
+    train_x, train_y = training_windows(config, task)
     val_inputs = validation_inputs(task, config.warmup, config.val_steps)
     updates_per_epoch = math.ceil(len(train_x) / config.batch_size)
 
@@ -422,6 +420,14 @@ def _train(config, out_dir, current, state, progress, task, log) -> dict:
         for old in _checkpoints(out_dir)[: -1 if epoch + 1 == config.epochs else -2]:
             old.unlink()
     return {**metrics, "train_rmse": train_rmse}
+
+
+def training_windows(config: TrainConfig, task: LorenzTask) -> tuple[torch.Tensor, torch.Tensor]:
+    """The windows a run trains on: ``x (S, W)``, ``y (S, W, 2)`` (the first ``train_sequences`` if set)."""
+    x, y = task.train_x, task.train_y
+    if config.train_sequences is not None:
+        x, y = x[: config.train_sequences], y[: config.train_sequences]
+    return x, y
 
 
 def update(model: QRNN, optimizer, schedule, x: torch.Tensor, y: torch.Tensor, warmup: int) -> float:
