@@ -41,8 +41,8 @@ from myst_nb import glue
 from qrnn_core import figures
 from qrnn_core.analysis import best_epoch, mean_ci, paired
 from qrnn_core.report import banner, results_path, save_json, show_banner
-from qrnn_core.results import load_arm
-from qrnn_core.scorecard import FDSA_ARM, SPSA_ARM, scorecard
+from qrnn_core.results import load_arm, load_sweep
+from qrnn_core.scorecard import FDSA_ARM, SPSA_ARM, SWEEPS, scorecard
 
 show_banner(profile)
 glue("banner_plain", banner(profile, markdown=False), display=False)
@@ -50,6 +50,7 @@ results = Path(results_dir)
 ARMS = ("spsa-original-shots", "spsa-original-exact", "spsa-shots", "spsa-exact", "spsa-spall-shots",
         "spsa-spall-exact", "fdsa-shots", "fdsa-exact", "oracle-lr001", "oracle-lr007", "precision-check")
 arms = {a: r for a in ARMS if (r := load_arm(results, a)) is not None}
+sweeps = {m: load_sweep(results, family) for m, family in SWEEPS.items()}
 
 
 def read(name, file):
@@ -148,8 +149,8 @@ plt.close(fig)
 # angle parameters from two random directions (5 circuits per update); **FDSA** perturbs each of
 # the 110 parameters in turn (221 circuits). The rest of the book: [the data](data), [the
 # circuit](circuit), [the estimators](../../methods), [the fidelity check](fidelity), [the
-# arms](arm-spsa-original-shots), [the baselines](baselines) and [the deviations from the
-# original](../../deviations).
+# arms](arm-spsa-original-shots), [the learning-rate sweep](sweep), [equal budgets](budget), [the
+# baselines](baselines) and [the deviations from the original](../../deviations).
 #
 # **Coverage of this profile** (finished seeds per arm): {glue:text}`coverage`.
 
@@ -163,7 +164,7 @@ plt.close(fig)
 # with 1,024 shots, on the same seeds, data, updates and protocol.
 
 # %% tags=["hide-input"]
-card = scorecard(arms, gradients)
+card = scorecard(arms, gradients, sweeps)
 display(Markdown("| claim | deck | here | verdict | rule and basis |\n|---|---|---|---|---|\n" + "\n".join(
     f"| {r['claim']} | {r['deck']} | {r['measured']} | **{r['verdict']}** | {'; '.join(x for x in (r['rule'], r['basis']) if x)} |"
     for r in card)))
@@ -203,6 +204,35 @@ for a, oracle in (("fdsa-shots", "oracle-lr001"), ("fdsa-exact", "oracle-lr001")
         rows.append(f"| {a} | {oracle} | {protocol} | {c} |")
 display(Markdown("| arm | oracle | protocol | arm - oracle |\n|---|---|---|---|\n" + "\n".join(rows)
                  if rows else "No arm has finished seeds beside its oracle yet."))
+
+# %% [markdown]
+# ## The compute of this profile
+#
+# What the training runs of this profile have cost so far and what is left, by run of the study file,
+# from the training workers' own seconds (training, validation and checkpointing of every finished
+# epoch; one torch thread a worker). A run none of whose epochs has finished is projected from the
+# measured run with the nearest circuits per update. The seconds depend on the machine and on what
+# else ran beside the workers; the runs' provenance records the load.
+
+# %% tags=["hide-input"]
+from qrnn_core.results import compute_table  # noqa: E402
+from qrnn_core.study import load_study  # noqa: E402
+
+compute = compute_table(load_study(profile=profile).runs, results)
+rows = [f"| {c.family} | {c.finished} of {c.instances} | {c.epochs_done} of {c.epochs_total} | "
+        f"{c.seconds_per_update:.3f}{'' if c.measured else ' (projected)'} | {c.seconds_done / 3600:.1f} | "
+        f"{c.seconds_left / 3600:.1f} |" for c in compute]
+spent, left = sum(c.seconds_done for c in compute) / 3600, sum(c.seconds_left for c in compute) / 3600
+workers = 2
+display(Markdown(
+    "| run | seeds finished | epochs done | seconds per update | worker-hours spent | worker-hours left |\n"
+    "|---|---|---|---|---|---|\n" + "\n".join(rows)
+    + f"\n\n**In all:** {spent:.1f} worker-hours spent, {left:.1f} left: about {(spent + left) / workers:.0f} hours "
+      f"of wall time for the whole profile on this {workers}-core machine with `--jobs {workers}`, "
+      f"{left / workers:.0f} of them still to run. No GPU was lent to the sessions that ran it, so its time on "
+      "a GPU is not measured (the [timing page](timing) has the projections from single updates)."))
+save_json(results_path(results_dir, run_name) / "compute.json", {"rows": [c.__dict__ for c in compute]})
+glue("compute_hours", f"{(spent + left) / workers:.0f}", display=False)
 
 # %% [markdown]
 # ## The results archive

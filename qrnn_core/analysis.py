@@ -49,6 +49,8 @@ class Comparison:
     d_z: float
 
     def __str__(self) -> str:
+        if self.difference.n < 2:
+            return str(self.difference)
         return f"{self.difference} (paired t-test p = {self.p:.2g}, d_z = {self.d_z:.2f}, n = {self.difference.n})"
 
 
@@ -144,6 +146,21 @@ def best_epoch(curves_se) -> np.ndarray:
         if np.isfinite(row).any():
             out[i] = int(np.nanargmin(row)) + 1
     return out
+
+
+def final_train_rmse(train_rmse_seu, epochs_done) -> np.ndarray:
+    """Per seed, the mean training RMSE over the updates of its last finished epoch.
+
+    ``train_rmse_seu (S, E, U)`` per update, ``epochs_done (S,)``; a seed with none finished gives NaN.
+    """
+    t = np.asarray(train_rmse_seu, dtype=float)
+    return np.array([np.nanmean(t[i, e - 1]) if e > 0 else np.nan for i, e in enumerate(epochs_done)])
+
+
+def ratio_paired(a, b) -> Estimate:
+    """Per seed ``a / b`` (the same seeds' values of two arms), as a mean with its bootstrap interval."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    return mean_ci(a / b)
 
 
 def subspace_rank(params_te, tol: float = 1e-8) -> np.ndarray:

@@ -12,7 +12,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .analysis import band
+from .analysis import band, final_train_rmse, mean_ci
 
 FONT = 16
 STYLE = {"font.size": FONT, "axes.titlesize": FONT, "axes.labelsize": FONT, "legend.fontsize": FONT - 1,
@@ -75,6 +75,63 @@ def train_curves(res, smooth: int = 100):
     ax.set(xlabel="update", ylabel="training RMSE (scaled units)")
     ax.grid(alpha=0.3)
     ax.legend(loc="upper right")
+    fig.tight_layout()
+    return fig
+
+
+def sweep_figure(sweeps: dict, protocol: str = "windows"):
+    """Learning-rate sweep: per estimator (``{label: {lr: ArmResults}}``), against the rate (log scale),
+    the final-epoch train RMSE (left) and the lowest validation RMSE under ``protocol`` (right), each a
+    mean over finished seeds with its 95 % bootstrap interval as error bars."""
+    style()
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.4))
+    for k, (label, points) in enumerate(sweeps.items()):
+        rates, train, val = [], [], []
+        for lr, res in points.items():
+            done = res.complete
+            if not done.any():
+                continue
+            rates.append(lr)
+            train.append(mean_ci(final_train_rmse(res.train_rmse, res.epochs_done)[done]))
+            mode = "shots" if res.config["shots"] else "exact"
+            val.append(mean_ci(np.nanmin(res.val[protocol][mode][done][:, :, 2], axis=1)))
+        for ax, est in zip(axes, (train, val)):
+            if not est:
+                continue
+            m = np.array([e.mean for e in est])
+            err = np.array([[e.mean - e.low, e.high - e.mean] if e.n > 1 else [0, 0] for e in est]).T
+            n = min(e.n for e in est)
+            ax.errorbar(np.array(rates) * (1 + 0.04 * (k - 1)), m, yerr=err, marker="o", ms=5, capsize=3,
+                        color=f"C{k}", label=f"{label} (n >= {n})")
+    for ax, ylabel in zip(axes, ("final-epoch train RMSE", f"lowest validation RMSE\n({protocol} protocol)")):
+        ax.set_xscale("log")
+        ax.set(xlabel="learning rate (Adam)", ylabel=ylabel)
+        ax.grid(alpha=0.3, which="both")
+    axes[0].legend(loc="best")
+    fig.tight_layout()
+    return fig
+
+
+def budget_curves(arms: dict, mode: str = "shots"):
+    """Validation RMSE (mean of y, z) against the training circuits spent, log scale, per arm
+    (``{label: ArmResults}``), mean over seeds with 95 % bands; both validation protocols."""
+    style()
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.6), sharey=True)
+    for ax, protocol in zip(axes, ("sequence", "windows")):
+        for k, (label, res) in enumerate(arms.items()):
+            v = res.val[protocol][mode][:, :, 2]
+            if not np.isfinite(v).any():
+                continue
+            keep = np.isfinite(v).any(0)
+            mean, lo, hi = band(v[:, keep])
+            circuits = res.circuits_per_update * res.train_rmse.shape[2] * np.arange(1, v.shape[1] + 1)[keep]
+            ax.plot(circuits, mean, marker="o", ms=4, color=f"C{k}", label=label)
+            ax.fill_between(circuits, lo, hi, color=f"C{k}", alpha=0.2, lw=0)
+        ax.set_xscale("log")
+        ax.set(title=PROTOCOL_TITLE[protocol], xlabel="circuits evaluated in training (log scale)")
+        ax.grid(alpha=0.3, which="both")
+    axes[0].set_ylabel("validation RMSE, mean of y and z\n" + ("(1,024-shot validation)" if mode == "shots" else "(exact validation)"))
+    axes[0].legend(loc="best", fontsize=FONT - 3)
     fig.tight_layout()
     return fig
 

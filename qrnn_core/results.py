@@ -99,6 +99,88 @@ def load_arm(results: Path | str, arm: str, seeds: list[int] | None = None) -> A
                       cfg.shots or 0, [metrics[s]["provenance"] for s in dirs])
 
 
+def load_sweep(results: Path | str, family: str, parameter: str = "lr") -> dict[float, ArmResults]:
+    """Every point of a swept run (its arms ``{family}-{parameter}<value>``, see
+    :func:`qrnn_core.study.sweep_arm`) by the value its config records, ascending."""
+    arms = {d.name.split("@")[0] for d in Path(results).glob(f"{family}-{parameter}*@*")}
+    found = {res.config[parameter]: res for a in arms if (res := load_arm(results, a)) is not None}
+    return dict(sorted(found.items()))
+
+
+@dataclass(frozen=True)
+class ComputeRow:
+    """One study-file run's training compute: measured where its seeds have run, projected elsewhere."""
+
+    family: str
+    instances: int
+    finished: int
+    epochs_done: int
+    epochs_total: int
+    seconds_per_update: float  # mean over the epochs run (NaN: nothing of this kind has run)
+    measured: bool  # False: borrowed from the measured run with the nearest circuits per update
+    seconds_done: float
+    seconds_left: float
+
+
+def compute_table(runs, results: Path | str) -> list[ComputeRow]:
+    """Training compute of ``runs`` (a study's :class:`~qrnn_core.study.Run` list) by study-file run.
+
+    Seconds are the training workers' own (``epoch_seconds`` + ``val_seconds`` + ``save_seconds`` of
+    each finished epoch, one torch thread a worker, on whatever machine and load ran them). A run none
+    of whose epochs has finished borrows the seconds per update of the measured run with the nearest
+    circuits per update (a FDSA-sized SPSA update costs what an FDSA update costs).
+    """
+    groups: dict[str, list] = {}
+    for r in runs:
+        if r.trains:
+            groups.setdefault(r.family or r.arm, []).append(r)
+    stats = {}
+    for family, members in groups.items():
+        updates_done = seconds = 0.0
+        done_epochs = total_epochs = finished = 0
+        for r in members:
+            metrics_path = Path(results) / r.name / "metrics.json"
+            epochs = r.parameters.get("epochs", 10)
+            total_epochs += epochs
+            if metrics_path.exists():
+                m = json.loads(metrics_path.read_text())
+                n = len(m["val"])
+                done_epochs += n
+                finished += n >= epochs
+                seconds += sum(m["epoch_seconds"][:n]) + sum(m["val_seconds"][:n]) + sum(m.get("save_seconds", [])[:n])
+                updates_done += n * _updates_per_epoch(r.parameters)
+        circuits = _circuits_per_update(members[0].parameters)
+        stats[family] = (members, finished, done_epochs, total_epochs, seconds, updates_done, circuits)
+    measured = {f: st[4] / st[5] for f, st in stats.items() if st[5]}
+    rows = []
+    for family, (members, finished, done_epochs, total_epochs, seconds, updates_done, circuits) in stats.items():
+        own = family in measured
+        if own:
+            per_update = measured[family]
+        elif measured:
+            nearest = min(measured, key=lambda f: abs(math.log(stats[f][6] / circuits)))
+            per_update = measured[nearest]
+        else:
+            per_update = math.nan
+        updates_left = sum(r.parameters.get("epochs", 10) * _updates_per_epoch(r.parameters) for r in members) - updates_done
+        rows.append(ComputeRow(family, len(members), finished, done_epochs, total_epochs, per_update, own, seconds,
+                               updates_left * per_update))
+    return rows
+
+
+def _updates_per_epoch(parameters: dict) -> int:
+    """Updates an epoch of a run (the paper protocol's 1,384 windows unless ``train_sequences`` is set)."""
+    from .reference import UPDATES_PER_EPOCH
+
+    return math.ceil((parameters.get("train_sequences") or UPDATES_PER_EPOCH) / parameters.get("batch_size", 1))
+
+
+def _circuits_per_update(parameters: dict) -> int:
+    from .train import config_from_parameters
+
+    return config_from_parameters(parameters).circuits_per_update()
+
+
 @dataclass
 class Reproduction:
     """The outcome of :func:`reproduces`: ``exact`` when every number is bitwise equal."""

@@ -2,7 +2,7 @@
 
 The study file (``study.yml``, checked against :data:`SCHEMA`) lists runs: a notebook (jupytext percent
 ``.py``), parameters per profile, what each depends on, and optionally ``seeds`` (one instance per seed,
-``NAME@SEED``). Every instance gets ``profile``, ``results_dir`` and ``run_name`` and keeps its result
+``NAME@SEED``) and ``sweep`` (one arm per value of one parameter, ``NAME-lr0.001@SEED``). Every instance gets ``profile``, ``results_dir`` and ``run_name`` and keeps its result
 files in ``results/<profile>/<run_name>``; executed notebooks go to ``book/generated/<profile>/``.
 
 When a run is up to date it is skipped:
@@ -10,7 +10,7 @@ When a run is up to date it is skipped:
 * a page or analysis run when its key (its notebook, its parameters, the ``qrnn_core`` modules it
   imports, the locked versions, and its dependencies' keys) equals the key of its last success;
 * a training instance when its results are complete for its config; training resumes from its
-  checkpoints, and :func:`qrnn_core.shipped.reproduces` tells whether today's code still computes
+  checkpoints, and :func:`qrnn_core.results.reproduces` tells whether today's code still computes
   what a finished run holds (the book marks runs where it does not as stale).
 
 Execution (:func:`run_study`) submits every run whose dependencies are done to a Dask cluster: by
@@ -78,8 +78,14 @@ SCHEMA = {
                     "exclusive": {"type": "boolean"},
                     "depends": {"type": "array", "items": {"type": "string"}, "uniqueItems": True},
                     "seeds": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 1}},
+                    "sweep": {  # {parameter: {profile: [values]}}: one arm per value
+                        "type": "object", "minProperties": 1, "maxProperties": 1,
+                        "additionalProperties": {"type": "object", "additionalProperties": {
+                            "type": "array", "items": {"type": "number"}, "minItems": 1, "uniqueItems": True}},
+                    },
                     "parameters": {"type": "object", "additionalProperties": {"type": "object"}},
                 },
+                "dependentRequired": {"sweep": ["seeds"]},
                 "additionalProperties": False,
             },
         },
@@ -103,8 +109,10 @@ class Run:
     depends: tuple[str, ...] = ()
     exclusive: bool = False
     title: str | None = None  # replaces the notebook's first heading in the book
-    arm: str | None = None  # the run of the study file this is an instance of (seeded runs)
+    arm: str | None = None  # the arm this is a seed of: the study file's run, or one point of its sweep
     seed: int | None = None
+    family: str | None = None  # the study file's run it comes from (the arm itself unless swept)
+    point: dict | None = None  # a swept run's value, e.g. {"lr": 0.001}
 
     @property
     def trains(self) -> bool:
@@ -176,6 +184,13 @@ def read_study_file(path: Path | str) -> dict:
         for block in r.get("seeds", {}):
             if block not in profiles:
                 _fail(path, f"{where}.seeds.{block}", f"unknown profile {block!r}")
+        for param, values in r.get("sweep", {}).items():
+            for block in values:
+                if block not in profiles:
+                    _fail(path, f"{where}.sweep.{param}.{block}", f"unknown profile {block!r}")
+            for value in {v for vs in values.values() for v in vs}:
+                if (arm := sweep_arm(r["name"], param, value)) in seen or arm in {x["name"] for x in spec["runs"]}:
+                    _fail(path, f"{where}.sweep", f"the swept arm {arm!r} is also a run's name")
         for d in r.get("depends", []):
             if d not in {x["name"] for x in spec["runs"]}:
                 _fail(path, f"{where}.depends", f"unknown run {d!r}")
@@ -184,6 +199,11 @@ def read_study_file(path: Path | str) -> dict:
     except CycleError as err:
         _fail(path, "runs", f"dependency cycle {' -> '.join(err.args[1])}")
     return spec
+
+
+def sweep_arm(run: str, parameter: str, value) -> str:
+    """The arm of one point of a swept run: ``sweep-fdsa`` at ``lr`` 0.001 is ``sweep-fdsa-lr0.001``."""
+    return f"{run}-{parameter}{value:g}"
 
 
 def load_study(path: Path | str = ROOT / "study.yml", profile: str = "quick") -> Study:
@@ -214,12 +234,18 @@ def load_study(path: Path | str = ROOT / "study.yml", profile: str = "quick") ->
             if count > len(prof["seeds"]):
                 raise StudyFileError(f"{path.name}: runs ({name!r}).seeds.{profile}: {count} seeds asked, "
                                      f"the profile lists {len(prof['seeds'])}")
+            # A swept run is one arm per value (none in a profile that lists no values), each seeded.
+            points = [{}]
+            for param, values in r.get("sweep", {}).items():
+                points = [{param: v} for v in values.get(profile, [])]
             expanded[name] = []
-            for seed in prof["seeds"][:count]:
-                instance = f"{name}@{seed}"
-                expanded[name].append(instance)
-                runs.append(Run(instance, parameters={**params, "seed": seed, "run_name": instance},
-                                arm=name, seed=seed, **common))
+            for point in points:
+                arm = sweep_arm(name, *next(iter(point.items()))) if point else name
+                for seed in prof["seeds"][:count]:
+                    instance = f"{arm}@{seed}"
+                    expanded[name].append(instance)
+                    runs.append(Run(instance, parameters={**params, **point, "seed": seed, "run_name": instance},
+                                    arm=arm, seed=seed, family=name, point=point or None, **common))
         else:
             expanded[name] = [name]
             runs.append(Run(name, parameters={**params, "run_name": name}, **common))
@@ -452,7 +478,7 @@ def plan(study: Study, only: str | None = None, rerun: bool = False,
     for r in study.runs:
         check_parameters(r)
     names = {r.name for r in study.runs}
-    arms = {r.arm for r in study.runs if r.arm}
+    arms = {r.arm for r in study.runs if r.arm} | {r.family for r in study.runs if r.family}
     if only is not None and only not in names and only not in arms:
         raise StudyFileError(f"--only: no run named {only!r} (runs: {', '.join(sorted(names - {r.name for r in study.runs if r.arm} | arms))})")
     keys: dict[str, str] = {}
@@ -478,7 +504,7 @@ def plan(study: Study, only: str | None = None, rerun: bool = False,
     if only is None:
         wanted = set(names)
     else:
-        stack = [n for n in names if n == only or by_name[n].arm == only]
+        stack = [n for n in names if only in (n, by_name[n].arm, by_name[n].family)]
         while stack:
             n = stack.pop()
             if n not in wanted:

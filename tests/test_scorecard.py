@@ -3,19 +3,20 @@
 import numpy as np
 
 from qrnn_core.results import ArmResults
-from qrnn_core.scorecard import accuracy_rows, scorecard, speed_rows
+from qrnn_core.scorecard import accuracy_rows, learning_rate_rows, scorecard, speed_rows
 
 CONFIG = {"data": {"source": "original"}, "epochs": 4, "train_sequences": None, "batch_size": 1, "warmup": 5,
           "val_steps": None, "val_shots": 1024, "n_qubits": 8}
 
 
-def arm(name, curves, seconds, config=CONFIG):
+def arm(name, curves, seconds, config=CONFIG, train=None):
     """``curves (S, E)``: the mean validation RMSE per seed and epoch (y = mean - .02, z = mean + .02)."""
     curves = np.asarray(curves, dtype=float)
     S, E = curves.shape
     v = np.stack([curves - 0.02, curves + 0.02, curves], axis=-1)
     val = {p: {"exact": v, "shots": v} for p in ("sequence", "windows")}
-    return ArmResults(name, list(range(1929, 1929 + S)), np.full(S, E), val, np.zeros((S, E, 3)),
+    train = np.zeros((S, E, 3)) if train is None else np.broadcast_to(np.asarray(train, float)[:, None, None], (S, E, 3))
+    return ArmResults(name, list(range(1929, 1929 + S)), np.full(S, E), val, train,
                       np.zeros((S, E + 1, 144)), np.full((S, E), seconds, dtype=float), config, 5, 1024, [{}] * S)
 
 
@@ -49,3 +50,23 @@ def test_one_seed_is_never_a_verdict():
     fdsa = arm("fdsa-shots", [[0.3, 0.2, 0.1, 0.2]], 300)
     rows = scorecard({"spsa-original-shots": spsa, "fdsa-shots": fdsa})
     assert {r["verdict"] for r in rows} == {"not tested"}
+
+
+def sweep(final_train_by_lr, config={**CONFIG, "train_sequences": 230}):
+    """``{lr: (S,) final train RMSE per seed}`` as a sweep of arms."""
+    return {lr: arm(f"sweep-lr{lr:g}", np.full((len(t), 4), 0.1), 10, {**config, "lr": lr}, train=t)
+            for lr, t in final_train_by_lr.items()}
+
+
+def test_the_learning_rate_claim_is_judged_at_the_lowest_rate_both_ran():
+    rng = np.random.default_rng(1)
+    noise = rng.normal(0, 1e-3, 5)
+    fdsa = sweep({0.001: 0.30 + noise, 0.01: 0.20 + noise, 0.1: 0.25 + noise})
+    close = sweep({0.001: 0.31 + noise, 0.01: 0.26 + noise})  # 3 % above FDSA at the lowest rate
+    far = sweep({0.001: 0.40 + noise, 0.01: 0.26 + noise})  # 33 % above
+    row = learning_rate_rows({"spsa": close, "fdsa": fdsa})[0]
+    assert row["verdict"] == "reproduced" and "at lr 0.001" in row["rule"] and "lr 0.01: 1.30" in row["measured"]
+    assert learning_rate_rows({"spsa": far, "fdsa": fdsa})[0]["verdict"] == "not reproduced"
+    assert learning_rate_rows({"spsa": {}, "fdsa": fdsa})[0]["verdict"] == "not tested"
+    one_seed = learning_rate_rows({"spsa": sweep({0.001: [0.3]}), "fdsa": sweep({0.001: [0.3]})})[0]
+    assert one_seed["verdict"] == "not tested"

@@ -122,6 +122,13 @@ def _run(spec, name):
         (lambda s: _run(s, "data").update(depends=["ghost"]), "runs[0] ('data').depends: unknown run 'ghost'"),
         (lambda s: s.update(profile={}), "(top level): unknown key 'profile'"),
         (lambda s: s["profiles"]["tiny"].pop("seeds"), "profiles.tiny: 'seeds' is a required property"),
+        (lambda s: _run(s, "sweep-fdsa").update(sweep={"lr": {"fast": [0.1]}}),
+         "runs[15] ('sweep-fdsa').sweep.lr.fast: unknown profile 'fast'"),
+        (lambda s: _run(s, "sweep-fdsa").pop("seeds"), "runs[15] ('sweep-fdsa'): 'seeds' is a dependency of 'sweep'"),
+        (lambda s: _run(s, "sweep-fdsa").update(sweep={"lr": {}, "shots": {}}),
+         "runs[15] ('sweep-fdsa').sweep: {'lr': {}, 'shots': {}} has too many properties"),
+        (lambda s: (_run(s, "budget").update(name="sweep-fdsa-lr2"), _run(s, "sweep-fdsa").update(sweep={"lr": {"tiny": [2]}})),
+         "runs[15] ('sweep-fdsa').sweep: the swept arm 'sweep-fdsa-lr2' is also a run's name"),
     ],
 )
 def test_a_bad_study_file_is_refused_in_one_line(tmp_path, capsys, change, says):
@@ -164,6 +171,19 @@ def test_seeds_expand_into_paired_instances_in_dependency_order():
     assert set(page.depends) == {f"fdsa-shots@{s}" for s in range(1929, 1934)}
     summary = names.index("summary")  # listed before the arm pages in no particular order: the graph decides
     assert all(names.index(d) < summary for d in next(r for r in study.runs if r.name == "summary").depends)
+
+
+def test_a_sweep_is_one_paired_arm_per_value():
+    study = load_study(profile="paper")
+    fdsa = [r for r in study.runs if r.family == "sweep-fdsa"]
+    assert len(fdsa) == 5 * 3 and len({r.arm for r in fdsa}) == 5
+    one = next(r for r in fdsa if r.name == "sweep-fdsa-lr0.001@1930")
+    assert one.arm == "sweep-fdsa-lr0.001" and one.point == {"lr": 0.001} and one.seed == 1930
+    assert one.parameters["lr"] == 0.001 and one.parameters["run_name"] == one.name
+    page = next(r for r in study.runs if r.name == "sweep")
+    assert {r.name for r in study.runs if r.family in ("sweep-spsa", "sweep-fdsa", "sweep-oracle")} == set(page.depends)
+    plain = next(r for r in study.runs if r.name == "fdsa-shots@1929")
+    assert plain.family == plain.arm == "fdsa-shots" and plain.point is None
 
 
 def test_only_brings_stale_dependencies_up_to_date(tmp_path):

@@ -1,0 +1,126 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# (page-sweep)=
+# # The learning-rate sweep
+#
+# The deck says that "train RMSE is similar for both methods when the learning rate is low enough"
+# without showing a sweep. This page runs one: corrected SPSA (fresh directions every update, two
+# directions, 1,024 shots), FDSA (1,024 shots) and the oracle (the exact gradient) at the same
+# learning rates, the same paired seeds (same initial parameters and window order for every arm and
+# rate) and a **reduced budget**, stated below: the sweep trains on the first windows of the
+# training span for a few epochs, not the deck's 1,384 windows x 10 epochs. Its numbers are
+# therefore not the full protocol's; they compare the estimators with each other at equal updates.
+
+# %% tags=["parameters", "hide-input"]
+profile = "quick"
+results_dir = "results/quick"
+run_name = "sweep"
+rates = None  # the learning rates shown; None: every rate found under results_dir
+
+# %% tags=["hide-input"]
+# %matplotlib inline
+import matplotlib.pyplot as plt
+import numpy as np
+from IPython.display import Markdown, display
+from myst_nb import glue
+
+from qrnn_core import figures
+from qrnn_core.analysis import final_train_rmse, mean_ci
+from qrnn_core.report import results_path, save_json, show_banner
+from qrnn_core.results import load_sweep
+from qrnn_core.scorecard import SIMILAR, SWEEPS, learning_rate_rows, sweep_ratios
+
+show_banner(profile)
+LABELS = {"spsa": "SPSA corrected, 1,024 shots", "fdsa": "FDSA, 1,024 shots", "exact": "oracle (exact gradient)"}
+sweeps = {m: {lr: r for lr, r in load_sweep(results_dir, family).items() if rates is None or lr in rates}
+          for m, family in SWEEPS.items()}
+found = [r for points in sweeps.values() for r in points.values()]
+if found:
+    c = found[0].config
+    display(Markdown(
+        f"**Budget of every sweep run:** the first {c['train_sequences']} training windows, {c['epochs']} epochs "
+        f"({c['train_sequences'] * c['epochs']:,} updates, batch 1), the original study's series, "
+        f"{c['precision']}. **Rates:** {', '.join(f'{lr:g}' for lr in sorted({lr for p in sweeps.values() for lr in p}))}. "
+        "**Finished seeds per rate:** " + "; ".join(
+            f"{LABELS[m]} " + ", ".join(f"{lr:g}: {int(r.complete.sum())}" for lr, r in p.items())
+            for m, p in sweeps.items() if p) + "."))
+else:
+    display(Markdown(f"**No sweep run has finished an epoch yet** in `{results_dir}`: run "
+                     "`python -m qrnn_core study` (this page fills in as they finish)."))
+
+# %% tags=["hide-input"]
+if found:
+    fig = figures.sweep_figure({LABELS[m]: p for m, p in sweeps.items() if p})
+else:
+    fig = figures.placeholder("learning-rate sweep: no finished run yet")
+glue("sweep_fig", fig, display=False)
+plt.close(fig)
+
+# %% [markdown]
+# ```{glue:figure} sweep_fig
+# :name: fig-sweep
+# :alt: Final-epoch train RMSE and lowest validation RMSE against the learning rate for SPSA, FDSA and the oracle
+#
+# The learning-rate sweep. Left: the training RMSE averaged over the last epoch's updates; right: the
+# lowest validation RMSE (mean of y and z) over epochs under the windows protocol, with 1,024-shot
+# validation for the shot arms and exact validation for the oracle. Points are means over seeds,
+# bars their 95 % bootstrap intervals (points of one rate are drawn slightly apart).
+# ```
+
+# %% tags=["hide-input"]
+rows, table = [], []
+ratios = sweep_ratios(sweeps["spsa"], sweeps["fdsa"])
+for lr in sorted({lr for p in sweeps.values() for lr in p}):
+    cells = []
+    for m in SWEEPS:
+        r = sweeps[m].get(lr)
+        est = mean_ci(final_train_rmse(r.train_rmse, r.epochs_done)[r.complete]) if r is not None and r.complete.any() else None
+        cells.append(str(est) if est else "-")
+        if est:
+            table.append([m, lr, est.mean, est.low, est.high, est.n])
+    ratio = ratios.get(lr)
+    ratio_text = "-" if ratio is None else (f"{ratio.mean:.2f} [{ratio.low:.2f}, {ratio.high:.2f}]" if ratio.n > 1
+                                            else f"{ratio.mean:.2f} (1 seed)")
+    rows.append(f"| {lr:g} | " + " | ".join(cells) + f" | {ratio_text} |")
+display(Markdown("| learning rate | " + " | ".join(LABELS[m] for m in SWEEPS) + " | SPSA / FDSA, paired |\n"
+                 "|---|---|---|---|---|\n" + "\n".join(rows)
+                 + "\n\nFinal-epoch train RMSE, mean over finished seeds [95 % bootstrap interval]; the last "
+                 "column is SPSA's over FDSA's, seed by seed."))
+save_json(results_path(results_dir, run_name) / "sweep.json", {"columns": ["estimator", "lr", "mean", "low", "high", "n"],
+                                                                "rows": table})
+figures.csv_link(results_path(results_dir, run_name) / "sweep.csv", table,
+                 ["estimator", "lr", "train_rmse_mean", "low", "high", "seeds"])
+
+# %% tags=["hide-input"]
+row = learning_rate_rows(sweeps)[0]
+oracle = {lr: mean_ci(final_train_rmse(r.train_rmse, r.epochs_done)[r.complete]).mean
+          for lr, r in sweeps["exact"].items() if r.complete.any()}
+oracle_note = ""
+if len(oracle) > 1:
+    best_lr = min(oracle, key=oracle.get)
+    oracle_note = (f"How much training this budget allows: the oracle's final train RMSE is {oracle[min(oracle)]:.4f} "
+                   f"at the lowest rate ({min(oracle):g}) and {oracle[best_lr]:.4f} at its best rate ({best_lr:g}); "
+                   "where every estimator is still near its start, similar numbers say little about the estimators.")
+similar = [lr for lr, r in ratios.items() if r.n > 1 and 1 - SIMILAR <= r.low and r.high <= 1 + SIMILAR]
+glue("sweep_verdict", row["verdict"], display=False)
+display(Markdown(
+    f"**The deck's claim, tested.** Verdict: **{row['verdict']}** ({row['rule']}). Measured: {row['measured']}. "
+    + (f"SPSA's train RMSE is within {SIMILAR * 100:.0f} % of FDSA's (the whole interval) at learning rate(s) "
+       f"{', '.join(f'{lr:g}' for lr in similar)}. " if similar else
+       f"At no swept rate does the whole interval of SPSA / FDSA lie within {SIMILAR * 100:.0f} % of 1. " if ratios
+       else "")
+    + oracle_note))
