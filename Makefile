@@ -37,7 +37,7 @@ PROFILE ?= quick
 JOBS ?= 2
 book: $(STAMP)
 	$(BIN)/python -m qrnn_core study --profile $(PROFILE) --jobs $(JOBS)
-	$(BIN)/jupyter-book build book/ -W --toc book/generated/$(PROFILE)/_toc.yml
+	$(BIN)/jupyter-book build book/ -W --toc $(CURDIR)/book/generated/$(PROFILE)/_toc.yml
 	@echo "The book ($(PROFILE) profile): _build/html/index.html"
 
 # On a machine with an NVIDIA GPU: the GPU lock in its own venv, the CUDA tests, the GPU benchmark.

@@ -27,6 +27,7 @@ results_dir = "results/quick"
 run_name = "arm"
 arm = "spsa-shots"  # the study file's run whose seeds this page gathers
 seeds = None  # None: every seed found under results_dir
+twin = None  # an arm that differs from this one in one setting only, compared seed by seed (or None)
 
 # %% tags=["hide-input"]
 # %matplotlib inline
@@ -37,7 +38,7 @@ from myst_nb import glue
 
 from qrnn_core import figures, reference
 from qrnn_core.analysis import band, best_epoch, mean_ci, subspace_rank
-from qrnn_core.report import results_path, save_json, show_banner
+from qrnn_core.report import count, results_path, save_json, show_banner
 from qrnn_core.results import instance_dirs, load_arm, reproduces
 
 show_banner(profile)
@@ -55,8 +56,8 @@ if res is not None:
     n_done = int(res.complete.sum())
     check = reproduces(instance_dirs(results_dir, arm)[res.seeds[0]])
     display(Markdown(
-        f"**{len(res.seeds)} seed(s)** ({', '.join(map(str, res.seeds))}); **{n_done}** finished all {E} epochs. "
-        f"{res.train_rmse.shape[2]:,} updates an epoch, {res.circuits_per_update} circuits per update"
+        f"**{count(len(res.seeds), 'seed')}** ({', '.join(map(str, res.seeds))}); **{n_done}** finished all {E} epochs. "
+        f"{res.train_rmse.shape[2]:,} updates an epoch, {count(res.circuits_per_update, 'circuit')} per update"
         f"{f', {res.shots_per_circuit:,} shots each' if res.shots_per_circuit else ' (exact probabilities)'}; "
         f"learning rate {c['lr'] or reference.LEARNING_RATE.get(c['method'], 0.001)} ({c['lr_schedule']}); "
         f"data: the {'original study' + chr(39) + 's series' if c['data']['source'] == 'original' else 'regenerated series'}; "
@@ -100,7 +101,7 @@ if res is not None:
             best = mean_ci(np.nanmin(v, axis=1))
             last = mean_ci(v[:, -1]) if np.isfinite(v[:, -1]).any() else None
             be = mean_ci(best_epoch(v))
-            rows.append(f"| {protocol} | {mode} | {best} | {be.mean:.1f} [{be.low:.1f}, {be.high:.1f}] | "
+            rows.append(f"| {protocol} | {mode} | {best} | {be.format(1)} | "
                         f"{last if last else '-'} |")
             glue(f"{arm}_{protocol}_{mode}_best", f"{best.mean:.4f}", display=False)
     display(Markdown("| protocol | probabilities | lowest validation RMSE (mean of y, z) | epoch of the lowest | "
@@ -130,5 +131,34 @@ if res is not None:
         glue(f"{arm}_rank", f"{min(final)}-{max(final)}" if min(final) != max(final) else str(final[0]), display=False)
         display(Markdown(
             f"**Where the quantum parameters went.** The rank of $\\{{\\theta_t - \\theta_0\\}}$ over the epoch "
-            f"snapshots of the 110 quantum parameters is {', '.join(map(str, final))} across seeds "
-            f"({'the same two directions every update keep them in a plane' if c['spsa_fixed_directions'] else 'fresh directions move them in every direction'})."))
+            f"snapshots of the 110 quantum parameters is {', '.join(map(str, final))} "
+            f"{'across seeds' if len(final) > 1 else 'for its one seed'} "
+            + ("(the same two directions every update keep them in a plane)." if c["spsa_fixed_directions"] else
+               f"(fresh directions: it can grow by one with each of the {E} epoch snapshots).")))
+
+# %% tags=["hide-input"]
+other = load_arm(results_dir, twin, seeds) if res is not None and twin else None
+if twin and other is not None:
+    differ = sorted(k for k in set(c) | set(other.config) if k not in ("seed",) and c.get(k) != other.config.get(k))
+    common = [s for s in res.seeds if s in other.seeds]
+    i = [res.seeds.index(s) for s in common]
+    j = [other.seeds.index(s) for s in common]
+    lines = []
+    for protocol in ("sequence", "windows"):
+        a, b = res.val[protocol]["shots"][i, :, 2], other.val[protocol]["shots"][j, :, 2]
+        both = np.isfinite(a).all(0) & np.isfinite(b).all(0)  # the epochs every common seed has run
+        if len(common) < 2 or not both.any():
+            continue
+        diff = np.abs((a - b)[:, both].mean(0)).max()
+        spread = np.nanstd(b[:, both], axis=0, ddof=1).min()
+        lines.append(f"| {protocol} | {diff:.5f} | {spread:.5f} | {'yes' if diff < spread else 'no'} |")
+    if lines:
+        display(Markdown(
+            f"**Against its twin** [{twin}]({'arm-' + twin}) (which differs only in {', '.join(differ)}), over the "
+            f"{len(common)} seeds both ran: the largest mean difference of validation RMSE (mean of y and z, "
+            "1,024-shot validation) over the epochs both have run, against the smallest seed-to-seed standard "
+            "deviation of the twin over those epochs.\n\n| protocol | largest mean difference | smallest seed SD | "
+            "inside the spread |\n|---|---|---|---|\n" + "\n".join(lines)))
+    else:
+        display(Markdown(f"**Against its twin** [{twin}]({'arm-' + twin}): not yet compared; it needs two seeds "
+                         f"both arms have run (common seeds so far: {', '.join(map(str, common)) or 'none'})."))

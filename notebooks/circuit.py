@@ -17,10 +17,12 @@
 # (page-circuit)=
 # # The circuit
 #
-# One time step of the seed's QRNN on 8 qubits ({numref}`fig-circuit-step`): even qubits carry the
+# One time step of the original's QRNN on 8 qubits ({numref}`fig-circuit-step`): even qubits carry the
 # memory, odd qubits are the readout register. Every qubit gets $R_Z R_X R_Z$, a chain of controlled
 # $R_X$ gates couples qubit $k$ to $k+1$, a second $R_Z R_X R_Z$ layer follows, and the readout
-# qubits are measured and reset. The 55 angles of step $t$ are $a_i(t) = w_i x_t + b_i$. The circuit
+# qubits are measured and reset: a quantum recurrent network of the kind {cite:t}`takaki2021learning`
+# introduced, a register that carries memory beside one that is read out and reset at every step.
+# The 55 angles of step $t$ are $a_i(t) = w_i x_t + b_i$. The circuit
 # is defined once (`qrnn_core.circuit`); the PyTorch simulator reads its gates from it.
 
 # %% tags=["parameters", "hide-input"]

@@ -30,10 +30,11 @@
 # a run with the original's shots gives. Two ways of drawing the shots are shown:
 #
 # - **independent steps**: each step's counts drawn on their own (what this study's training
-#   validation does), `shot_seeds` times;
+#   validation does), drawn {glue:text}`fid_shot_seeds` times;
 # - **trajectories** (what Aer does): each shot runs through all 2,969 steps, so its outcomes at
 #   different steps are correlated through the memory qubits. The expected RMSE is the same, the
-#   spread is wider; it is computed exactly to first order through the circuit's Kraus operators.
+#   spread is wider. The spread comes from a first-order expansion of the RMSE in the shot noise,
+#   whose correlations across steps are propagated exactly through the circuit's Kraus operators.
 #
 # A logged value agrees when it lies in the central 99 % of the trajectory distribution.
 
@@ -62,6 +63,7 @@ torch.set_num_threads(1)  # thousands of 16 x 16 operations in sequence: threads
 show_banner(profile)
 t0 = time.perf_counter()
 rows = fidelity_table(shot_seeds=shot_seeds, names=tuple(checkpoints or CHECKPOINTS))
+glue("fid_shot_seeds", f"{shot_seeds:,}", display=False)
 seconds = time.perf_counter() - t0
 save_json(results_path(results_dir, run_name) / "fidelity.json",
           {"shot_seeds": shot_seeds, "z_band": Z_BAND, "z_family": Z_FAMILY, "seconds": seconds, "rows": rows})
@@ -86,13 +88,13 @@ glue("fidelity_seconds", f"{seconds:.0f}", display=False)
 # z-score against it, and against the independent-step draws.
 
 # %% tags=["hide-input"]
-lines = ["| checkpoint | shots | output | logged | exact | expected | 99 % band (trajectories) | z | "
-         "z, independent steps | agrees |", "|" + " --- |" * 10]
+lines = ["| checkpoint (shots) | output | logged | exact | expected [99 % band, trajectories] | "
+         "z: trajectories / independent | agrees |", "|" + " --- |" * 7]
 for r in rows:
     half = Z_BAND * r["std_trajectories"]
     lines.append(
-        f"| {r['checkpoint']} | {r['shots']} | {r['output']} | {r['logged']:.4f} | {r['exact']:.4f} | "
-        f"{r['expected']:.4f} | {r['expected'] - half:.4f} to {r['expected'] + half:.4f} | {r['z']:+.2f} | "
+        f"| {r['checkpoint']} ({r['shots']:,}) | {r['output']} | {r['logged']:.4f} | {r['exact']:.4f} | "
+        f"{r['expected']:.4f} [{r['expected'] - half:.4f}, {r['expected'] + half:.4f}] | {r['z']:+.2f} / "
         f"{r['z_independent']:+.2f} | {'yes' if r['agrees'] else 'no'} |")
 display(Markdown("\n".join(lines)))
 
@@ -100,7 +102,7 @@ display(Markdown("\n".join(lines)))
 names = list(dict.fromkeys(r["checkpoint"] for r in rows))
 labels = [f"{CHECKPOINTS[n].optimiser}\nepoch {CHECKPOINTS[n].epoch}\n{CHECKPOINTS[n].shots} shots" for n in names]
 figures.style()
-fig, axes = plt.subplots(1, 2, figsize=(11, 4.6))
+fig, axes = plt.subplots(2, 1, figsize=(11, 8.6))
 for ax, output in zip(axes, ("y", "z")):
     sel = [next(r for r in rows if r["checkpoint"] == n and r["output"] == output) for n in names]
     pos = np.arange(len(sel))
@@ -122,7 +124,7 @@ handles = [plt.Rectangle((0, 0), 1, 1, color="C0", alpha=0.35),
 fig.legend(handles, ["shots drawn per step independently", "Aer's trajectories: central 99 %",
                      "exact probabilities", "the original's log"],
            loc="lower center", ncol=2, frameon=False)
-fig.tight_layout(rect=(0, 0.14, 1, 1))
+fig.tight_layout(rect=(0, 0.08, 1, 1))
 glue("fidelity_fig", fig, display=False)
 plt.close(fig)
 

@@ -17,7 +17,7 @@
 # (page-gradients)=
 # # Gradient estimators against the exact gradient
 #
-# For one training sequence at the seed's initialisation, each estimator's gradient of the loss with
+# For one training sequence at the original's initialisation (seed 1929), each estimator's gradient of the loss with
 # respect to the {glue:text}`grad_n_params` input-layer parameters, against the exact gradient
 # (autograd through the simulator), and what it costs in circuit evaluations
 # ({numref}`fig-gradients-error`). SPSA is random: its error is shown over many independent draws.
@@ -86,7 +86,8 @@ save_json(results_path(results_dir, run_name) / "gradients.json",
 display(Markdown("| estimator | circuits per backward | relative error |\n|---|---:|---:|\n" + "\n".join(
     f"| {r['estimator']} | {r['circuits']:,} | {r['rel_error']:.2e} |" for r in rows)
     + f"\n\nRelative error: $\\lVert g - g_{{exact}} \\rVert / \\lVert g_{{exact}} \\rVert$ over the "
-      f"{exact.numel()} parameters; circuits: evaluations per backward pass of one sequence (batch 1)."))
+      f"{exact.numel()} parameters; circuits: evaluations per backward pass of one sequence (batch 1), the "
+      "forward's one circuit not included (an update costs one more)."))
 glue("grad_n_params", str(exact.numel()), display=False)
 glue("grad_spsa_draws", f"{spsa_draws:,}", display=False)
 glue("grad_spsa_circuits", str(spsa_cost), display=False)
@@ -141,7 +142,7 @@ plt.close(fig)
 # ```
 #
 # Parameter-shift, applied per gate and per time step through the mid-circuit measurement and
-# reset, equals the exact gradient to {glue:text}`grad_ps_error` (relative): the seed dropped it
+# reset, equals the exact gradient to {glue:text}`grad_ps_error` (relative): the original dropped it
 # believing the measure-and-reset made it impossible. A single SPSA estimate (2 directions,
 # {glue:text}`grad_spsa_circuits` circuits) is a rough direction, median cosine
 # {glue:text}`grad_spsa_cosine` with the exact gradient ({numref}`fig-gradients-error`, right),

@@ -35,7 +35,7 @@ repeats = 3
 aer = True  # also time the same updates through Qiskit Aer
 aer_fdsa = False  # also time an FDSA update through Aer with 1,024 shots (minutes)
 qubit_counts = [2, 4, 6, 8]
-n_qubits = 8  # the main rows' circuit size (the seed's: 8)
+n_qubits = 8  # the main rows' circuit size (the original's: 8)
 min_seconds = 0.5  # keep timing each row at least this long (median of the calls)
 epoch_methods = ["spsa", "exact", "fdsa"]  # timed over one whole epoch at 8 qubits (minutes); [] for none
 epoch_precision = "complex64"  # precision of the whole-epoch rows
@@ -85,7 +85,7 @@ for n in qubit_counts:
     for r in update_rows("torch", repeats, n_qubits=n, methods=("spsa", "fdsa"), min_seconds=min_seconds):
         scaling.append({"qubits": n, "parameters": 2 * (7 * n - 1), "estimator": r.name.split(" | ")[0],
                         "seconds": r.seconds, "circuits": r.circuits})
-# A whole epoch is the deck's protocol at the seed's size (8 qubits): measured only when this run's
+# A whole epoch is the deck's protocol at the original's size (8 qubits): measured only when this run's
 # rows are at that size too, so that the epoch and update rows describe the same circuit.
 epochs_measured = bool(epoch_methods) and n_qubits == 8
 if epochs_measured:
@@ -106,7 +106,7 @@ if epochs_measured:
 else:
     display(Markdown("Whole epochs were not timed in this run "
                      + ("(`epoch_methods` is empty)." if not epoch_methods else
-                        f"(they run at the seed's 8 qubits; this run's rows are at {n_qubits}).")))
+                        f"(they run at the original's 8 qubits; this run's rows are at {n_qubits}).")))
 
 # %% tags=["hide-input"]
 t = {r.name: r.seconds for r in rows if r.group == "update"}  # epoch rows share the update rows' names
@@ -230,9 +230,9 @@ glue("t_scaling_qubits", ", ".join(map(str, qubit_counts)), display=False)
 # ```
 #
 # FDSA's circuit count grows linearly in $P$ and SPSA's is constant. Its time grows as
-# $P^{\,s}$ with fitted $s =$ {glue:text}`t_fdsa_slope` here: batching all $2P$ perturbed circuits
-# into one simulator call makes each extra circuit cheaper than the first, and larger circuits cost
-# more per circuit.
+# $P^{\,s}$ with fitted $s =$ {glue:text}`t_fdsa_slope` here. $P$ grows with the qubit count, so
+# each of FDSA's circuits also gets larger (a state of $2^{n/2}$ memory amplitudes per side): more
+# circuits times dearer circuits is why $s$ exceeds 1.
 #
 # ## GPU
 #

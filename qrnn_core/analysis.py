@@ -35,9 +35,16 @@ class Estimate:
     n: int
 
     def __str__(self) -> str:
+        return self.format(4)
+
+    def format(self, digits: int = 4, seeds: bool = False) -> str:
+        """``mean [low, high]`` to ``digits`` places (``(n = k)`` appended if ``seeds``); one seed has no
+        interval and none has no value."""
+        if self.n == 0:
+            return "- (no finished seed)"
         if self.n < 2:
-            return f"{self.mean:.4f} (1 seed, no interval)"
-        return f"{self.mean:.4f} [{self.low:.4f}, {self.high:.4f}]"
+            return f"{self.mean:.{digits}f} (1 seed, no interval)"
+        return f"{self.mean:.{digits}f} [{self.low:.{digits}f}, {self.high:.{digits}f}]" + (f" (n = {self.n})" if seeds else "")
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,14 @@ from .analysis import band, final_train_rmse, mean_ci
 FONT = 16
 STYLE = {"font.size": FONT, "axes.titlesize": FONT, "axes.labelsize": FONT, "legend.fontsize": FONT - 1,
          "xtick.labelsize": FONT - 1, "ytick.labelsize": FONT - 1, "figure.dpi": 100}
-PROTOCOL_TITLE = {"sequence": "deck's protocol: one 2,969-step sequence",
-                  "windows": "windows protocol: 20-step windows"}
+#: Short names of the arms for legends (their full titles are in study.yml).
+ARM_LABELS = {"spsa-original-shots": "SPSA as originally run", "spsa-original-exact": "SPSA as originally run, exact",
+              "spsa-shots": "SPSA corrected", "spsa-exact": "SPSA corrected, exact",
+              "spsa-spall-shots": "SPSA, Spall's gains", "spsa-spall-exact": "SPSA, Spall's gains, exact",
+              "fdsa-shots": "FDSA", "fdsa-exact": "FDSA, exact", "oracle-lr001": "oracle, lr 0.001",
+              "oracle-lr007": "oracle, lr 0.007", "precision-check": "SPSA corrected, complex128"}
+PROTOCOL_TITLE = {"sequence": "deck's protocol:\none 2,969-step sequence",
+                  "windows": "windows protocol:\n20-step windows"}
 
 
 def style() -> None:
@@ -28,7 +34,7 @@ def style() -> None:
 def validation_curves(res, deck: dict | None = None, original: dict | None = None):
     """Mean validation RMSE (mean of y, z) per epoch with 95 % bands: both protocols, exact and shots."""
     style()
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4.4), sharey=True)
+    fig, axes = plt.subplots(1, 2, figsize=(10, 5.4), sharey=True)
     epochs = np.arange(1, res.val["sequence"]["exact"].shape[1] + 1)
     for ax, protocol in zip(axes, ("sequence", "windows")):
         for mode, ls, color in (("exact", "-", "C0"), ("shots", "--", "C1")):
@@ -38,7 +44,8 @@ def validation_curves(res, deck: dict | None = None, original: dict | None = Non
             mean, lo, hi = band(v)
             label = f"here, {'exact' if mode == 'exact' else '1,024 shots'} (n = {int(np.isfinite(v[:, 0]).sum())})"
             ax.plot(epochs, mean, ls, color=color, marker="o", ms=4, label=label)
-            ax.fill_between(epochs, lo, hi, color=color, alpha=0.2, lw=0)
+            if np.isfinite(v[:, 0]).sum() > 1:  # one seed has no band
+                ax.fill_between(epochs, lo, hi, color=color, alpha=0.2, lw=0)
         if protocol == "sequence" and deck:
             ep = sorted(deck)
             ax.plot(ep, [deck[e][2] for e in ep], "s", color="k", ms=6, mfc="none", label="deck (stated)")
@@ -50,8 +57,9 @@ def validation_curves(res, deck: dict | None = None, original: dict | None = Non
         ax.set_xticks(epochs)
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("validation RMSE, mean of y and z\n(scaled units)")
-    axes[0].legend(loc="best")
-    fig.tight_layout()
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=2, frameon=False)  # below: never over the data
+    fig.tight_layout(rect=(0, 0.05 + 0.055 * ((len(labels) + 1) // 2), 1, 1))
     return fig
 
 
@@ -68,8 +76,10 @@ def train_curves(res, smooth: int = 100):
     mean, lo, hi = band(smoothed[:, :: max(1, len(x) // 600)])
     xs = x[:: max(1, len(x) // 600)]
     fig, ax = plt.subplots(figsize=(10, 3.8))
-    ax.plot(xs, mean, color="C0", label=f"mean over seeds (n = {S}), running mean of {k} updates")
-    ax.fill_between(xs, lo, hi, color="C0", alpha=0.2, lw=0, label="95 % band over seeds")
+    ax.plot(xs, mean, color="C0", label=f"mean over seeds (n = {S}), running mean of {k} updates" if S > 1
+            else f"one seed, running mean of {k} updates")
+    if S > 1:
+        ax.fill_between(xs, lo, hi, color="C0", alpha=0.2, lw=0, label="95 % band over seeds")
     for e in range(1, E):
         ax.axvline(e * U, color="grey", lw=0.5)
     ax.set(xlabel="update", ylabel="training RMSE (scaled units)")

@@ -196,10 +196,14 @@ class Reproduction:
         return self.max_relative_difference <= 1e-6
 
     def __str__(self) -> str:
+        what = (f"today's code re-computed the first {self.updates_checked} updates and the first validation of "
+                f"{self.run} from its seed")
         if self.exact:
-            return f"{self.run}: reproduced exactly ({self.updates_checked} updates and one validation)"
-        state = "reproduced to rounding" if self.current else "STALE: the code now computes other numbers"
-        return f"{self.run}: {state} (largest relative difference {self.max_relative_difference:.2e})"
+            return f"{what}: bit for bit what its files hold, so these results come from this code"
+        if self.current:
+            return f"{what}: equal to rounding (largest relative difference {self.max_relative_difference:.2e})"
+        return (f"{what}: STALE, the code now computes other numbers (largest relative difference "
+                f"{self.max_relative_difference:.2e})")
 
 
 def reproduces(folder: Path | str, updates: int = 3) -> Reproduction:

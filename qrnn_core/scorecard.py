@@ -37,17 +37,24 @@ def _common_seeds(a, b) -> tuple[np.ndarray, np.ndarray]:
     return np.array([a.seeds.index(s) for s in seeds], dtype=int), np.array([b.seeds.index(s) for s in seeds], dtype=int)
 
 
+def _started_seeds(a, b) -> tuple[np.ndarray, np.ndarray]:
+    """Indices into ``a`` and ``b`` of the seeds both have run at least one epoch of."""
+    seeds = [s for s in a.seeds if s in b.seeds and a.epochs_done[a.seeds.index(s)] and b.epochs_done[b.seeds.index(s)]]
+    return np.array([a.seeds.index(s) for s in seeds], dtype=int), np.array([b.seeds.index(s) for s in seeds], dtype=int)
+
+
 def speed_rows(arms: dict) -> list[dict]:
-    """Seconds per epoch, FDSA over SPSA, paired by seed (both arms' runs, same machine and load)."""
+    """Seconds per epoch, FDSA over SPSA, paired by seed over the epochs each has run (both arms'
+    training workers, the same machine)."""
     s, f = arms.get(SPSA_ARM), arms.get(FDSA_ARM)
     deck = reference.HOURS_PER_EPOCH["FDSA, CPU"] / reference.HOURS_PER_EPOCH["SPSA, CPU"]
     claim = "SPSA is about 14.5x faster per epoch than FDSA on CPU"
-    if s is None or f is None or not len(_common_seeds(s, f)[0]):
-        return [_row(claim, f"{deck:.1f}x", "-", _missing("needs finished SPSA and FDSA seeds"), "")]
-    i, j = _common_seeds(s, f)
-    ratio = mean_ci(np.array(f.epoch_seconds)[j].mean(1) / np.array(s.epoch_seconds)[i].mean(1))
+    if s is None or f is None or not len(_started_seeds(s, f)[0]):
+        return [_row(claim, f"{deck:.1f}x", "-", _missing("needs an epoch of SPSA and of FDSA on a common seed"), "")]
+    i, j = _started_seeds(s, f)
+    ratio = mean_ci(np.nanmean(np.array(f.epoch_seconds)[j], 1) / np.nanmean(np.array(s.epoch_seconds)[i], 1))
     lo, hi = deck / 2, deck * 2
-    rows = [_row(claim, f"{deck:.1f}x", f"{ratio.mean:.1f}x [{ratio.low:.1f}, {ratio.high:.1f}]",
+    rows = [_row(claim, f"{deck:.1f}x", f"FDSA / SPSA = {ratio.format(1, seeds=True)}",
                  verdict_band(ratio, lo, hi, "a factor 2 of the deck's 14.5x"),
                  "mean seconds per training epoch, FDSA / SPSA, per seed (1,024 shots, the study's workers)")]
     for claim in ("SPSA (CPU) is an order of magnitude faster than FDSA on GPU",
@@ -149,6 +156,4 @@ def scorecard(arms: dict, gradients: dict | None = None, sweeps: dict | None = N
 
 
 def _fmt(e: Estimate, digits: int = 4) -> str:
-    if e.n < 2:
-        return f"{e.mean:.{digits}f} (n = {e.n})"
-    return f"{e.mean:.{digits}f} [{e.low:.{digits}f}, {e.high:.{digits}f}] (n = {e.n})"
+    return e.format(digits, seeds=True)
