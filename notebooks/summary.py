@@ -109,9 +109,10 @@ for protocol, intro in (("sequence", "**On the deck's own protocol** (the valida
         worst = max(float(np.mean(v)) for v in got.values())
         bestv = min(float(np.mean(v)) for v in got.values())
         if "linear" in ref:
-            side = ("above" if bestv > ref["linear"] else "below" if worst < ref["linear"] else "on both sides of")
-            where = (f": every QRNN arm here is {side} the linear regression on x(t) alone, and the best arm's "
-                     f"RMSE is {bestv / min(ref.values()):.0f} times the best baseline's.")
+            side = ("every QRNN arm here is above" if bestv > ref["linear"] else
+                    "every QRNN arm here is below" if worst < ref["linear"] else "the QRNN arms lie on both sides of")
+            where = (f": {side} the linear regression on x(t) alone, and the best arm's RMSE is "
+                     f"{bestv / min(ref.values()):.0f} times the best baseline's.")
         else:
             where = "."
         text += f" The baselines score {', '.join(f'{v:.4f} ({BASELINE_NAMES[k]})' for k, v in ref.items())}" + where
@@ -264,8 +265,9 @@ display(Markdown("| arm | oracle | protocol | arm - oracle |\n|---|---|---|---|\
 #
 # What the training runs of this profile have cost so far and what is left, by run of the study file,
 # from the training workers' own seconds (training, validation and checkpointing of every finished
-# epoch; one torch thread a worker). A run none of whose epochs has finished is projected from the
-# measured run with the nearest circuits per update. The seconds depend on the machine and on what
+# epoch; one torch thread a worker). What is left is projected at each run's fastest epoch so far
+# (the rate of a machine running nothing beside the workers); a run none of whose epochs has
+# finished borrows the rate of the measured run with the nearest circuits per update. The seconds depend on the machine and on what
 # else ran beside the workers; the runs' provenance records the load.
 
 # %% tags=["hide-input"]

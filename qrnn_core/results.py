@@ -116,7 +116,7 @@ class ComputeRow:
     finished: int
     epochs_done: int
     epochs_total: int
-    seconds_per_update: float  # mean over the epochs run (NaN: nothing of this kind has run)
+    seconds_per_update: float  # of its fastest epoch so far (NaN: nothing of this kind has run)
     measured: bool  # False: borrowed from the measured run with the nearest circuits per update
     seconds_done: float
     seconds_left: float
@@ -126,9 +126,10 @@ def compute_table(runs, results: Path | str) -> list[ComputeRow]:
     """Training compute of ``runs`` (a study's :class:`~qrnn_core.study.Run` list) by study-file run.
 
     Seconds are the training workers' own (``epoch_seconds`` + ``val_seconds`` + ``save_seconds`` of
-    each finished epoch, one torch thread a worker, on whatever machine and load ran them). A run none
-    of whose epochs has finished borrows the seconds per update of the measured run with the nearest
-    circuits per update (a FDSA-sized SPSA update costs what an FDSA update costs).
+    each finished epoch, one torch thread a worker, on whatever machine and load ran them). What is
+    left is projected at the run's fastest epoch so far (the rate of a machine running nothing else
+    beside the workers); a run none of whose epochs has finished borrows the rate of the measured run
+    with the nearest circuits per update (an FDSA-sized SPSA update costs what an FDSA update costs).
     """
     groups: dict[str, list] = {}
     for r in runs:
@@ -136,36 +137,43 @@ def compute_table(runs, results: Path | str) -> list[ComputeRow]:
             groups.setdefault(r.family or r.arm, []).append(r)
     stats = {}
     for family, members in groups.items():
-        updates_done = seconds = 0.0
+        seconds, rates = 0.0, []
         done_epochs = total_epochs = finished = 0
         for r in members:
-            metrics_path = Path(results) / r.name / "metrics.json"
+            path = Path(results) / r.name / "metrics.json"
             epochs = r.parameters.get("epochs", 10)
             total_epochs += epochs
-            if metrics_path.exists():
-                m = json.loads(metrics_path.read_text())
-                n = len(m["val"])
-                done_epochs += n
-                finished += n >= epochs
-                seconds += sum(m["epoch_seconds"][:n]) + sum(m["val_seconds"][:n]) + sum(m.get("save_seconds", [])[:n])
-                updates_done += n * _updates_per_epoch(r.parameters)
-        circuits = _circuits_per_update(members[0].parameters)
-        stats[family] = (members, finished, done_epochs, total_epochs, seconds, updates_done, circuits)
-    measured = {f: st[4] / st[5] for f, st in stats.items() if st[5]}
+            if not path.exists():
+                continue
+            m = json.loads(path.read_text())
+            n = len(m["val"])
+            done_epochs += n
+            finished += n >= epochs
+            per_epoch = [sum(x) for x in zip(m["epoch_seconds"][:n], m["val_seconds"][:n],
+                                             (m.get("save_seconds") or [0.0] * n)[:n])]
+            seconds += sum(per_epoch)
+            rates += [t / _updates_per_epoch(r.parameters) for t in per_epoch]
+        stats[family] = (members, finished, done_epochs, total_epochs, seconds, rates,
+                         _circuits_per_update(members[0].parameters))
+    fastest = {f: min(st[5]) for f, st in stats.items() if st[5]}
     rows = []
-    for family, (members, finished, done_epochs, total_epochs, seconds, updates_done, circuits) in stats.items():
-        own = family in measured
-        if own:
-            per_update = measured[family]
-        elif measured:
-            nearest = min(measured, key=lambda f: abs(math.log(stats[f][6] / circuits)))
-            per_update = measured[nearest]
+    for family, (members, finished, done_epochs, total_epochs, seconds, rates, circuits) in stats.items():
+        if family in fastest:
+            per_update = fastest[family]
+        elif fastest:
+            per_update = fastest[min(fastest, key=lambda f: abs(math.log(stats[f][6] / circuits)))]
         else:
             per_update = math.nan
-        updates_left = sum(r.parameters.get("epochs", 10) * _updates_per_epoch(r.parameters) for r in members) - updates_done
-        rows.append(ComputeRow(family, len(members), finished, done_epochs, total_epochs, per_update, own, seconds,
-                               updates_left * per_update))
+        done_updates = sum(_done_epochs(Path(results) / r.name) * _updates_per_epoch(r.parameters) for r in members)
+        updates_left = sum(r.parameters.get("epochs", 10) * _updates_per_epoch(r.parameters) for r in members) - done_updates
+        rows.append(ComputeRow(family, len(members), finished, done_epochs, total_epochs, per_update,
+                               family in fastest, seconds, updates_left * per_update))
     return rows
+
+
+def _done_epochs(folder: Path) -> int:
+    path = folder / "metrics.json"
+    return len(json.loads(path.read_text())["val"]) if path.exists() else 0
 
 
 def _updates_per_epoch(parameters: dict) -> int:

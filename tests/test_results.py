@@ -1,6 +1,11 @@
-"""The shipped results come from this code: a prefix of a shipped run, re-computed, matches exactly."""
+"""The shipped results come from this code: a prefix of a shipped run, re-computed, matches exactly;
+and a fresh clone builds the paper profile's book from them."""
 
 import json
+import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -37,3 +42,18 @@ def test_shipped_arms_load_with_their_seeds():
     res = load_arm(SHIPPED, arm)
     assert int(seed) in res.seeds and res.complete[res.seeds.index(int(seed))]
     assert res.params.shape[1:] == (res.config["epochs"] + 1, 144)
+
+
+def test_a_fresh_clone_builds_the_shipped_paper_book(tmp_path):
+    """`jupyter-book build book/` in a clone of the committed tree: the shipped pages, no training."""
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True, timeout=120)
+    if not (clone / "book" / "generated" / "paper" / "summary.ipynb").exists():
+        pytest.skip("no shipped paper pages in the committed tree yet")
+    build = subprocess.run([str(Path(sys.executable).parent / "jupyter-book"), "build", "book/", "-W", "--keep-going"],
+                           cwd=clone, capture_output=True, text=True, timeout=900)
+    assert build.returncode == 0, build.stdout[-4000:] + build.stderr[-2000:]
+    html = clone / "_build" / "html" / "generated" / "paper"
+    for page in ("summary", "arm-fdsa-shots", "baselines", "fidelity", "timing"):
+        text = (html / f"{page}.html").read_text()
+        assert "Numbers on this page:" in text and "profile paper" in re.sub(r"<[^>]+>", "", text), page

@@ -1,14 +1,12 @@
 """The study engine: the study file's schema, seeds, staleness, the lock, Dask (local and a real
-cluster with a killed worker), failures, papermill as users type it, and the book built from a tiny
-study and opened in a real browser.
+cluster with a killed worker), failures and papermill as users type it. The book built from a tiny
+study is in ``test_study_book.py`` (a file of its own, so that the two run on separate workers).
 
 These run notebooks in Jupyter kernels; the ``tiny`` profile keeps each to seconds.
 """
 
 import json
 import os
-import re
-import shutil
 import signal
 import socket
 import subprocess
@@ -309,63 +307,3 @@ def test_a_real_cluster_gives_the_local_results_even_when_a_worker_is_killed(tmp
         for p in procs:
             p.kill()
     assert _results(remote / "results" / "tiny") == _results(local)
-
-
-# -- the book ---------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def tiny_book(tmp_path_factory):
-    """The whole study in the tiny profile and the book built -W from its pages."""
-    tmp = tmp_path_factory.mktemp("book")
-    shutil.copytree(ROOT / "book", tmp / "book", ignore=shutil.ignore_patterns("generated", "_build"))
-    shutil.copy(ROOT / "_config.yml", tmp / "_config.yml")
-    archive = tmp / "results" / "paper" / "summary" / "results-paper.zip"  # the reproduce page links it
-    archive.parent.mkdir(parents=True)
-    archive.write_bytes(b"")
-    said = []
-    study = load_study(tiny_study(tmp), profile="tiny")
-    failures = run_study(study, jobs=2, progress=False, log=said.append)
-    assert failures == 0, "\n".join(said)
-    toc = tmp / "book" / "generated" / "tiny" / "_toc.yml"
-    build = subprocess.run([str(Path(sys.executable).parent / "jupyter-book"), "build", str(tmp / "book"), "-W",
-                            "--keep-going", "--toc", str(toc)], cwd=tmp, capture_output=True, text=True, timeout=900)
-    return tmp, build
-
-
-def test_book_builds_with_warnings_as_errors(tiny_book):
-    tmp, build = tiny_book
-    assert build.returncode == 0, build.stdout[-4000:] + build.stderr[-2000:]
-    html = tmp / "_build" / "html"
-    for page in ["methods", "reproduce", "deviations", "bibliography", "generated/tiny/summary",
-                 "generated/tiny/arm-fdsa-shots", "generated/tiny/baselines", "generated/tiny/fidelity"]:
-        assert (html / f"{page}.html").exists(), page
-    for page in (html / "generated" / "tiny").glob("*.html"):
-        assert "Numbers on this page:" in page.read_text(), f"{page.name} does not say what produced it"
-    front = re.sub(r"<[^>]+>", "", (html / "index.html").read_text() if (html / "index.html").exists() else "")
-    assert "profile tiny" in front or (html / "generated" / "tiny" / "summary.html").exists()
-
-
-def test_book_in_a_real_browser(tiny_book):
-    """Every page opened in headless Chromium: no JavaScript error, figures load with captions, math renders."""
-    from qrnn_core.book_check import check_book
-
-    tmp, build = tiny_book
-    assert build.returncode == 0
-    problems = check_book(tmp / "_build" / "html")
-    assert problems == [], "\n".join(problems)
-
-
-def test_a_fresh_clone_builds_the_shipped_paper_book(tmp_path):
-    """`jupyter-book build book/` in a clone of the committed tree: the shipped pages, no training."""
-    clone = tmp_path / "clone"
-    subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True, timeout=120)
-    if not (clone / "book" / "generated" / "paper" / "summary.ipynb").exists():
-        pytest.skip("no shipped paper pages in the committed tree yet")
-    build = subprocess.run([str(Path(sys.executable).parent / "jupyter-book"), "build", "book/", "-W", "--keep-going"],
-                           cwd=clone, capture_output=True, text=True, timeout=900)
-    assert build.returncode == 0, build.stdout[-4000:] + build.stderr[-2000:]
-    html = clone / "_build" / "html" / "generated" / "paper"
-    for page in ("summary", "arm-fdsa-shots", "baselines", "fidelity", "timing"):
-        text = (html / f"{page}.html").read_text()
-        assert "Numbers on this page:" in text and "profile paper" in re.sub(r"<[^>]+>", "", text), page

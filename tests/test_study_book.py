@@ -1,0 +1,56 @@
+"""The book built from the whole study in the tiny profile: with warnings as errors, and opened in a
+real browser."""
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from qrnn_core.study import ROOT, load_study, run_study
+
+from .test_study import tiny_study
+
+
+@pytest.fixture(scope="module")
+def tiny_book(tmp_path_factory):
+    """The whole study in the tiny profile and the book built -W from its pages."""
+    tmp = tmp_path_factory.mktemp("book")
+    shutil.copytree(ROOT / "book", tmp / "book", ignore=shutil.ignore_patterns("generated", "_build"))
+    shutil.copy(ROOT / "_config.yml", tmp / "_config.yml")
+    archive = tmp / "results" / "paper" / "summary" / "results-paper.zip"  # the reproduce page links it
+    archive.parent.mkdir(parents=True)
+    archive.write_bytes(b"")
+    said = []
+    study = load_study(tiny_study(tmp), profile="tiny")
+    failures = run_study(study, jobs=2, progress=False, log=said.append)
+    assert failures == 0, "\n".join(said)
+    toc = tmp / "book" / "generated" / "tiny" / "_toc.yml"
+    build = subprocess.run([str(Path(sys.executable).parent / "jupyter-book"), "build", str(tmp / "book"), "-W",
+                            "--keep-going", "--toc", str(toc)], cwd=tmp, capture_output=True, text=True, timeout=900)
+    return tmp, build
+
+
+def test_book_builds_with_warnings_as_errors(tiny_book):
+    tmp, build = tiny_book
+    assert build.returncode == 0, build.stdout[-4000:] + build.stderr[-2000:]
+    html = tmp / "_build" / "html"
+    for page in ["methods", "reproduce", "deviations", "bibliography", "generated/tiny/summary",
+                 "generated/tiny/arm-fdsa-shots", "generated/tiny/baselines", "generated/tiny/fidelity"]:
+        assert (html / f"{page}.html").exists(), page
+    for page in (html / "generated" / "tiny").glob("*.html"):
+        assert "Numbers on this page:" in page.read_text(), f"{page.name} does not say what produced it"
+    front = re.sub(r"<[^>]+>", "", (html / "index.html").read_text() if (html / "index.html").exists() else "")
+    assert "profile tiny" in front or (html / "generated" / "tiny" / "summary.html").exists()
+
+
+def test_book_in_a_real_browser(tiny_book):
+    """Every page opened in headless Chromium: no JavaScript error, figures load with captions, math renders."""
+    from qrnn_core.book_check import check_book
+
+    tmp, build = tiny_book
+    assert build.returncode == 0
+    problems = check_book(tmp / "_build" / "html")
+    assert problems == [], "\n".join(problems)
