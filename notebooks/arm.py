@@ -85,9 +85,10 @@ if res is not None:
 # :alt: Validation RMSE against epoch for each protocol and mode, mean over seeds with a shaded 95 % band
 #
 # Validation RMSE (mean of y and z, scaled units) after each epoch: mean over seeds, the band is the
-# 95 % bootstrap interval over seeds; left the deck's protocol (one 2,969-step sequence), right the
+# 95 % bootstrap interval over seeds (drawn where two seeds or more have run the epoch); left the deck's protocol (one 2,969-step sequence), right the
 # windows protocol (20-step windows, steps 5..19 scored); solid exact probabilities, dashed 1,024
-# shots. Square markers: the numbers stated in the deck; crosses: the original code's logs.
+# shots. Where the arm is run as the original ran it: square markers, the numbers stated in the
+# deck; crosses, the original code's logs.
 # ```
 
 # %% tags=["hide-input"]
@@ -107,6 +108,22 @@ if res is not None:
     display(Markdown("| protocol | probabilities | lowest validation RMSE (mean of y, z) | epoch of the lowest | "
                      "after the last epoch |\n|---|---|---|---|---|\n" + "\n".join(rows)
                      + "\n\nEach cell: mean over seeds [95 % bootstrap interval]."))
+    # What the arm shows, in words, from the mean curves (the validation mode of its training).
+    mode = "shots" if c["shots"] else "exact"
+    said = []
+    for protocol, name in (("sequence", "the deck's protocol"), ("windows", "the windows protocol")):
+        curve = np.nanmean(res.val[protocol][mode][:, :, 2], axis=0) if np.isfinite(res.val[protocol][mode]).any() else None
+        if curve is None or not np.isfinite(curve).any():
+            continue
+        done = np.flatnonzero(np.isfinite(curve))
+        low, last = int(np.nanargmin(curve)) + 1, int(done[-1]) + 1
+        trend = (f"{curve[0]:.4f} after its one epoch so far" if len(done) < 2 else
+                 f"still falling at its last epoch ({curve[last - 1]:.4f} after epoch {last})" if low == last else
+                 f"lowest after epoch {low} ({curve[low - 1]:.4f}), then higher: {curve[last - 1]:.4f} after epoch {last}")
+        said.append(f"under {name} its mean validation RMSE is {trend}")
+    if said:
+        display(Markdown(f"**What this arm shows** (mean over its seeds, {'1,024-shot' if mode == 'shots' else 'exact'} "
+                         f"validation): " + "; ".join(said) + "."))
 
 # %% tags=["hide-input"]
 if res is not None:
@@ -120,7 +137,7 @@ if res is not None:
 # :alt: Training RMSE against update, mean over seeds, smoothed, with a 95 % band
 #
 # Training RMSE per update (the square root of the window's loss), a running mean over 100 updates,
-# averaged over seeds with the 95 % band; grey lines mark epochs.
+# averaged over seeds with the 95 % band where there are two seeds or more; grey lines mark epochs.
 # ```
 
 # %% tags=["hide-input"]
@@ -160,5 +177,5 @@ if twin and other is not None:
             "deviation of the twin over those epochs.\n\n| protocol | largest mean difference | smallest seed SD | "
             "inside the spread |\n|---|---|---|---|\n" + "\n".join(lines)))
     else:
-        display(Markdown(f"**Against its twin** [{twin}]({'arm-' + twin}): not yet compared; it needs two seeds "
-                         f"both arms have run (common seeds so far: {', '.join(map(str, common)) or 'none'})."))
+        display(Markdown(f"**Against its twin** [{twin}]({'arm-' + twin}): not yet compared; that needs two seeds "
+                         f"that both arms have run (common seeds so far: {', '.join(map(str, common)) or 'none'})."))

@@ -76,7 +76,7 @@ seconds = time.perf_counter() - t0
 out_dir = results_path(results_dir, run_name)
 save_json(out_dir / "baselines.json", results)
 glue("baselines_seconds", f"{seconds:.0f}", display=False)
-glue("baselines_n_seeds", str(len(seeds)), display=False)
+glue("baselines_n_seeds", f"{len(seeds)} seed{'s' * (len(seeds) != 1)}", display=False)
 
 # %% tags=["hide-input"]
 NAMES = {"mean": "mean", "linear": "linear", "ngrc": "NG-RC", "esn": "ESN", "qesn": "QESN"}
@@ -172,7 +172,7 @@ figures.csv_link(out_dir / "baselines.csv", csv_rows, ["baseline", "protocol", "
 # ```
 
 # %% [markdown]
-# The whole run took {glue:text}`baselines_seconds` s ({glue:text}`baselines_n_seeds` seed(s)). On the
+# The whole run took {glue:text}`baselines_seconds` s ({glue:text}`baselines_n_seeds`). On the
 # deck's protocol the mean predictor scores {glue:text}`baseline_mean_sequence_mean`, the linear fit
 # {glue:text}`baseline_linear_sequence_mean` (y {glue:text}`baseline_linear_sequence_y`, z
 # {glue:text}`baseline_linear_sequence_z`), NG-RC {glue:text}`baseline_ngrc_sequence_mean`, the ESN

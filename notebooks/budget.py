@@ -56,9 +56,9 @@ if full:
     for label, r in full.items():
         per_epoch = r.circuits_per_update * r.train_rmse.shape[2]
         rows.append(f"| {label} | {r.circuits_per_update} | {r.circuits_per_update * r.shots_per_circuit:,} | "
-                    f"{per_epoch:,} | {per_epoch * r.config['epochs']:,} | {int(r.complete.sum())} of {len(r.seeds)} |")
+                    f"{per_epoch:,} | {per_epoch * r.config['epochs']:,} | {int(r.complete.sum())} of {len(r.seeds)} started |")
     display(Markdown(f"| arm ({next(iter(full.values())).shots_per_circuit:,} shots) | circuits per update | shots per update | circuits per epoch | "
-                     "circuits in all epochs | finished seeds |\n|---|---|---|---|---|---|\n" + "\n".join(rows)))
+                     "circuits in all epochs | seeds finished |\n|---|---|---|---|---|---|\n" + "\n".join(rows)))
     if "FDSA" in full and "SPSA corrected" in full:
         f, s = full["FDSA"], full["SPSA corrected"]
         ratio = (f.circuits_per_update) / s.circuits_per_update
@@ -79,20 +79,24 @@ plt.close(fig)
 #
 # Validation RMSE (mean of y and z, 1,024-shot validation) after each epoch against the circuits
 # evaluated in training up to that epoch (log scale; validation circuits not counted; shots are
-# circuits x 1,024); mean over seeds with the 95 % bootstrap band. Left the deck's protocol (one
+# circuits x 1,024); mean over seeds with the 95 % bootstrap band where two seeds or more have run the
+# epoch. Left the deck's protocol (one
 # sequence), right the windows protocol.
 # ```
 
 # %% tags=["hide-input"]
 def label(r):
     c = r.config
-    what = {"spsa": f"SPSA, {c['spsa_directions']} directions", "fdsa": "FDSA", "exact": "oracle (exact gradient)"}
+    what = {"spsa": f"SPSA, {c['spsa_directions']} directions", "fdsa": "FDSA", "exact": "oracle, the exact gradient"}
     return f"{what[c['method']]} ({r.circuits_per_update} circuit{'s' * (r.circuits_per_update > 1)} an update)"
 
 
-found = [load_arm(results_dir, "budget-spsa110"), load_sweep(results_dir, SWEEPS["fdsa"]).get(equal_lr),
-         load_sweep(results_dir, SWEEPS["spsa"]).get(equal_lr), load_sweep(results_dir, SWEEPS["exact"]).get(equal_lr)]
-found = [r for r in found if r is not None and r.complete.any()]
+expected = {"SPSA with 110 directions (budget-spsa110)": load_arm(results_dir, "budget-spsa110"),
+            f"FDSA at lr {equal_lr:g} (the sweep's)": load_sweep(results_dir, SWEEPS["fdsa"]).get(equal_lr),
+            f"2-direction SPSA at lr {equal_lr:g} (the sweep's)": load_sweep(results_dir, SWEEPS["spsa"]).get(equal_lr),
+            f"the oracle at lr {equal_lr:g} (the sweep's)": load_sweep(results_dir, SWEEPS["exact"]).get(equal_lr)}
+found = [r for r in expected.values() if r is not None and r.complete.any()]
+not_yet = [name for name, r in expected.items() if r is None or not r.complete.any()]
 # Only runs of one protocol and learning rate are compared (the budget arm's, when it has results).
 base = found[0].config if found else None
 arms = {label(r): r for r in found if not comparable(r.config, base) and r.config["lr"] == base["lr"]}
@@ -122,9 +126,12 @@ if rows:
         "(windows) | train RMSE minus FDSA's, paired |\n|---|---|---|---|\n" + "\n".join(rows)
         + "\n\nMeans over finished seeds [95 % bootstrap interval]; the last column is paired by seed, with a "
         "paired t-test and the effect size."
-        + (f" Left out, as their protocol or learning rate differs: {', '.join(left_out)}." if left_out else "")))
+        + (f" Left out, as their protocol or learning rate differs: {', '.join(left_out)}." if left_out else "")
+        + (f"\n\n**Not finished yet** (no seed done): {'; '.join(not_yet)}; the comparison fills in as they land."
+           if not_yet else "")))
     figures.csv_link(results_path(results_dir, run_name) / "equal_budget.csv", table,
                      ["arm", "train_mean", "train_low", "train_high", "val_mean", "val_low", "val_high", "seeds"])
     save_json(results_path(results_dir, run_name) / "equal_budget.json", {"rows": table})
 else:
-    display(Markdown("**The equal-budget runs have not finished a seed yet**: run `python -m qrnn_core study`."))
+    display(Markdown(f"**The equal-budget runs have not finished a seed yet** ({'; '.join(not_yet)}): run "
+                     "`python -m qrnn_core study`."))

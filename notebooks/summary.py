@@ -73,8 +73,8 @@ def best(arm, protocol="sequence", mode="shots", out=2):
     return np.nanmin(r.val[protocol][mode][r.epochs_done > 0][:, :, out], axis=1)
 
 
-coverage = [f"{a} {int(arms[a].complete.sum())}/{len(arms[a].seeds)}" if a in arms else f"{a} not started"
-            for a in ARMS]
+planned = {a: sum(r.arm == a for r in load_study(profile=profile).runs) for a in ARMS}
+coverage = [f"{figures.ARM_LABELS[a]} {int(arms[a].complete.sum()) if a in arms else 0} of {planned[a]}" for a in ARMS]
 glue("coverage", ", ".join(coverage) or "none", display=False)
 
 # %% tags=["hide-input"]
@@ -88,8 +88,15 @@ if finished < len(instances):
                      "each arm it compares says *not tested* until they exist.\n```"))
 
 
-def est(v):
-    return "not yet run" if v is None else (f"{mean_ci(v).mean:.4f} (1 seed)" if len(v) == 1 else str(mean_ci(v)))
+def est(v, arm):
+    """The mean [95 % interval] of per-seed values ``v``, saying how many seeds and how many are unfinished."""
+    r = arms[arm]
+    unfinished = int(((r.epochs_done > 0) & ~r.complete).sum())
+    note = f", {unfinished} of them unfinished" if unfinished else ""
+    e = mean_ci(v)
+    if e.n == 1:
+        return f"{e.mean:.4f} (1 seed{', unfinished' if unfinished else ''})"
+    return f"{e.mean:.4f} [{e.low:.4f}, {e.high:.4f}] ({e.n} seeds{note})"
 
 
 lines = []
@@ -98,16 +105,16 @@ ARMS_SHOWN = ((SPSA_ARM, "shots", "SPSA as originally run"), (FDSA_ARM, "shots",
               ("oracle-lr001", "exact", "the exact gradient at lr 0.001"))
 for protocol, intro in (("sequence", "**On the deck's own protocol** (the validation span as one 2,969-step sequence)"),
                         ("windows", "**Validated as it is trained** (20-step windows, steps 5-19 scored)")):
-    got = {label: b for a, mode, label in ARMS_SHOWN if (b := best(a, protocol, mode)) is not None}
+    got = {label: (b, a) for a, mode, label in ARMS_SHOWN if (b := best(a, protocol, mode)) is not None}
     if not got:
         continue
     text = (f"{intro}, the lowest validation RMSE (mean of y and z, scaled units; mean over seeds [95 % interval], "
             "1,024-shot validation for the estimators, exact for the oracle) is "
-            + "; ".join(f"{est(v)} for {label}" for label, v in got.items()) + ".")
+            + "; ".join(f"{est(v, a)} for {label}" for label, (v, a) in got.items()) + ".")
     if baselines:
         ref = {name: baselines[name][protocol]["exact"]["rmse_mean"] for name in ("linear", "ngrc", "esn") if name in baselines}
-        worst = max(float(np.mean(v)) for v in got.values())
-        bestv = min(float(np.mean(v)) for v in got.values())
+        worst = max(float(np.mean(v)) for v, _ in got.values())
+        bestv = min(float(np.mean(v)) for v, _ in got.values())
         if "linear" in ref:
             side = ("every QRNN arm here is above" if bestv > ref["linear"] else
                     "every QRNN arm here is below" if worst < ref["linear"] else "the QRNN arms lie on both sides of")
@@ -163,10 +170,10 @@ for ax, protocol in zip(axes, ("sequence", "windows")):
                            label=f"baseline: {BASELINE_NAMES[name]}")
     ax.set(title=figures.PROTOCOL_TITLE[protocol], xlabel="training updates (batch 1)")
     ax.grid(alpha=0.3)
-axes[0].set_ylabel("validation RMSE, mean of y and z\n(scaled units)")
+axes[0].set_ylabel("validation RMSE\n(mean of y, z)")
 handles, labels = axes[0].get_legend_handles_labels()
 fig.legend(handles, labels, loc="lower center", ncol=3, frameon=False)
-fig.tight_layout(rect=(0, 0.16, 1, 1))
+fig.tight_layout(rect=(0, 0.24, 1, 1))
 glue("fig_key", fig, display=False)
 plt.close(fig)
 
@@ -207,7 +214,7 @@ plt.close(fig)
 # [the circuit](circuit), [the estimators](../../methods) and [the deviations from the
 # original](../../deviations).
 #
-# **Coverage of this profile** (finished seeds per arm): {glue:text}`coverage`.
+# **Coverage of this profile** (seeds finished per arm, of those the profile plans): {glue:text}`coverage`.
 
 # %% [markdown]
 # ## The deck's claims, checked
@@ -256,7 +263,7 @@ for a, oracle in (("fdsa-shots", "oracle-lr001"), ("fdsa-exact", "oracle-lr001")
         if not xi:
             continue
         c = paired(np.nanmin(x.val[protocol][mode][xi, :, 2], 1), np.nanmin(o.val[protocol]["exact"][oi, :, 2], 1))
-        rows.append(f"| {a} | {oracle} | {protocol} | {c} |")
+        rows.append(f"| {figures.ARM_LABELS[a]} | {figures.ARM_LABELS[oracle]} | {protocol} | {c} |")
 display(Markdown("| arm | oracle | protocol | arm - oracle |\n|---|---|---|---|\n" + "\n".join(rows)
                  if rows else "No arm has finished seeds beside its oracle yet."))
 
@@ -280,9 +287,9 @@ workers = 2
 display(Markdown(
     "| run | seeds finished | epochs done | seconds per update | worker-hours spent | worker-hours left |\n"
     "|---|---|---|---|---|---|\n" + "\n".join(rows)
-    + f"\n\n**In all:** {spent:.1f} worker-hours spent, {left:.1f} left: about {(spent + left) / workers:.0f} hours "
-      f"of wall time for the whole profile on this {workers}-core machine with `--jobs {workers}`, "
-      f"{left / workers:.0f} of them still to run. No GPU was lent to the sessions that ran it, so its time on "
+    + f"\n\n**In all:** {spent:.1f} worker-hours spent and {left:.1f} left, so about {(spent + left) / workers:.0f} "
+      f"hours of wall time for the whole profile on this {workers}-core machine with `--jobs {workers}`, of which "
+      f"about {left / workers:.0f} hours remain. No GPU was lent to the sessions that ran it, so its time on "
       "a GPU is not measured (the [timing page](timing) has the projections from single updates)."))
 save_json(results_path(results_dir, run_name) / "compute.json", {"rows": [c.__dict__ for c in compute]})
 glue("compute_hours", f"{(spent + left) / workers:.0f}", display=False)

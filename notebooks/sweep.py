@@ -33,6 +33,8 @@ rates = None  # the learning rates shown; None: every rate found under results_d
 
 # %% tags=["hide-input"]
 # %matplotlib inline
+from pathlib import Path
+
 import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import Markdown, display
@@ -45,9 +47,10 @@ from qrnn_core.results import load_sweep
 from qrnn_core.scorecard import SIMILAR, SWEEPS, learning_rate_rows, sweep_ratios
 
 show_banner(profile)
-LABELS = {"spsa": "SPSA corrected, 1,024 shots", "fdsa": "FDSA, 1,024 shots", "exact": "oracle (exact gradient)"}
 sweeps = {m: {lr: r for lr, r in load_sweep(results_dir, family).items() if rates is None or lr in rates}
           for m, family in SWEEPS.items()}
+shots = next((r.config["shots"] for p in sweeps.values() for r in p.values() if r.config["shots"]), 1024)
+LABELS = {"spsa": f"SPSA corrected, {shots:,} shots", "fdsa": f"FDSA, {shots:,} shots", "exact": "oracle (exact gradient)"}
 found = [r for points in sweeps.values() for r in points.values()]
 if found:
     c = found[0].config
@@ -56,8 +59,8 @@ if found:
         f"({c['train_sequences'] * c['epochs']:,} updates, batch 1), the original study's series, "
         f"{c['precision']}. **Rates:** {', '.join(f'{lr:g}' for lr in sorted({lr for p in sweeps.values() for lr in p}))}. "
         "**Finished seeds per rate:** " + "; ".join(
-            f"{LABELS[m]} " + ", ".join(f"{lr:g}: {int(r.complete.sum())}" for lr, r in p.items())
-            for m, p in sweeps.items() if p) + "."))
+            f"{LABELS[m]} " + (", ".join(f"{lr:g}: {int(r.complete.sum())}" for lr, r in p.items()) or "none yet")
+            for m, p in sweeps.items()) + "."))
 else:
     display(Markdown(f"**No sweep run has finished an epoch yet** in `{results_dir}`: run "
                      "`python -m qrnn_core study` (this page fills in as they finish)."))
@@ -114,7 +117,23 @@ if len(oracle) > 1:
     best_lr = min(oracle, key=oracle.get)
     oracle_note = (f"How much training this budget allows: the oracle's final train RMSE is {oracle[min(oracle)]:.4f} "
                    f"at the lowest rate ({min(oracle):g}) and {oracle[best_lr]:.4f} at its best rate ({best_lr:g}); "
-                   "where every estimator is still near its start, similar numbers say little about the estimators.")
+                   "where every estimator is still near its start, similar numbers say little about the estimators."
+                   + (" Its best rate is the grid's largest: the sweep does not bracket an optimum." if best_lr == max(oracle)
+                      else ""))
+baselines = Path(results_dir) / "baselines" / "baselines.json"
+if baselines.exists() and sweeps["spsa"]:
+    import json
+
+    mean_predictor = json.loads(baselines.read_text())["mean"]["windows"]["exact"]["rmse_mean"]
+    spsa_val = {lr: np.nanmean(np.nanmin(r.val["windows"]["shots"][r.complete][:, :, 2], axis=1))
+                for lr, r in sweeps["spsa"].items() if r.complete.any()}
+    above = [lr for lr, v in spsa_val.items() if v >= mean_predictor]
+    low, high = min(spsa_val.values()), max(spsa_val.values())
+    span = f"{low:.4f}" if len(spsa_val) == 1 else f"{low:.4f} to {high:.4f} across rates"
+    oracle_note += (f" On validation, SPSA's lowest windows-protocol RMSE is {span}, against the training-mean "
+                    f"predictor's {mean_predictor:.4f} (see [the baselines](baselines))"
+                    + (f": at or above it at rate(s) {', '.join(f'{lr:g}' for lr in above)}, so on this budget (the "
+                       "first windows of the training span only) SPSA does not generalise." if above else "."))
 similar = [lr for lr, r in ratios.items() if r.n > 1 and 1 - SIMILAR <= r.low and r.high <= 1 + SIMILAR]
 glue("sweep_verdict", row["verdict"], display=False)
 display(Markdown(
@@ -123,4 +142,4 @@ display(Markdown(
        f"{', '.join(f'{lr:g}' for lr in similar)}. " if similar else
        f"At no swept rate does the whole interval of SPSA / FDSA lie within {SIMILAR * 100:.0f} % of 1. " if ratios
        else "")
-    + oracle_note))
+    + oracle_note.strip()))

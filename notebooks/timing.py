@@ -229,7 +229,7 @@ glue("t_scaling_qubits", ", ".join(map(str, qubit_counts)), display=False)
 # constant for SPSA and $1 + 2P$ for FDSA. Right: the measured time per update (log scale).
 # ```
 #
-# FDSA's circuit count grows linearly in $P$ and SPSA's is constant. Its time grows as
+# FDSA's circuit count grows linearly in $P$ and SPSA's is constant. FDSA's time grows as
 # $P^{\,s}$ with fitted $s =$ {glue:text}`t_fdsa_slope` here. $P$ grows with the qubit count, so
 # each of FDSA's circuits also gets larger (a state of $2^{n/2}$ memory amplitudes per side): more
 # circuits times dearer circuits is why $s$ exceeds 1.

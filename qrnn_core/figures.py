@@ -94,7 +94,7 @@ def sweep_figure(sweeps: dict, protocol: str = "windows"):
     the final-epoch train RMSE (left) and the lowest validation RMSE under ``protocol`` (right), each a
     mean over finished seeds with its 95 % bootstrap interval as error bars."""
     style()
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.4))
+    fig, axes = plt.subplots(1, 2, figsize=(11, 5.4))
     for k, (label, points) in enumerate(sweeps.items()):
         rates, train, val = [], [], []
         for lr, res in points.items():
@@ -113,12 +113,14 @@ def sweep_figure(sweeps: dict, protocol: str = "windows"):
             n = min(e.n for e in est)
             ax.errorbar(np.array(rates) * (1 + 0.04 * (k - 1)), m, yerr=err, marker="o", ms=5, capsize=3,
                         color=f"C{k}", label=f"{label} (n >= {n})")
-    for ax, ylabel in zip(axes, ("final-epoch train RMSE", f"lowest validation RMSE\n({protocol} protocol)")):
+    for ax, ylabel in zip(axes, ("final-epoch train RMSE\n(scaled units)",
+                                 f"lowest validation RMSE\n({protocol} protocol)")):
         ax.set_xscale("log")
         ax.set(xlabel="learning rate (Adam)", ylabel=ylabel)
         ax.grid(alpha=0.3, which="both")
-    axes[0].legend(loc="best")
-    fig.tight_layout()
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=2, frameon=False)  # below: never over the data
+    fig.tight_layout(rect=(0, 0.05 + 0.06 * ((len(labels) + 1) // 2), 1, 1))
     return fig
 
 
@@ -126,7 +128,7 @@ def budget_curves(arms: dict, mode: str = "shots"):
     """Validation RMSE (mean of y, z) against the training circuits spent, log scale, per arm
     (``{label: ArmResults}``), mean over seeds with 95 % bands; both validation protocols."""
     style()
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.6), sharey=True)
+    fig, axes = plt.subplots(1, 2, figsize=(11, 5.6), sharey=True)
     for ax, protocol in zip(axes, ("sequence", "windows")):
         for k, (label, res) in enumerate(arms.items()):
             v = res.val[protocol][mode][:, :, 2]
@@ -141,8 +143,9 @@ def budget_curves(arms: dict, mode: str = "shots"):
         ax.set(title=PROTOCOL_TITLE[protocol], xlabel="circuits evaluated in training (log scale)")
         ax.grid(alpha=0.3, which="both")
     axes[0].set_ylabel("validation RMSE, mean of y and z\n" + ("(1,024-shot validation)" if mode == "shots" else "(exact validation)"))
-    axes[0].legend(loc="best", fontsize=FONT - 3)
-    fig.tight_layout()
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=2, frameon=False)  # below: never over the data
+    fig.tight_layout(rect=(0, 0.05 + 0.06 * ((len(labels) + 1) // 2), 1, 1))
     return fig
 
 

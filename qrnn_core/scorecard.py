@@ -127,7 +127,11 @@ def learning_rate_rows(sweeps: dict) -> list[dict]:
     claim = "Train RMSE is similar for both methods at a low enough learning rate"
     ratios = sweep_ratios(sweeps.get("spsa") or {}, sweeps.get("fdsa") or {})
     if not ratios:
-        return [_row(claim, "similar", "-", _missing("the learning-rate sweep has no finished seeds yet"), "")]
+        missing = [name for name, key in (("SPSA", "spsa"), ("FDSA", "fdsa"))
+                   if not any(r.complete.any() for r in (sweeps.get(key) or {}).values())]
+        why = (f"{' and '.join(missing)}'s sweep has no finished seed yet" if missing
+               else "the sweeps share no finished seed at any rate yet")
+        return [_row(claim, "similar", "-", _missing(why), "")]
     lowest = min(ratios)
     lo, hi = 1 - SIMILAR, 1 + SIMILAR
     measured = "; ".join(f"lr {lr:g}: {r.mean:.2f} [{r.low:.2f}, {r.high:.2f}] (n = {r.n})" if r.n > 1
@@ -157,7 +161,8 @@ def scorecard(arms: dict, gradients: dict | None = None, sweeps: dict | None = N
         ps = next(r["rel_error"] for r in gradients["rows"] if r["estimator"] == "parameter-shift")
         outcome = Verdict("not reproduced" if ps < 1e-8 else "inconclusive",
                           "the shift rules equal autograd to 1e-8 or better: the deck's reason fails")
-        rows.append(_row("Parameter-shift cannot be used because of the mid-circuit measure and reset", "dropped",
+        rows.append(_row("Parameter-shift cannot be used because of the mid-circuit measure and reset",
+                         "method dropped as unusable",
                          f"equals the exact gradient to {ps:.0e}", outcome, "relative error against autograd"))
     return rows
 
