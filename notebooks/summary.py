@@ -74,8 +74,8 @@ def best(arm, protocol="sequence", mode="shots", out=2):
 
 
 planned = {a: sum(r.arm == a for r in load_study(profile=profile).runs) for a in ARMS}
-coverage = [f"{figures.ARM_LABELS[a]} {int(arms[a].complete.sum()) if a in arms else 0} of {planned[a]}" for a in ARMS]
-glue("coverage", ", ".join(coverage) or "none", display=False)
+coverage = [f"{figures.ARM_LABELS[a]}: {int(arms[a].complete.sum()) if a in arms else 0} of {planned[a]}" for a in ARMS]
+glue("coverage", "; ".join(coverage) or "none", display=False)
 
 # %% tags=["hide-input"]
 study = load_study(profile=profile)
@@ -146,7 +146,7 @@ display(Markdown("**The answer so far.**\n\n" + "\n\n".join(lines)))
 
 # %% tags=["hide-input"]
 figures.style()
-fig, axes = plt.subplots(1, 2, figsize=(10, 4.6), sharey=True)
+fig, axes = plt.subplots(1, 2, figsize=(11, 6.4), sharey=True)
 plotted = []
 for ax, protocol in zip(axes, ("sequence", "windows")):
     for a, color in ((SPSA_ARM, "C0"), ("spsa-shots", "C2"), ("oracle-lr007", "k"), (FDSA_ARM, "C3"),
@@ -172,8 +172,8 @@ for ax, protocol in zip(axes, ("sequence", "windows")):
     ax.grid(alpha=0.3)
 axes[0].set_ylabel("validation RMSE\n(mean of y, z)")
 handles, labels = axes[0].get_legend_handles_labels()
-fig.legend(handles, labels, loc="lower center", ncol=3, frameon=False)
-fig.tight_layout(rect=(0, 0.24, 1, 1))
+fig.legend(handles, labels, loc="lower center", ncol=2, frameon=False)
+fig.tight_layout(rect=(0, 0.05 + 0.05 * ((len(labels) + 1) // 2), 1, 1))
 glue("fig_key", fig, display=False)
 plt.close(fig)
 
