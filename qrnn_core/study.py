@@ -77,7 +77,8 @@ SCHEMA = {
                     "title": {"type": "string"},
                     "exclusive": {"type": "boolean"},
                     "depends": {"type": "array", "items": {"type": "string"}, "uniqueItems": True},
-                    "seeds": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 1}},
+                    # seeds per profile: how many of the profile's seeds (0: none of this run in that profile)
+                    "seeds": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}},
                     "sweep": {  # {parameter: {profile: [values]}}: one arm per value
                         "type": "object", "minProperties": 1, "maxProperties": 1,
                         "additionalProperties": {"type": "object", "additionalProperties": {

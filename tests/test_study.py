@@ -171,6 +171,13 @@ def test_seeds_expand_into_paired_instances_in_dependency_order():
     assert all(names.index(d) < summary for d in next(r for r in study.runs if r.name == "summary").depends)
 
 
+def test_a_profile_may_run_none_of_a_seeded_run():
+    study = load_study(profile="tiny")
+    assert not [r for r in study.runs if r.arm == "fdsa-exact"]
+    page = next(r for r in study.runs if r.name == "arm-fdsa-exact")
+    assert page.depends == ()
+
+
 def test_a_sweep_is_one_paired_arm_per_value():
     study = load_study(profile="paper")
     fdsa = [r for r in study.runs if r.family == "sweep-fdsa"]
@@ -187,9 +194,9 @@ def test_a_sweep_is_one_paired_arm_per_value():
 def test_only_brings_stale_dependencies_up_to_date(tmp_path):
     study = load_study(tiny_study(tmp_path, runs=["fdsa-shots", "arm-fdsa-shots", "data"]), "tiny")
     _, todo = plan(study, only="arm-fdsa-shots")
-    assert {r.name for r in todo} == {"arm-fdsa-shots", "fdsa-shots@1929", "fdsa-shots@1930"}
+    assert {r.name for r in todo} == {"arm-fdsa-shots", "fdsa-shots@1929"}
     _, todo = plan(study, only="fdsa-shots")
-    assert {r.name for r in todo} == {"fdsa-shots@1929", "fdsa-shots@1930"}
+    assert {r.name for r in todo} == {"fdsa-shots@1929"}
 
 
 def test_a_second_study_process_is_refused(tmp_path):
