@@ -149,8 +149,8 @@ def compute_table(runs, results: Path | str) -> list[ComputeRow]:
             n = len(m["val"])
             done_epochs += n
             finished += n >= epochs
-            per_epoch = [sum(x) for x in zip(m["epoch_seconds"][:n], m["val_seconds"][:n],
-                                             (m.get("save_seconds") or [0.0] * n)[:n])]
+            saves = (m.get("save_seconds") or [])[:n]  # recorded since a later version: missing ones count 0
+            per_epoch = [sum(x) for x in zip(m["epoch_seconds"][:n], m["val_seconds"][:n], saves + [0.0] * (n - len(saves)))]
             seconds += sum(per_epoch)
             rates += [t / _updates_per_epoch(r.parameters) for t in per_epoch]
         stats[family] = (members, finished, done_epochs, total_epochs, seconds, rates,
@@ -161,7 +161,8 @@ def compute_table(runs, results: Path | str) -> list[ComputeRow]:
         if family in fastest:
             per_update = fastest[family]
         elif fastest:
-            per_update = fastest[min(fastest, key=lambda f: abs(math.log(stats[f][6] / circuits)))]
+            # the nearest circuits per update; among equals, the fastest (the rate least slowed by load)
+            per_update = fastest[min(fastest, key=lambda f: (abs(math.log(stats[f][6] / circuits)), fastest[f]))]
         else:
             per_update = math.nan
         done_updates = sum(_done_epochs(Path(results) / r.name) * _updates_per_epoch(r.parameters) for r in members)
