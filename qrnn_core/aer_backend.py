@@ -4,7 +4,7 @@ Two ways, chosen per call by ``shots`` exactly as for :class:`~qrnn_core.simulat
 
 * ``shots=None``: exact per-step probabilities, the density-matrix method with a
   ``save_probabilities`` of the readout register in place of each step's measurement;
-* ``shots=k``: the seed's way, ``k`` shots with mid-circuit measurement into one register per step,
+* ``shots=k``: the original's way, ``k`` shots with mid-circuit measurement into one register per step,
   returning each step's ``counts / k``.
 
 Each circuit is built from :func:`~qrnn_core.circuit.build_sequence_circuit`, transpiled once per

@@ -63,7 +63,7 @@ def _sync(x):
 def simulator_rows(part: str, repeats: int = 5, seed: int = 0, precisions=("complex128", "complex64"),
                    device: str = "cpu") -> list[Row]:
     """Seconds per 20-step seed circuit. ``part="torch"``: PyTorch at batch 1, 5, 221;
-    ``part="aer"``: Aer exact and Aer with 1,024 shots, the seed's way."""
+    ``part="aer"``: Aer exact and Aer with 1,024 shots, the original's way."""
     from .aer_backend import AerBackend
     from .simulator import TorchSimulator
 
@@ -87,7 +87,7 @@ def simulator_rows(part: str, repeats: int = 5, seed: int = 0, precisions=("comp
     shots_gen = torch.Generator().manual_seed(seed + 1)
     seconds, n = time_call(lambda: aer(angles[:2], shots=1024, generator=shots_gen), 1)
     rows.append(
-        Row("simulator", "Aer 1,024 shots, mid-circuit measurement (seed's way), batch 2", seconds / 2, "circuit", n, 2)
+        Row("simulator", "Aer 1,024 shots, mid-circuit measurement (the original's way), batch 2", seconds / 2, "circuit", n, 2)
     )
     return rows
 
