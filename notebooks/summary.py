@@ -73,12 +73,12 @@ def best(arm, protocol="sequence", mode="shots", out=2):
     return np.nanmin(r.val[protocol][mode][r.epochs_done > 0][:, :, out], axis=1)
 
 
-planned = {a: sum(r.arm == a for r in load_study(profile=profile).runs) for a in ARMS}
+study = load_study(profile=profile)
+planned = {a: sum(r.arm == a for r in study.runs) for a in ARMS}
 coverage = [f"{figures.ARM_LABELS[a]}: {int(arms[a].complete.sum()) if a in arms else 0} of {planned[a]}" for a in ARMS]
 glue("coverage", "; ".join(coverage) or "none", display=False)
 
 # %% tags=["hide-input"]
-study = load_study(profile=profile)
 instances = [r for r in study.runs if r.trains]
 finished = sum(training_done(study, r) for r in instances)
 if finished < len(instances):

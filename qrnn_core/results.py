@@ -138,43 +138,40 @@ def compute_table(runs, results: Path | str) -> list[ComputeRow]:
     stats = {}
     for family, members in groups.items():
         seconds, rates = 0.0, []
-        done_epochs = total_epochs = finished = 0
+        done_epochs = total_epochs = finished = updates_done = updates_total = 0
         for r in members:
             path = Path(results) / r.name / "metrics.json"
-            epochs = r.parameters.get("epochs", 10)
+            epochs, per = r.parameters.get("epochs", 10), _updates_per_epoch(r.parameters)
             total_epochs += epochs
+            updates_total += epochs * per
             if not path.exists():
                 continue
             m = json.loads(path.read_text())
             n = len(m["val"])
             done_epochs += n
             finished += n >= epochs
+            updates_done += n * per
             saves = (m.get("save_seconds") or [])[:n]  # recorded since a later version: missing ones count 0
             per_epoch = [sum(x) for x in zip(m["epoch_seconds"][:n], m["val_seconds"][:n], saves + [0.0] * (n - len(saves)))]
             seconds += sum(per_epoch)
-            rates += [t / _updates_per_epoch(r.parameters) for t in per_epoch]
-        stats[family] = (members, finished, done_epochs, total_epochs, seconds, rates,
-                         _circuits_per_update(members[0].parameters))
-    fastest = {f: min(st[5]) for f, st in stats.items() if st[5]}
+            rates += [t / per for t in per_epoch]
+        stats[family] = dict(members=members, finished=finished, done=done_epochs, total=total_epochs,
+                             seconds=seconds, rates=rates, left=updates_total - updates_done,
+                             circuits=_circuits_per_update(members[0].parameters))
+    fastest = {f: min(st["rates"]) for f, st in stats.items() if st["rates"]}
     rows = []
-    for family, (members, finished, done_epochs, total_epochs, seconds, rates, circuits) in stats.items():
+    for family, st in stats.items():
         if family in fastest:
             per_update = fastest[family]
         elif fastest:
             # the nearest circuits per update; among equals, the fastest (the rate least slowed by load)
-            per_update = fastest[min(fastest, key=lambda f: (abs(math.log(stats[f][6] / circuits)), fastest[f]))]
+            per_update = fastest[min(fastest, key=lambda f: (abs(math.log(stats[f]["circuits"] / st["circuits"])),
+                                                             fastest[f]))]
         else:
             per_update = math.nan
-        done_updates = sum(_done_epochs(Path(results) / r.name) * _updates_per_epoch(r.parameters) for r in members)
-        updates_left = sum(r.parameters.get("epochs", 10) * _updates_per_epoch(r.parameters) for r in members) - done_updates
-        rows.append(ComputeRow(family, len(members), finished, done_epochs, total_epochs, per_update,
-                               family in fastest, seconds, updates_left * per_update))
+        rows.append(ComputeRow(family, len(st["members"]), st["finished"], st["done"], st["total"], per_update,
+                               family in fastest, st["seconds"], st["left"] * per_update))
     return rows
-
-
-def _done_epochs(folder: Path) -> int:
-    path = folder / "metrics.json"
-    return len(json.loads(path.read_text())["val"]) if path.exists() else 0
 
 
 def _updates_per_epoch(parameters: dict) -> int:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import reference
+from .report import count
 from .analysis import (Estimate, Verdict, best_epoch, comparable, final_train_rmse, mean_ci, paired, ratio_paired,
                        rounding_band, verdict_band, verdict_less)
 
@@ -31,15 +32,14 @@ def _missing(why: str) -> Verdict:
     return Verdict("not tested", why)
 
 
-def _common_seeds(a, b) -> tuple[np.ndarray, np.ndarray]:
-    """Indices into ``a`` and ``b`` of the seeds both have finished."""
-    seeds = [s for s in a.seeds if s in b.seeds and a.complete[a.seeds.index(s)] and b.complete[b.seeds.index(s)]]
-    return np.array([a.seeds.index(s) for s in seeds], dtype=int), np.array([b.seeds.index(s) for s in seeds], dtype=int)
+def _common_seeds(a, b, finished: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Indices into ``a`` and ``b`` of the seeds both have finished (``finished=False``: both have run
+    at least one epoch of)."""
+    def ok(r, s):
+        k = r.seeds.index(s)
+        return r.complete[k] if finished else r.epochs_done[k] > 0
 
-
-def _started_seeds(a, b) -> tuple[np.ndarray, np.ndarray]:
-    """Indices into ``a`` and ``b`` of the seeds both have run at least one epoch of."""
-    seeds = [s for s in a.seeds if s in b.seeds and a.epochs_done[a.seeds.index(s)] and b.epochs_done[b.seeds.index(s)]]
+    seeds = [s for s in a.seeds if s in b.seeds and ok(a, s) and ok(b, s)]
     return np.array([a.seeds.index(s) for s in seeds], dtype=int), np.array([b.seeds.index(s) for s in seeds], dtype=int)
 
 
@@ -49,9 +49,9 @@ def speed_rows(arms: dict) -> list[dict]:
     s, f = arms.get(SPSA_ARM), arms.get(FDSA_ARM)
     deck = reference.HOURS_PER_EPOCH["FDSA, CPU"] / reference.HOURS_PER_EPOCH["SPSA, CPU"]
     claim = "SPSA is about 14.5x faster per epoch than FDSA on CPU"
-    if s is None or f is None or not len(_started_seeds(s, f)[0]):
+    if s is None or f is None or not len(_common_seeds(s, f, finished=False)[0]):
         return [_row(claim, f"{deck:.1f}x", "-", _missing("needs an epoch of SPSA and of FDSA on a common seed"), "")]
-    i, j = _started_seeds(s, f)
+    i, j = _common_seeds(s, f, finished=False)
     ratio = mean_ci(np.nanmean(np.array(f.epoch_seconds)[j], 1) / np.nanmean(np.array(s.epoch_seconds)[i], 1))
     lo, hi = deck / 2, deck * 2
     rows = [_row(claim, f"{deck:.1f}x", f"FDSA / SPSA = {ratio.format(1, seeds=True)}",
@@ -81,12 +81,12 @@ def accuracy_rows(arms: dict, protocol: str) -> list[dict]:
     rows.append(_row(f"Validation RMSE starts rising after 1 epoch with SPSA ({where})", "lowest at epoch 1-2",
                      f"lowest at epoch {_fmt(e_s, 1)}", verdict_band(e_s, 1, 2, "epochs"),
                      f"epoch of the lowest validation RMSE (mean of y, z), SPSA as originally run, "
-                     f"{e_s.n} seed{'s' * (e_s.n != 1)}"))
+                     f"{count(e_s.n, 'seed')}"))
     done_f = fv[f.complete]
     e_f = mean_ci(best_epoch(done_f[:, :, 2]))
     rows.append(_row(f"... and after about 3 epochs with FDSA ({where})", "lowest at epoch 2-4",
                      f"lowest at epoch {_fmt(e_f, 1)}", verdict_band(e_f, 2, 4, "epochs"),
-                     f"the same for FDSA, {e_f.n} seed{'s' * (e_f.n != 1)}"))
+                     f"the same for FDSA, {count(e_f.n, 'seed')}"))
     i, j = _common_seeds(s, f)
     if len(i):
         diff = paired(np.nanmin(sv[i, :, 2], 1), np.nanmin(fv[j, :, 2], 1))
