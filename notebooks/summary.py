@@ -39,11 +39,11 @@ from IPython.display import Markdown, display
 from myst_nb import glue
 
 from qrnn_core import figures
-from qrnn_core.analysis import best_epoch, mean_ci, paired
-from qrnn_core.report import banner, results_path, save_json, show_banner
+from qrnn_core.analysis import mean_ci
+from qrnn_core.report import banner, partial_warning, results_path, save_json, show_banner
 from qrnn_core.results import compute_table, load_arm, load_sweep
 from qrnn_core.scorecard import FDSA_ARM, SPSA_ARM, SWEEPS, scorecard
-from qrnn_core.study import load_study, training_done
+from qrnn_core.study import load_study
 
 show_banner(profile)
 glue("banner_plain", banner(profile, markdown=False), display=False)
@@ -79,13 +79,8 @@ coverage = [f"{figures.ARM_LABELS[a]}: {int(arms[a].complete.sum()) if a in arms
 glue("coverage", "; ".join(coverage) or "none", display=False)
 
 # %% tags=["hide-input"]
-instances = [r for r in study.runs if r.trains]
-finished = sum(training_done(study, r) for r in instances)
-if finished < len(instances):
-    display(Markdown(f"```{{warning}}\nThis build is **partial**: {finished} of the profile's {len(instances)} training "
-                     "runs have finished (the coverage is below, the remaining compute at the end of this page). "
-                     "Numbers use the seeds and epochs finished so far; a verdict that needs two finished seeds of "
-                     "each arm it compares says *not tested* until they exist.\n```"))
+if (warning := partial_warning(profile, "the coverage is below, the remaining compute at the end of this page")):
+    display(Markdown(warning))
 
 
 def est(v, arm):
@@ -206,7 +201,8 @@ plt.close(fig)
 # through the simulator: what SPSA and FDSA estimate. A *profile* is a scale of the whole study:
 # `paper` is the deck's full protocol, `quick` a reduced one for a laptop.
 #
-# **Where to read next.** [The fidelity check](fidelity) shows that this simulator reproduces the
+# **Where to read next.** [The conclusions](conclusions) set every arm against the exact gradient and
+# the baselines, with numbers; [the fidelity check](fidelity) shows that this simulator reproduces the
 # original's trained models; [the baselines](baselines) say what an RMSE of 0.1 means here; [the
 # learning-rate sweep](sweep) and [equal budgets](budget) compare the estimators at equal rates and
 # equal circuits; each arm's page ([SPSA as originally run](arm-spsa-original-shots), [FDSA](arm-fdsa-shots),
@@ -240,32 +236,6 @@ figures.csv_link(results_path(results_dir, run_name) / "key_figure.csv", plotted
 for outcome in ("reproduced", "not reproduced", "inconclusive", "not tested"):
     glue(f"card_{outcome.replace(' ', '_')}", sum(r["verdict"] == outcome for r in card), display=False)
 glue("card_total", len(card), display=False)
-
-# %% [markdown]
-# ## How far each estimator falls from the exact gradient
-#
-# The lowest validation RMSE of each arm minus the oracle's at the same learning rate, paired by
-# seed (negative: better than the oracle), under both protocols.
-
-# %% tags=["hide-input"]
-rows = []
-for a, oracle in (("fdsa-shots", "oracle-lr001"), ("fdsa-exact", "oracle-lr001"), ("spsa-shots", "oracle-lr007"),
-                  ("spsa-exact", "oracle-lr007"), ("spsa-original-shots", "oracle-lr007"),
-                  ("spsa-spall-shots", "oracle-lr007")):
-    for protocol in ("sequence", "windows"):
-        mode = "shots" if a.endswith("shots") else "exact"
-        x, o = arms.get(a), arms.get(oracle)
-        if x is None or o is None:
-            continue
-        common = [s for s in x.seeds if s in o.seeds]
-        xi = [x.seeds.index(s) for s in common if x.complete[x.seeds.index(s)] and o.complete[o.seeds.index(s)]]
-        oi = [o.seeds.index(x.seeds[i]) for i in xi]
-        if not xi:
-            continue
-        c = paired(np.nanmin(x.val[protocol][mode][xi, :, 2], 1), np.nanmin(o.val[protocol]["exact"][oi, :, 2], 1))
-        rows.append(f"| {figures.ARM_LABELS[a]} | {figures.ARM_LABELS[oracle]} | {protocol} | {c} |")
-display(Markdown("| arm | oracle | protocol | arm - oracle |\n|---|---|---|---|\n" + "\n".join(rows)
-                 if rows else "No arm has finished seeds beside its oracle yet."))
 
 # %% [markdown]
 # ## The compute of this profile

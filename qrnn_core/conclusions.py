@@ -1,0 +1,111 @@
+"""Where the trained arms stand: against the exact gradient they estimate, and against the baselines.
+
+Pure functions over :class:`~qrnn_core.results.ArmResults` and the baselines' ``baselines.json``, tested
+on constructed data. The measure is the one the deck reports: an arm's *lowest* validation RMSE over its
+epochs (mean of y and z), per finished seed. It is chosen on the validation span itself, so it flatters
+the arms a little; the baselines chose their settings on the training span only. Each arm is scored
+with the probabilities it trained with: 1,024-shot validation for shot arms, exact for exact arms and
+the oracle.
+
+* :func:`oracle_gaps`: each estimator's arm against the oracle at its learning rate, paired by seed
+  (difference and ratio);
+* :func:`baseline_standing`: each arm against each baseline: the ratio of its RMSE to the baseline's
+  (per seed; the frozen-circuit QESN is paired by seed, since it starts from the same parameters).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .analysis import Comparison, Estimate, mean_ci, paired, ratio_paired
+
+#: The oracle (exact gradient) at each estimator arm's learning rate.
+ORACLE_OF = {"spsa-original-shots": "oracle-lr007", "spsa-original-exact": "oracle-lr007",
+             "spsa-shots": "oracle-lr007", "spsa-exact": "oracle-lr007", "spsa-spall-shots": "oracle-lr007",
+             "spsa-spall-exact": "oracle-lr007", "fdsa-shots": "oracle-lr001", "fdsa-exact": "oracle-lr001"}
+#: The baselines in ``baselines.json`` that need no quantum circuit, and the frozen circuit.
+CLASSICAL = ("mean", "linear", "ngrc", "esn")
+FROZEN = "qesn"
+
+
+def validation_mode(arm: str) -> str:
+    """The probabilities an arm is scored with: those it trained with."""
+    return "shots" if arm.endswith("-shots") else "exact"
+
+
+def lowest(res, protocol: str) -> dict[int, float]:
+    """Per finished seed of ``res``, its lowest validation RMSE (mean of y, z) over the epochs."""
+    v = res.val[protocol][validation_mode(res.arm)][:, :, 2]
+    return {s: float(np.nanmin(v[i])) for i, s in enumerate(res.seeds) if res.complete[i]}
+
+
+def side(ratio: Estimate, of: float = 1.0) -> str:
+    """Where a ratio's interval lies against ``of``: ``below``, ``above``, ``either side`` or ``1 seed``."""
+    if ratio.n < 2:
+        return "1 seed" if ratio.n == 1 else "no seed"
+    return "below" if ratio.high < of else "above" if ratio.low > of else "either side"
+
+
+def _pair(a: dict[int, float], b: dict[int, float]) -> tuple[np.ndarray, np.ndarray]:
+    seeds = sorted(set(a) & set(b))
+    return np.array([a[s] for s in seeds]), np.array([b[s] for s in seeds])
+
+
+def oracle_gaps(arms: dict, protocol: str) -> list[dict]:
+    """Per estimator arm with finished seeds beside its oracle: ``arm``, ``oracle``, ``difference``
+    (:class:`Comparison`, arm - oracle) and ``ratio`` (:class:`Estimate`, arm / oracle), paired by seed."""
+    rows = []
+    for arm, oracle in ORACLE_OF.items():
+        if arm not in arms or oracle not in arms:
+            continue
+        a, o = _pair(lowest(arms[arm], protocol), lowest(arms[oracle], protocol))
+        if len(a):
+            rows.append({"arm": arm, "oracle": oracle, "difference": paired(a, o), "ratio": ratio_paired(a, o)})
+    return rows
+
+
+def baseline_value(baselines: dict, name: str, protocol: str, mode: str = "exact") -> float:
+    """A baseline's validation RMSE (mean of y, z; mean over its seeds where it has several)."""
+    return float(baselines[name][protocol][mode]["rmse_mean"])
+
+
+def frozen_per_seed(baselines: dict, protocol: str, mode: str) -> dict[int, float]:
+    """The frozen circuit's (QESN) RMSE per seed of its initial parameters."""
+    return {int(r["seed"]): float(r[protocol][mode]["rmse_mean"]) for r in baselines[FROZEN].get("per_seed", [])
+            if mode in r[protocol]}
+
+
+def baseline_standing(arms: dict, baselines: dict, protocol: str) -> list[dict]:
+    """Per arm with a finished seed: ``arm``, ``rmse`` (:class:`Estimate` of its lowest validation RMSE),
+    ``ratio`` (``{baseline: Estimate of arm / baseline}`` for the classical baselines) and ``frozen``
+    (:class:`Comparison`, arm - QESN paired by seed with the same probabilities; None without common seeds)."""
+    rows = []
+    for arm, res in arms.items():
+        best = lowest(res, protocol)
+        if not best:
+            continue
+        v = np.array(list(best.values()))
+        ratio = {name: mean_ci(v / baseline_value(baselines, name, protocol)) for name in CLASSICAL if name in baselines}
+        frozen = None
+        if FROZEN in baselines:
+            a, q = _pair(best, frozen_per_seed(baselines, protocol, validation_mode(arm)))
+            frozen = paired(a, q) if len(a) else None
+        rows.append({"arm": arm, "rmse": mean_ci(v), "ratio": ratio, "frozen": frozen})
+    return rows
+
+
+def beaten_by(row: dict) -> list[str]:
+    """The classical baselines whose RMSE lies wholly below the arm's (the ratio's interval above 1)."""
+    return [name for name, r in row["ratio"].items() if side(r) == "above"]
+
+
+def describe(c: Comparison | None, alpha: float = 0.05) -> str:
+    """A paired difference in words: ``lower`` or ``higher`` when its interval excludes 0 *and* the paired
+    t-test gives p < ``alpha`` (with 3 seeds a percentile bootstrap interval is narrower than a t
+    interval, so the interval alone would overstate), else ``no clear difference``."""
+    if c is None or c.difference.n < 2:
+        return "not enough seeds"
+    d = c.difference
+    if not (c.p < alpha):
+        return "no clear difference"
+    return "lower" if d.high < 0 else "higher" if d.low > 0 else "no clear difference"

@@ -1,0 +1,63 @@
+"""Where the arms stand, on constructed arms and baselines with known answers."""
+
+import numpy as np
+import pytest
+
+from qrnn_core.conclusions import baseline_standing, beaten_by, describe, lowest, oracle_gaps, side, validation_mode
+from qrnn_core.analysis import Estimate, paired
+
+from .test_scorecard import CONFIG
+from .test_scorecard import arm as _arm
+
+
+def arm(name, curves):
+    """An arm whose every seed has finished the epochs of ``curves (S, E)``."""
+    return _arm(name, curves, 1, {**CONFIG, "epochs": np.shape(curves)[1]})
+
+
+def baselines(mean=0.2, linear=0.1, ngrc=0.02, esn=0.01, frozen=None):
+    """A ``baselines.json`` whose RMSEs are the same under both protocols; ``frozen``: ``{seed: RMSE}``."""
+    out = {name: {p: {"exact": {"rmse_mean": v}} for p in ("sequence", "windows")}
+           for name, v in (("mean", mean), ("linear", linear), ("ngrc", ngrc), ("esn", esn))}
+    if frozen:
+        out["qesn"] = {"per_seed": [{"seed": s, **{p: {"exact": {"rmse_mean": v}, "shots": {"rmse_mean": v}}
+                                                  for p in ("sequence", "windows")}} for s, v in frozen.items()]}
+    return out
+
+
+def test_lowest_takes_each_finished_seeds_minimum_with_the_arms_own_probabilities():
+    r = arm("spsa-shots", [[0.3, 0.1, 0.2], [0.5, 0.4, 0.6]])
+    r.val["windows"]["exact"] = r.val["windows"]["exact"] + 1.0  # exact must not be read for a shot arm
+    r.epochs_done[1] = 2  # unfinished: left out
+    assert validation_mode("spsa-shots") == "shots" and validation_mode("oracle-lr007") == "exact"
+    assert lowest(r, "windows") == {1929: pytest.approx(0.1)}
+
+
+def test_an_estimator_at_twice_the_oracles_rmse_is_twice_it_and_higher():
+    rng = np.random.default_rng(1)
+    o = 0.05 + rng.normal(0, 1e-3, (5, 3))
+    arms = {"oracle-lr007": arm("oracle-lr007", o), "spsa-shots": arm("spsa-shots", 2 * o),
+            "fdsa-shots": arm("fdsa-shots", o)}  # its oracle (lr 0.001) is missing: no row
+    (row,) = oracle_gaps(arms, "sequence")
+    assert row["arm"] == "spsa-shots" and row["ratio"].mean == pytest.approx(2.0)
+    assert describe(row["difference"]) == "higher"
+
+
+def test_ratios_to_baselines_and_the_frozen_circuit_paired_by_seed():
+    a = arm("spsa-shots", [[0.05, 0.06], [0.05, 0.07], [0.05, 0.05]])
+    b = baselines(frozen={1929: 0.10, 1930: 0.11, 1931: 0.09, 1999: 0.0})  # 1999: no such seed in the arm
+    (row,) = baseline_standing({"spsa-shots": a}, b, "windows")
+    assert row["rmse"].mean == pytest.approx(0.05)
+    assert row["ratio"]["linear"].mean == pytest.approx(0.5) and side(row["ratio"]["linear"]) == "below"
+    assert row["ratio"]["esn"].mean == pytest.approx(5.0)
+    assert beaten_by(row) == ["ngrc", "esn"]
+    assert row["frozen"].difference.n == 3 and row["frozen"].difference.mean == pytest.approx(-0.05)
+
+
+def test_side_and_describe_need_an_interval_and_a_test():
+    assert side(Estimate(0.5, 0.4, 0.6, 3)) == "below" and side(Estimate(2, 1.5, 2.5, 3)) == "above"
+    assert side(Estimate(1, 0.9, 1.1, 3)) == "either side" and side(Estimate(0.5, np.nan, np.nan, 1)) == "1 seed"
+    # an interval that excludes 0 with a t-test far from significant: no clear difference
+    c = paired([0.10, 0.20, 0.12], [0.09, 0.10, 0.115])
+    assert c.difference.low > 0 and c.p > 0.05 and describe(c) == "no clear difference"
+    assert describe(paired([0.1], [0.2])) == "not enough seeds"
