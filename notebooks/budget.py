@@ -45,8 +45,7 @@ from qrnn_core.results import load_arm, load_sweep
 from qrnn_core.scorecard import SWEEPS
 
 show_banner(profile)
-FULL = {"SPSA as originally run": "spsa-original-shots", "SPSA corrected": "spsa-shots",
-        "SPSA corrected, Spall's gains": "spsa-spall-shots", "FDSA": "fdsa-shots"}
+FULL = {figures.ARM_LABELS[a]: a for a in ("spsa-original-shots", "spsa-shots", "spsa-spall-shots", "fdsa-shots")}
 full = {label: r for label, a in FULL.items() if (r := load_arm(results_dir, a)) is not None}
 
 # %% tags=["hide-input"]

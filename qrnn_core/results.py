@@ -141,7 +141,7 @@ def compute_table(runs, results: Path | str) -> list[ComputeRow]:
         done_epochs = total_epochs = finished = updates_done = updates_total = 0
         for r in members:
             path = Path(results) / r.name / "metrics.json"
-            epochs, per = r.parameters.get("epochs", 10), _updates_per_epoch(r.parameters)
+            epochs, per = r.parameters.get("epochs", 10), updates_per_epoch(r.parameters)
             total_epochs += epochs
             updates_total += epochs * per
             if not path.exists():
@@ -157,7 +157,7 @@ def compute_table(runs, results: Path | str) -> list[ComputeRow]:
             rates += [t / per for t in per_epoch]
         stats[family] = dict(members=members, finished=finished, done=done_epochs, total=total_epochs,
                              seconds=seconds, rates=rates, left=updates_total - updates_done,
-                             circuits=_circuits_per_update(members[0].parameters))
+                             circuits=circuits_per_update(members[0].parameters))
     fastest = {f: min(st["rates"]) for f, st in stats.items() if st["rates"]}
     rows = []
     for family, st in stats.items():
@@ -174,17 +174,23 @@ def compute_table(runs, results: Path | str) -> list[ComputeRow]:
     return rows
 
 
-def _updates_per_epoch(parameters: dict) -> int:
+def updates_per_epoch(parameters: dict) -> int:
     """Updates an epoch of a run (the paper protocol's 1,384 windows unless ``train_sequences`` is set)."""
     from .reference import UPDATES_PER_EPOCH
 
     return math.ceil((parameters.get("train_sequences") or UPDATES_PER_EPOCH) / parameters.get("batch_size", 1))
 
 
-def _circuits_per_update(parameters: dict) -> int:
+def circuits_per_update(parameters: dict) -> int:
+    """Circuits one update of a run evaluates (the forward included)."""
     from .train import config_from_parameters
 
     return config_from_parameters(parameters).circuits_per_update()
+
+
+def training_circuits(parameters: dict) -> int:
+    """Circuits a whole training run evaluates: its cost, up to the seconds a circuit takes."""
+    return parameters.get("epochs", 10) * updates_per_epoch(parameters) * circuits_per_update(parameters)
 
 
 @dataclass

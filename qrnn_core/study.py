@@ -15,8 +15,9 @@ When a run is up to date it is skipped:
 
 Execution (:func:`run_study`) submits every run whose dependencies are done to a Dask cluster: by
 default a ``LocalCluster`` of processes with one thread each, as many workers as cores; or an
-existing cluster by address. Runs marked ``exclusive`` (timing) run alone. A lost worker's run is
-rescheduled by Dask and resumes from its checkpoints. A failing notebook (a dead kernel included) is
+existing cluster by address; in :func:`submission_order` (pages first, then the training instances seed
+by seed, so that a study stopped early leaves paired seeds). Runs marked ``exclusive`` (timing) run
+alone. A lost worker's run is rescheduled by Dask and resumes from its checkpoints. A failing notebook (a dead kernel included) is
 reported by name and cell; the other runs go on; the command exits non-zero.
 """
 
@@ -478,7 +479,7 @@ def study_lock(study: Study):
 
 def plan(study: Study, only: str | None = None, rerun: bool = False,
          train: bool = True) -> tuple[dict[str, str], list[Run]]:
-    """Keys of every run, and the runs to execute in dependency order.
+    """Keys of every run, and the runs to execute in :func:`submission_order`.
 
     ``only``: that run (or every instance of that seeded run) and whatever it depends on that is
     not up to date, so nothing is ever built from inputs older than the ones on disk.
@@ -523,7 +524,23 @@ def plan(study: Study, only: str | None = None, rerun: bool = False,
     for r in study.runs:  # a run is out of date when it is, or when a dependency is re-run
         if r.name in wanted and (not current(r) or any(d in stale for d in r.depends)):
             stale.add(r.name)
-    return keys, [r for r in study.runs if r.name in stale]
+    return keys, submission_order([r for r in study.runs if r.name in stale])
+
+
+def submission_order(runs: list[Run]) -> list[Run]:
+    """The order in which the runner starts the runs that are ready (dependencies still decide which are).
+
+    Pages and analyses first: they are cheap, and the book fills in early. Then the training instances
+    seed by seed, every arm's first seed before any arm's second, so that whenever a long study stops,
+    the seeds it has finished are paired across arms. Within a seed, the costliest run first (circuits
+    per run), so that the long runs do not all start last.
+    """
+    from .results import training_circuits
+
+    ranks = {s: i for i, s in enumerate(sorted({r.seed for r in runs if r.seed is not None}))}
+    first = {r.name: k for k, r in enumerate(runs)}
+    return sorted(runs, key=lambda r: (0, 0, 0, first[r.name]) if not r.trains else
+                  (1, ranks.get(r.seed, -1), -training_circuits(r.parameters), first[r.name]))
 
 
 def _client(jobs: int | None, scheduler: str | None, scheduler_file: str | None):

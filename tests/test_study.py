@@ -19,8 +19,9 @@ import numpy as np
 import pytest
 import yaml
 
+from qrnn_core.results import training_circuits
 from qrnn_core.study import (ROOT, StudyLocked, load_study, notebook_parameters, plan, read_notebook, run_study,
-                             study_lock)
+                             study_lock, submission_order)
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.py"))
 
@@ -169,6 +170,18 @@ def test_seeds_expand_into_paired_instances_in_dependency_order():
     assert set(page.depends) == {f"fdsa-shots@{s}" for s in range(1929, 1934)}
     summary = names.index("summary")  # listed before the arm pages in no particular order: the graph decides
     assert all(names.index(d) < summary for d in next(r for r in study.runs if r.name == "summary").depends)
+
+
+def test_training_starts_seed_by_seed_costliest_first_after_the_pages():
+    runs = submission_order(load_study(profile="paper").runs)
+    trains = [r for r in runs if r.trains]
+    assert not any(r.trains for r in runs[: len(runs) - len(trains)])  # pages first
+    seeds = [r.seed for r in trains]
+    assert seeds == sorted(seeds)  # every arm's first seed before any arm's second: finished seeds stay paired
+    first = [r for r in trains if r.seed == 1929]
+    assert first[0].family in ("fdsa-shots", "fdsa-exact")  # 10 epochs x 221 circuits an update: the longest
+    cost = [training_circuits(r.parameters) for r in first]
+    assert cost == sorted(cost, reverse=True)
 
 
 def test_a_profile_may_run_none_of_a_seeded_run():
