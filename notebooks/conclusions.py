@@ -56,8 +56,8 @@ from IPython.display import Markdown, display
 from myst_nb import glue
 
 from qrnn_core import figures
-from qrnn_core.conclusions import (CLASSICAL, FROZEN, ORACLE_OF, baseline_standing, baseline_value, beaten_by,
-                                   describe, oracle_gaps, side)
+from qrnn_core.conclusions import (CLASSICAL, FROZEN, HEADLINE, baseline_standing, baseline_value, beaten_by,
+                                   bottom_line, describe, oracle_gaps, side)
 from qrnn_core.report import count, partial_warning, results_path, save_json, show_banner
 from qrnn_core.results import load_arm, load_sweep
 from qrnn_core.scorecard import SWEEPS, scorecard
@@ -73,7 +73,6 @@ NAMES = {"mean": "training mean", "linear": "linear regression on x(t)", "ngrc":
          "esn": "echo-state network", FROZEN: "frozen circuit (QESN)"}
 PROTOCOLS = {"sequence": "the deck's protocol (one 2,969-step sequence)", "windows": "the windows protocol"}
 LABEL = figures.ARM_LABELS
-HEADLINE = ("spsa-original-shots", "spsa-shots", "fdsa-shots", "oracle-lr001", "oracle-lr007")
 gaps = {p: oracle_gaps(arms, p) for p in PROTOCOLS}
 standing = {p: baseline_standing(arms, baselines, p) for p in PROTOCOLS} if baselines else {}
 card = scorecard(arms, None, {m: load_sweep(results, f) for m, f in SWEEPS.items()})
@@ -91,29 +90,8 @@ def p_value(c):
 # ## The answer, from the runs
 
 # %% tags=["hide-input"]
-lines = []
+lines = [f"**In short.** {text}"] if (text := bottom_line(arms, baselines, LABEL)) else []
 rows = {p: {r["arm"]: r for r in standing.get(p, []) if r["arm"] in HEADLINE} for p in PROTOCOLS}
-if rows.get("sequence") and rows.get("windows") and {"linear", "esn"} <= set(baselines):
-    seq = [r["rmse"].mean for r in rows["sequence"].values()]
-    win = {a: r["rmse"].mean for a, r in rows["windows"].items()}
-    best_est = min((a for a in win if not a.startswith("oracle")), key=win.get, default=None)
-    oracle = min((a for a in win if a.startswith("oracle")), key=win.get, default=None)
-    esn = {p: baseline_value(baselines, "esn", p) for p in PROTOCOLS}
-    text = (f"**In short.** On the deck's protocol every arm shown here (estimators and oracle) lies between "
-            f"{min(seq):.3f} and {max(seq):.3f}, about where the linear regression on x(t) alone lies "
-            f"({baseline_value(baselines, 'linear', 'sequence'):.3f}), and {min(seq) / esn['sequence']:.0f} to "
-            f"{max(seq) / esn['sequence']:.0f} times the echo-state network's RMSE ({esn['sequence']:.4f}): on one long "
-            "sequence the trained circuit does not carry what it learnt on 20-step windows.")
-    if oracle and best_est:
-        text += (f" On windows like those it trains on, training does pay: the {LABEL[oracle]} reaches "
-                 f"{win[oracle]:.3f} and the best estimator, {LABEL[best_est]}, {win[best_est]:.3f}, against "
-                 f"{baseline_value(baselines, 'linear', 'windows'):.3f} for the linear regression and "
-                 f"{esn['windows']:.4f} for the echo-state network.")
-    f = arms.get("fdsa-shots")
-    if f is None or f.complete.sum() < 2:
-        text += (" Whether SPSA matches FDSA is not answered yet: FDSA has "
-                 f"{count(int(f.complete.sum()) if f is not None else 0, 'finished seed')} of the two a verdict needs.")
-    lines.append(text)
 for p, where in PROTOCOLS.items():
     g = {r["arm"]: r for r in gaps[p]}
     said = [f"{LABEL[a]}, {est(r['ratio'], 2)} times the oracle's ({describe(r['difference'])})"

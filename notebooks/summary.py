@@ -39,7 +39,7 @@ from IPython.display import Markdown, display
 from myst_nb import glue
 
 from qrnn_core import figures
-from qrnn_core.analysis import mean_ci
+from qrnn_core.conclusions import bottom_line
 from qrnn_core.report import banner, partial_warning, results_path, save_json, show_banner
 from qrnn_core.results import compute_table, load_arm, load_sweep
 from qrnn_core.scorecard import FDSA_ARM, SPSA_ARM, SWEEPS, scorecard
@@ -65,14 +65,6 @@ BASELINE_NAMES = {"mean": "training mean", "linear": "linear regression on x(t)"
                   "esn": "echo-state network"}
 
 
-def best(arm, protocol="sequence", mode="shots", out=2):
-    """Per seed with at least one finished epoch, the lowest validation RMSE over its epochs so far."""
-    r = arms.get(arm)
-    if r is None or not (r.epochs_done > 0).any():
-        return None
-    return np.nanmin(r.val[protocol][mode][r.epochs_done > 0][:, :, out], axis=1)
-
-
 study = load_study(profile=profile)
 planned = {a: sum(r.arm == a for r in study.runs) for a in ARMS}
 coverage = [f"{figures.ARM_LABELS[a]}: {int(arms[a].complete.sum()) if a in arms else 0} of {planned[a]}" for a in ARMS]
@@ -83,42 +75,7 @@ if (warning := partial_warning(profile, "the coverage is below, the remaining co
     display(Markdown(warning))
 
 
-def est(v, arm):
-    """The mean [95 % interval] of per-seed values ``v``, saying how many seeds and how many are unfinished."""
-    r = arms[arm]
-    unfinished = int(((r.epochs_done > 0) & ~r.complete).sum())
-    note = f", {unfinished} of them unfinished" if unfinished else ""
-    e = mean_ci(v)
-    if e.n == 1:
-        return f"{e.mean:.4f} (1 seed{', unfinished' if unfinished else ''})"
-    return f"{e.mean:.4f} [{e.low:.4f}, {e.high:.4f}] ({e.n} seeds{note})"
-
-
-lines = []
-ARMS_SHOWN = ((SPSA_ARM, "shots", "SPSA as originally run"), (FDSA_ARM, "shots", "FDSA"),
-              ("spsa-shots", "shots", "corrected SPSA"), ("oracle-lr007", "exact", "the exact gradient at lr 0.007"),
-              ("oracle-lr001", "exact", "the exact gradient at lr 0.001"))
-for protocol, intro in (("sequence", "**On the deck's own protocol** (the validation span as one 2,969-step sequence)"),
-                        ("windows", "**Validated as it is trained** (20-step windows, steps 5-19 scored)")):
-    got = {label: (b, a) for a, mode, label in ARMS_SHOWN if (b := best(a, protocol, mode)) is not None}
-    if not got:
-        continue
-    text = (f"{intro}, the lowest validation RMSE (mean of y and z, scaled units; mean over seeds [95 % interval], "
-            "1,024-shot validation for the estimators, exact for the oracle) is "
-            + "; ".join(f"{est(v, a)} for {label}" for label, (v, a) in got.items()) + ".")
-    if baselines:
-        ref = {name: baselines[name][protocol]["exact"]["rmse_mean"] for name in ("linear", "ngrc", "esn") if name in baselines}
-        worst = max(float(np.mean(v)) for v, _ in got.values())
-        bestv = min(float(np.mean(v)) for v, _ in got.values())
-        if "linear" in ref:
-            side = ("every QRNN arm here is above" if bestv > ref["linear"] else
-                    "every QRNN arm here is below" if worst < ref["linear"] else "the QRNN arms lie on both sides of")
-            where = (f": {side} the linear regression on x(t) alone, and the best arm's RMSE is "
-                     f"{bestv / min(ref.values()):.0f} times the best baseline's.")
-        else:
-            where = "."
-        text += f" The baselines score {', '.join(f'{v:.4f} ({BASELINE_NAMES[k]})' for k, v in ref.items())}" + where
-    lines.append(text)
+lines = [text] if (text := bottom_line(arms, baselines or {}, figures.ARM_LABELS)) else []
 o = arms.get("oracle-lr007")
 if o is not None and (o.epochs_done >= 2).any():
     first_last = {}
@@ -135,8 +92,8 @@ if o is not None and (o.epochs_done >= 2).any():
     else:
         lines.append(f"With the exact gradient (lr 0.007), validation RMSE goes from {s0:.4f} (epoch 1) to {s1:.4f} "
                      f"(epoch {n}) on the one-sequence protocol and from {w0:.4f} to {w1:.4f} on windows.")
-if not lines:
-    lines.append("No arm has finished an epoch yet: see the coverage below.")
+lines.append("Each estimator against the exact gradient and each baseline, with intervals, is on "
+             "[the conclusions page](conclusions)." if lines else "No arm has finished a seed yet: see the coverage below.")
 display(Markdown("**The answer so far.**\n\n" + "\n\n".join(lines)))
 
 # %% tags=["hide-input"]

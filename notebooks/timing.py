@@ -47,6 +47,7 @@ import contextlib
 import dataclasses
 import io
 import json
+import os
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -73,6 +74,11 @@ def epoch_split(rows: list) -> str:
 
 
 show_banner(profile)
+# The study runs this page alone, but it cannot see work started outside it: say so when the machine was busy.
+load, cores = os.getloadavg()[0], os.cpu_count() or 1
+if load > cores:  # more runnable work than cores (the 1-minute average lags, so a little above 1 is normal)
+    display(Markdown(f"```{{warning}}\nThis page was timed while the machine's 1-minute load average was {load:.1f} on "
+                     f"{cores} cores: other work ran beside it, so its times are slower than a quiet machine's.\n```"))
 style()
 PRECISIONS = ("complex128", "complex64")
 rows = simulator_rows("torch", repeats, precisions=PRECISIONS)

@@ -10,7 +10,8 @@ the oracle.
 * :func:`oracle_gaps`: each estimator's arm against the oracle at its learning rate, paired by seed
   (difference and ratio);
 * :func:`baseline_standing`: each arm against each baseline: the ratio of its RMSE to the baseline's
-  (per seed; the frozen-circuit QESN is paired by seed, since it starts from the same parameters).
+  (per seed; the frozen-circuit QESN is paired by seed, since it starts from the same parameters);
+* :func:`bottom_line`: the answer in a few sentences, every number in it computed from the two above.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from .analysis import Comparison, Estimate, mean_ci, paired, ratio_paired
 ORACLE_OF = {"spsa-original-shots": "oracle-lr007", "spsa-original-exact": "oracle-lr007",
              "spsa-shots": "oracle-lr007", "spsa-exact": "oracle-lr007", "spsa-spall-shots": "oracle-lr007",
              "spsa-spall-exact": "oracle-lr007", "fdsa-shots": "oracle-lr001", "fdsa-exact": "oracle-lr001"}
+#: The arms a short answer names: the deck's two estimators, corrected SPSA and the oracle at both rates.
+HEADLINE = ("spsa-original-shots", "spsa-shots", "fdsa-shots", "oracle-lr001", "oracle-lr007")
 #: The baselines in ``baselines.json`` that need no quantum circuit, and the frozen circuit.
 CLASSICAL = ("mean", "linear", "ngrc", "esn")
 FROZEN = "qesn"
@@ -109,3 +112,36 @@ def describe(c: Comparison | None, alpha: float = 0.05) -> str:
     if not (c.p < alpha):
         return "no clear difference"
     return "lower" if d.high < 0 else "higher" if d.low > 0 else "no clear difference"
+
+
+def bottom_line(arms: dict, baselines: dict, labels: dict) -> str | None:
+    """The answer in a few sentences (Markdown), from the finished seeds of the :data:`HEADLINE` arms and
+    the baselines; None until both protocols have a finished seed and the baselines have run.
+
+    ``labels``: each arm's name for a reader (e.g. :data:`qrnn_core.figures.ARM_LABELS`)."""
+    if not {"linear", "esn"} <= set(baselines):
+        return None
+    head = {a: r for a, r in arms.items() if a in HEADLINE}
+    rows = {p: {r["arm"]: r["rmse"].mean for r in baseline_standing(head, baselines, p)} for p in ("sequence", "windows")}
+    if not rows["sequence"] or not rows["windows"]:
+        return None
+    seq, win = rows["sequence"].values(), rows["windows"]
+    lin = {p: baseline_value(baselines, "linear", p) for p in rows}
+    esn = {p: baseline_value(baselines, "esn", p) for p in rows}
+    text = (f"On the deck's protocol every arm shown here (estimators and oracle) lies between {min(seq):.3f} and "
+            f"{max(seq):.3f}, about where the linear regression on x(t) alone lies ({lin['sequence']:.3f}), and "
+            f"{min(seq) / esn['sequence']:.0f} to {max(seq) / esn['sequence']:.0f} times the echo-state network's RMSE "
+            f"({esn['sequence']:.4f}): on one long sequence the trained circuit does not carry what it learnt on "
+            "20-step windows.")
+    oracle = min((a for a in win if a.startswith("oracle")), key=win.get, default=None)
+    best = min((a for a in win if not a.startswith("oracle")), key=win.get, default=None)
+    if oracle and best:
+        text += (f" On windows like those it trains on, training does pay: the {labels[oracle]} reaches "
+                 f"{win[oracle]:.3f} and the best estimator, {labels[best]}, {win[best]:.3f}, against "
+                 f"{lin['windows']:.3f} for the linear regression and {esn['windows']:.4f} for the echo-state network.")
+    fdsa = arms.get("fdsa-shots")
+    done = int(fdsa.complete.sum()) if fdsa is not None else 0
+    if done < 2:
+        text += (f" Whether SPSA matches FDSA is not answered yet: FDSA has {done} finished "
+                 f"seed{'s' * (done != 1)} of the two a verdict needs.")
+    return text

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from qrnn_core.conclusions import baseline_standing, beaten_by, describe, lowest, oracle_gaps, side, validation_mode
+from qrnn_core.conclusions import (baseline_standing, beaten_by, bottom_line, describe, lowest, oracle_gaps, side,
+                                   validation_mode)
 from qrnn_core.analysis import Estimate, paired
 
 from .test_scorecard import CONFIG
@@ -61,3 +62,18 @@ def test_side_and_describe_need_an_interval_and_a_test():
     c = paired([0.10, 0.20, 0.12], [0.09, 0.10, 0.115])
     assert c.difference.low > 0 and c.p > 0.05 and describe(c) == "no clear difference"
     assert describe(paired([0.1], [0.2])) == "not enough seeds"
+
+
+def test_the_bottom_line_states_the_computed_numbers_and_what_is_missing():
+    rng = np.random.default_rng(2)
+    arms = {"spsa-original-shots": arm("spsa-original-shots", 0.12 + rng.normal(0, 1e-3, (3, 2))),
+            "oracle-lr007": arm("oracle-lr007", 0.16 + rng.normal(0, 1e-3, (3, 2)))}
+    arms["oracle-lr007"].val["windows"]["exact"] = arms["oracle-lr007"].val["windows"]["exact"] * 0 + 0.04
+    labels = {"spsa-original-shots": "SPSA as originally run", "oracle-lr007": "oracle (lr 0.007)"}
+    assert bottom_line(arms, {}, labels) is None
+    text = bottom_line(arms, baselines(linear=0.137, esn=0.003), labels)
+    spsa, oracle = (np.mean(list(lowest(arms[a], "sequence").values())) for a in ("spsa-original-shots", "oracle-lr007"))
+    assert f"between {spsa:.3f} and {oracle:.3f}" in text
+    assert f"{spsa / 0.003:.0f} to {oracle / 0.003:.0f} times the echo-state network's" in text
+    assert "(0.137)" in text and "the oracle (lr 0.007) reaches 0.040" in text
+    assert "FDSA has 0 finished seeds of the two a verdict needs" in text
