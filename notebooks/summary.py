@@ -40,7 +40,7 @@ from myst_nb import glue
 
 from qrnn_core import figures
 from qrnn_core.conclusions import bottom_line
-from qrnn_core.report import banner, partial_warning, results_path, save_json, show_banner
+from qrnn_core.report import banner, partial_warning, profile_note, results_path, save_json, show_banner
 from qrnn_core.results import compute_table, load_arm, load_sweep
 from qrnn_core.scorecard import FDSA_ARM, SPSA_ARM, SWEEPS, scorecard
 from qrnn_core.study import load_study
@@ -71,6 +71,7 @@ coverage = [f"{figures.ARM_LABELS[a]}: {int(arms[a].complete.sum()) if a in arms
 glue("coverage", "; ".join(coverage) or "none", display=False)
 
 # %% tags=["hide-input"]
+display(Markdown(profile_note(profile)))
 if (warning := partial_warning(profile, "the coverage is below, the remaining compute at the end of this page")):
     display(Markdown(warning))
 

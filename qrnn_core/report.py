@@ -51,6 +51,13 @@ def show_banner(profile: str) -> None:
     display(Markdown(banner(profile)))
 
 
+def profile_note(profile: str) -> str:
+    """A MyST note saying what the profile is (its description in the study file): how far its numbers go."""
+    from .study import load_study
+
+    return f"```{{note}}\n**Profile `{profile}`.** {load_study(profile=profile).description}\n```"
+
+
 def partial_warning(profile: str, where: str = "") -> str | None:
     """A MyST warning when the profile's training runs are not all finished (None when they are).
 

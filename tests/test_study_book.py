@@ -38,12 +38,16 @@ def test_book_builds_with_warnings_as_errors(tiny_book):
     assert build.returncode == 0, build.stdout[-4000:] + build.stderr[-2000:]
     html = tmp / "_build" / "html"
     for page in ["methods", "reproduce", "deviations", "bibliography", "generated/tiny/summary",
-                 "generated/tiny/arm-fdsa-shots", "generated/tiny/baselines", "generated/tiny/fidelity"]:
+                 "generated/tiny/arm-fdsa-shots", "generated/tiny/baselines", "generated/tiny/fidelity",
+                 "generated/tiny/conclusions"]:
         assert (html / f"{page}.html").exists(), page
     for page in (html / "generated" / "tiny").glob("*.html"):
         assert "Numbers on this page:" in page.read_text(), f"{page.name} does not say what produced it"
     front = re.sub(r"<[^>]+>", "", (html / "index.html").read_text() if (html / "index.html").exists() else "")
     assert "profile tiny" in front or (html / "generated" / "tiny" / "summary.html").exists()
+    for page in ("summary", "conclusions"):  # each says what its profile's numbers are worth
+        text = re.sub(r"<[^>]+>", "", (html / "generated" / "tiny" / f"{page}.html").read_text())
+        assert "the numbers mean nothing" in text, page
 
 
 def test_book_in_a_real_browser(tiny_book):
