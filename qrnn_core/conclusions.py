@@ -122,10 +122,12 @@ def bottom_line(arms: dict, baselines: dict, labels: dict) -> str | None:
     if not {"linear", "esn"} <= set(baselines):
         return None
     head = {a: r for a, r in arms.items() if a in HEADLINE}
-    rows = {p: {r["arm"]: r["rmse"].mean for r in baseline_standing(head, baselines, p)} for p in ("sequence", "windows")}
+    rows = {p: {r["arm"]: r["rmse"] for r in baseline_standing(head, baselines, p)} for p in ("sequence", "windows")}
     if not rows["sequence"] or not rows["windows"]:
         return None
-    seq, win = rows["sequence"].values(), rows["windows"]
+    seq = [e.mean for e in rows["sequence"].values()]
+    win = {a: e.mean for a, e in rows["windows"].items()}
+    seeds = {a: f"{e.n} seed{'s' * (e.n != 1)}" for a, e in rows["windows"].items()}
     lin = {p: baseline_value(baselines, "linear", p) for p in rows}
     esn = {p: baseline_value(baselines, "esn", p) for p in rows}
     text = (f"On the deck's protocol every arm shown here (estimators and oracle) lies between {min(seq):.3f} and "
@@ -137,8 +139,9 @@ def bottom_line(arms: dict, baselines: dict, labels: dict) -> str | None:
     best = min((a for a in win if not a.startswith("oracle")), key=win.get, default=None)
     if oracle and best:
         text += (f" On windows like those it trains on, training does pay: the {labels[oracle]} reaches "
-                 f"{win[oracle]:.3f} and the best estimator, {labels[best]}, {win[best]:.3f}, against "
-                 f"{lin['windows']:.3f} for the linear regression and {esn['windows']:.4f} for the echo-state network.")
+                 f"{win[oracle]:.3f} ({seeds[oracle]}) and the best estimator, {labels[best]}, {win[best]:.3f} "
+                 f"({seeds[best]}), against {lin['windows']:.3f} for the linear regression and {esn['windows']:.4f} "
+                 "for the echo-state network.")
     fdsa = arms.get("fdsa-shots")
     done = int(fdsa.complete.sum()) if fdsa is not None else 0
     if done < 2:

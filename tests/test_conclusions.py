@@ -75,5 +75,5 @@ def test_the_bottom_line_states_the_computed_numbers_and_what_is_missing():
     spsa, oracle = (np.mean(list(lowest(arms[a], "sequence").values())) for a in ("spsa-original-shots", "oracle-lr007"))
     assert f"between {spsa:.3f} and {oracle:.3f}" in text
     assert f"{spsa / 0.003:.0f} to {oracle / 0.003:.0f} times the echo-state network's" in text
-    assert "(0.137)" in text and "the oracle (lr 0.007) reaches 0.040" in text
+    assert "(0.137)" in text and "the oracle (lr 0.007) reaches 0.040 (3 seeds)" in text
     assert "FDSA has 0 finished seeds of the two a verdict needs" in text
