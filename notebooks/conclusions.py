@@ -58,9 +58,10 @@ from myst_nb import glue
 from qrnn_core import figures
 from qrnn_core.conclusions import (CLASSICAL, FROZEN, HEADLINE, baseline_standing, baseline_value, beaten_by,
                                    bottom_line, describe, oracle_gaps, side)
-from qrnn_core.report import count, partial_warning, profile_note, results_path, save_json, show_banner
+from qrnn_core.report import count, results_path, save_json, show_banner
 from qrnn_core.results import load_arm, load_sweep
 from qrnn_core.scorecard import SWEEPS, scorecard
+from qrnn_core.study import partial_warning, profile_note
 
 show_banner(profile)
 display(Markdown(profile_note(profile)))

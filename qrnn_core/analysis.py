@@ -6,7 +6,8 @@ its bootstrap CI, a paired t-test and the effect size d_z). A verdict is one of
 
 * ``reproduced``: the interval lies on the claimed side (or inside the claimed band);
 * ``not reproduced``: the interval lies wholly on the other side (or outside the band);
-* ``inconclusive``: the interval straddles the deck's figure, the band's edge, or zero;
+* ``inconclusive``: the interval straddles the deck's figure, the band's edge, or zero (or, for a
+  paired comparison, its t-test does not give p < 0.05);
 * ``not tested``: with the reason (too few seeds, or the runs differ in data, updates or protocol).
 
 Randomness (the bootstrap) comes from a seeded ``numpy.random.Generator``, never the global state.
@@ -113,12 +114,20 @@ def comparable(config_a: dict, config_b: dict) -> list[str]:
     return [k for k in MUST_MATCH if config_a.get(k) != config_b.get(k)]
 
 
-def verdict_less(estimate: Estimate, claim: str, threshold: float = 0.0) -> Verdict:
-    """Claim ``estimate < threshold`` (e.g. a paired difference below 0)."""
-    rule = (f"reproduced if the {LEVEL:.0%} interval lies below {threshold:g}, not reproduced if above, "
-            f"else inconclusive")
+def verdict_less(estimate: Estimate, claim: str, threshold: float = 0.0, p: float | None = None,
+                 alpha: float = 0.05) -> Verdict:
+    """Claim ``estimate < threshold`` (e.g. a paired difference below 0).
+
+    ``p``: the paired test of the same seeds. When given, a verdict either way also needs ``p < alpha``:
+    with few seeds a percentile bootstrap interval is too narrow (over 2 seeds it is just their range),
+    and the test's t distribution is not."""
+    test = f" with p < {alpha:g} (paired t-test)" if p is not None else ""
+    rule = (f"reproduced if the {LEVEL:.0%} interval lies below {threshold:g}{test}, not reproduced if it lies above"
+            f"{test}, else inconclusive")
     if estimate.n < 2:
         return Verdict("not tested", f"{claim}: needs at least 2 seeds, has {estimate.n}")
+    if p is not None and not p < alpha:
+        return Verdict("inconclusive", rule)
     if estimate.high < threshold:
         return Verdict("reproduced", rule)
     if estimate.low > threshold:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .analysis import Comparison, Estimate, mean_ci, paired, ratio_paired
+from .analysis import Comparison, Estimate, mean_ci, paired, ratio_paired, verdict_less
 
 #: The oracle (exact gradient) at each estimator arm's learning rate.
 ORACLE_OF = {"spsa-original-shots": "oracle-lr007", "spsa-original-exact": "oracle-lr007",
@@ -102,16 +102,15 @@ def beaten_by(row: dict) -> list[str]:
     return [name for name, r in row["ratio"].items() if side(r) == "above"]
 
 
-def describe(c: Comparison | None, alpha: float = 0.05) -> str:
-    """A paired difference in words: ``lower`` or ``higher`` when its interval excludes 0 *and* the paired
-    t-test gives p < ``alpha`` (with 3 seeds a percentile bootstrap interval is narrower than a t
-    interval, so the interval alone would overstate), else ``no clear difference``."""
-    if c is None or c.difference.n < 2:
+def describe(c: Comparison | None) -> str:
+    """A paired difference ``a - b`` in words, by the scorecard's rule (:func:`~qrnn_core.analysis.verdict_less`:
+    the interval on one side of 0 and the paired t-test's p < 0.05): ``lower``, ``higher``, ``no clear
+    difference`` or ``not enough seeds``."""
+    if c is None:
         return "not enough seeds"
-    d = c.difference
-    if not (c.p < alpha):
-        return "no clear difference"
-    return "lower" if d.high < 0 else "higher" if d.low > 0 else "no clear difference"
+    outcome = verdict_less(c.difference, "a < b", p=c.p).outcome
+    return {"reproduced": "lower", "not reproduced": "higher", "not tested": "not enough seeds"}.get(
+        outcome, "no clear difference")
 
 
 def bottom_line(arms: dict, baselines: dict, labels: dict) -> str | None:

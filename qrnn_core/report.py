@@ -50,25 +50,3 @@ def show_banner(profile: str) -> None:
 
     display(Markdown(banner(profile)))
 
-
-def profile_note(profile: str) -> str:
-    """A MyST note saying what the profile is (its description in the study file): how far its numbers go."""
-    from .study import load_study
-
-    return f"```{{note}}\n**Profile `{profile}`.** {load_study(profile=profile).description}\n```"
-
-
-def partial_warning(profile: str, where: str = "") -> str | None:
-    """A MyST warning when the profile's training runs are not all finished (None when they are).
-
-    ``where``: what this page shows of the coverage and the remaining compute, in a few words."""
-    from .study import load_study, training_done
-
-    study = load_study(profile=profile)
-    instances = [r for r in study.runs if r.trains]
-    finished = sum(training_done(study, r) for r in instances)
-    if finished == len(instances):
-        return None
-    return (f"```{{warning}}\nThis build is **partial**: {finished} of the profile's {len(instances)} training runs "
-            f"have finished{f' ({where})' if where else ''}. Numbers use the seeds and epochs finished so far; a "
-            "verdict that needs two finished seeds of each arm it compares says *not tested* until they exist.\n```")

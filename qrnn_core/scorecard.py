@@ -91,11 +91,11 @@ def accuracy_rows(arms: dict, protocol: str) -> list[dict]:
     if len(i):
         diff = paired(np.nanmin(sv[i, :, 2], 1), np.nanmin(fv[j, :, 2], 1))
         rows.append(_row(f"SPSA found better parameters than FDSA ({where})",
-                         "SPSA .1142 < FDSA .1178", f"SPSA - FDSA = {diff}", verdict_less(diff.difference, "SPSA < FDSA"),
+                         "SPSA .1142 < FDSA .1178", f"SPSA - FDSA = {diff}", verdict_less(diff.difference, "SPSA < FDSA", p=diff.p),
                          "lowest validation RMSE (mean of y, z) per seed, paired by seed"))
         de = paired(best_epoch(sv[i, :, 2]), best_epoch(fv[j, :, 2]))
         rows.append(_row(f"... in fewer epochs ({where})", "epoch 2 vs 4", f"SPSA - FDSA = {de}",
-                         verdict_less(de.difference, "SPSA's best epoch earlier"), "epoch of the lowest, paired by seed"))
+                         verdict_less(de.difference, "SPSA's best epoch earlier", p=de.p), "epoch of the lowest, paired by seed"))
     best_y = mean_ci(np.nanmin(done_s[:, :, 0], 1))
     rows.append(_row(f"Lowest RMSE observed with SPSA: .09 ({where})", ".09", _fmt(best_y),
                      verdict_band(best_y, *rounding_band(0.09, 2), "the deck's .09 as rounded"),

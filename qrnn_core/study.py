@@ -366,6 +366,25 @@ def training_done(study: Study, run: Run) -> bool:
             and len(metrics.get("val", [])) >= config.epochs and any(folder.glob("checkpoint_epoch*.pt")))
 
 
+def profile_note(profile: str) -> str:
+    """A MyST note saying what the profile is (its description in the study file): how far its numbers go."""
+    return f"```{{note}}\n**Profile `{profile}`.** {load_study(profile=profile).description}\n```"
+
+
+def partial_warning(profile: str, where: str = "") -> str | None:
+    """A MyST warning when the profile's training runs are not all finished (None when they are).
+
+    ``where``: what this page shows of the coverage and the remaining compute, in a few words."""
+    study = load_study(profile=profile)
+    instances = [r for r in study.runs if r.trains]
+    finished = sum(training_done(study, r) for r in instances)
+    if finished == len(instances):
+        return None
+    return (f"```{{warning}}\nThis build is **partial**: {finished} of the profile's {len(instances)} training runs "
+            f"have finished{f' ({where})' if where else ''}. Numbers use the seeds and epochs finished so far; a "
+            "verdict that needs two finished seeds of each arm it compares says *not tested* until they exist.\n```")
+
+
 # -- execution ------------------------------------------------------------------------------------------
 
 

@@ -39,6 +39,17 @@ def test_verdict_less(est, outcome):
     assert verdict_less(est, "a < b").outcome == outcome
 
 
+def test_a_comparison_needs_its_paired_test_too():
+    """Two seeds: the bootstrap interval is their range and can exclude 0 while the t-test cannot."""
+    c = paired([0.10, 0.12], [0.11, 0.125])
+    assert c.difference.high < 0 and c.p > 0.05
+    assert verdict_less(c.difference, "a < b").outcome == "reproduced"
+    v = verdict_less(c.difference, "a < b", p=c.p)
+    assert v.outcome == "inconclusive" and "p < 0.05 (paired t-test)" in v.rule
+    strong = paired([0.10, 0.11, 0.12, 0.10, 0.11], [0.13, 0.14, 0.15, 0.13, 0.141])
+    assert verdict_less(strong.difference, "a < b", p=strong.p).outcome == "reproduced"
+
+
 @pytest.mark.parametrize(
     "est, outcome",
     [
