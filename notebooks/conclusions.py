@@ -56,9 +56,9 @@ from IPython.display import Markdown, display
 from myst_nb import glue
 
 from qrnn_core import figures
-from qrnn_core.conclusions import (CLASSICAL, FROZEN, HEADLINE, baseline_standing, baseline_value, beaten_by,
-                                   bottom_line, describe, oracle_gaps, side)
-from qrnn_core.report import count, results_path, save_json, show_banner
+from qrnn_core.conclusions import (BASELINE_NAMES as NAMES, CLASSICAL, FROZEN, HEADLINE, baseline_standing,
+                                   baseline_value, beaten_by, bottom_line, describe, oracle_gaps, side)
+from qrnn_core.report import results_path, save_json, show_banner
 from qrnn_core.results import load_arm, load_sweep
 from qrnn_core.scorecard import SWEEPS, scorecard
 from qrnn_core.study import partial_warning, profile_note
@@ -71,8 +71,6 @@ results = Path(results_dir)
 arms = {a: r for a in figures.ARM_LABELS if (r := load_arm(results, a)) is not None}
 baselines_file = results / "baselines" / "baselines.json"
 baselines = json.loads(baselines_file.read_text()) if baselines_file.exists() else {}
-NAMES = {"mean": "training mean", "linear": "linear regression on x(t)", "ngrc": "NG-RC",
-         "esn": "echo-state network", FROZEN: "frozen circuit (QESN)"}
 PROTOCOLS = {"sequence": "the deck's protocol (one 2,969-step sequence)", "windows": "the windows protocol"}
 LABEL = figures.ARM_LABELS
 gaps = {p: oracle_gaps(arms, p) for p in PROTOCOLS}

@@ -39,7 +39,7 @@ from IPython.display import Markdown, display
 from myst_nb import glue
 
 from qrnn_core import figures
-from qrnn_core.conclusions import bottom_line
+from qrnn_core.conclusions import BASELINE_NAMES, bottom_line
 from qrnn_core.report import banner, results_path, save_json, show_banner
 from qrnn_core.results import compute_table, load_arm, load_sweep
 from qrnn_core.scorecard import FDSA_ARM, SPSA_ARM, SWEEPS, scorecard
@@ -61,8 +61,6 @@ def read(name, file):
 
 baselines, gradients = read("baselines", "baselines.json"), read("gradients", "gradients.json")
 fidelity = read("fidelity", "fidelity.json")
-BASELINE_NAMES = {"mean": "training mean", "linear": "linear regression on x(t)", "ngrc": "NG-RC",
-                  "esn": "echo-state network"}
 
 
 study = load_study(profile=profile)

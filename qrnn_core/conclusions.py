@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from .analysis import Comparison, Estimate, mean_ci, paired, ratio_paired, verdict_less
+from .report import count
 
 #: The oracle (exact gradient) at each estimator arm's learning rate.
 ORACLE_OF = {"spsa-original-shots": "oracle-lr007", "spsa-original-exact": "oracle-lr007",
@@ -29,6 +30,9 @@ HEADLINE = ("spsa-original-shots", "spsa-shots", "fdsa-shots", "oracle-lr001", "
 #: The baselines in ``baselines.json`` that need no quantum circuit, and the frozen circuit.
 CLASSICAL = ("mean", "linear", "ngrc", "esn")
 FROZEN = "qesn"
+#: The baselines' names for a reader.
+BASELINE_NAMES = {"mean": "training mean", "linear": "linear regression on x(t)", "ngrc": "NG-RC",
+                  "esn": "echo-state network", FROZEN: "frozen circuit (QESN)"}
 
 
 def validation_mode(arm: str) -> str:
@@ -126,7 +130,7 @@ def bottom_line(arms: dict, baselines: dict, labels: dict) -> str | None:
         return None
     seq = [e.mean for e in rows["sequence"].values()]
     win = {a: e.mean for a, e in rows["windows"].items()}
-    seeds = {a: f"{e.n} seed{'s' * (e.n != 1)}" for a, e in rows["windows"].items()}
+    seeds = {a: count(e.n, "seed") for a, e in rows["windows"].items()}
     lin = {p: baseline_value(baselines, "linear", p) for p in rows}
     esn = {p: baseline_value(baselines, "esn", p) for p in rows}
     text = (f"On the deck's protocol every arm shown here (estimators and oracle) lies between {min(seq):.3f} and "
@@ -144,6 +148,6 @@ def bottom_line(arms: dict, baselines: dict, labels: dict) -> str | None:
     fdsa = arms.get("fdsa-shots")
     done = int(fdsa.complete.sum()) if fdsa is not None else 0
     if done < 2:
-        text += (f" Whether SPSA matches FDSA is not answered yet: FDSA has {done} finished "
-                 f"seed{'s' * (done != 1)} of the two a verdict needs.")
+        text += (f" Whether SPSA matches FDSA is not answered yet: FDSA has {count(done, 'finished seed')} of "
+                 "the two a verdict needs.")
     return text
