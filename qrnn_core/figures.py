@@ -20,9 +20,10 @@ STYLE = {"font.size": FONT, "axes.titlesize": FONT, "axes.labelsize": FONT, "leg
 #: Short names of the arms for legends (their full titles are in study.yml).
 ARM_LABELS = {"spsa-original-shots": "SPSA as originally run", "spsa-original-exact": "SPSA as originally run (exact)",
               "spsa-shots": "SPSA corrected", "spsa-exact": "SPSA corrected (exact)",
-              "spsa-spall-shots": "SPSA with Spall's gains", "spsa-spall-exact": "SPSA with Spall's gains (exact)",
+              "spsa-spall-shots": "SPSA corrected with Spall's gains",
+              "spsa-spall-exact": "SPSA corrected with Spall's gains (exact)",
               "fdsa-shots": "FDSA", "fdsa-exact": "FDSA (exact)", "oracle-lr001": "oracle (lr 0.001)",
-              "oracle-lr007": "oracle (lr 0.007)", "precision-check": "SPSA corrected (complex128)"}
+              "oracle-lr007": "oracle (lr 0.007)", "precision-check": "SPSA corrected (complex128 check)"}
 PROTOCOL_TITLE = {"sequence": "deck's protocol:\none 2,969-step sequence",
                   "windows": "windows protocol:\n20-step windows"}
 

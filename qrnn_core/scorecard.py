@@ -20,7 +20,7 @@ SPSA_ARM, FDSA_ARM = "spsa-original-shots", "fdsa-shots"
 SWEEPS = {"spsa": "sweep-spsa", "fdsa": "sweep-fdsa", "exact": "sweep-oracle"}
 #: "Similar" train RMSE: SPSA's within this fraction of FDSA's, per seed.
 SIMILAR = 0.10
-PROTOCOL_NAME = {"sequence": "deck's protocol (one sequence)", "windows": "windows protocol"}
+PROTOCOL_NAME = {"sequence": "deck's protocol, one sequence", "windows": "windows protocol"}
 
 
 def _row(claim, deck, measured, verdict, basis) -> dict:
@@ -94,7 +94,7 @@ def accuracy_rows(arms: dict, protocol: str) -> list[dict]:
                          "SPSA .1142 < FDSA .1178", f"SPSA - FDSA = {diff}", verdict_less(diff.difference, "SPSA < FDSA", p=diff.p),
                          "lowest validation RMSE (mean of y, z) per seed, paired by seed"))
         de = paired(best_epoch(sv[i, :, 2]), best_epoch(fv[j, :, 2]))
-        rows.append(_row(f"... in fewer epochs ({where})", "epoch 2 vs 4", f"SPSA - FDSA = {de}",
+        rows.append(_row(f"... in fewer epochs ({where})", "epoch 2 vs 4", f"SPSA - FDSA = {de.format(1)}",
                          verdict_less(de.difference, "SPSA's best epoch earlier", p=de.p), "epoch of the lowest, paired by seed"))
     best_y = mean_ci(np.nanmin(done_s[:, :, 0], 1))
     rows.append(_row(f"Lowest RMSE observed with SPSA: .09 ({where})", ".09", _fmt(best_y),

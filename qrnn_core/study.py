@@ -376,6 +376,8 @@ def partial_warning(profile: str, where: str = "") -> str | None:
     """A MyST warning when the profile's training runs are not all finished (None when they are).
 
     ``where``: what this page shows of the coverage and the remaining compute, in a few words."""
+    from .analysis import MIN_SEEDS
+
     study = load_study(profile=profile)
     instances = [r for r in study.runs if r.trains]
     finished = sum(training_done(study, r) for r in instances)
@@ -383,7 +385,8 @@ def partial_warning(profile: str, where: str = "") -> str | None:
         return None
     return (f"```{{warning}}\nThis build is **partial**: {finished} of the profile's {len(instances)} training runs "
             f"have finished{f' ({where})' if where else ''}. Numbers use the seeds and epochs finished so far; a "
-            "verdict that needs two finished seeds of each arm it compares says *not tested* until they exist.\n```")
+            f"verdict needs {MIN_SEEDS} finished seeds of each arm it rests on and says *not tested* until they "
+            "exist.\n```")
 
 
 # -- execution ------------------------------------------------------------------------------------------
@@ -594,9 +597,10 @@ def training_left(study: Study) -> str:
 
     rows = compute_table(study.runs, study.results)
     epochs = sum(r.epochs_total - r.epochs_done for r in rows)
-    left = sum(r.seconds_left for r in rows if r.epochs_total > r.epochs_done) / 3600
-    hours = "not yet projected (no epoch has run)" if math.isnan(left) else \
-        f"about {left:.1f} worker-hours at each run's fastest epoch so far"
+    todo = [r for r in rows if r.epochs_total > r.epochs_done]
+    median, fastest = (sum(getattr(r, k) for r in todo) / 3600 for k in ("seconds_left", "seconds_left_fastest"))
+    hours = "not yet projected (no epoch has run)" if math.isnan(median) else \
+        f"about {median:.1f} worker-hours at each run's median epoch so far ({fastest:.1f} at its fastest)"
     return f"training left: {epochs} epoch(s), {hours}"
 
 

@@ -257,7 +257,7 @@ def test_long_work_reports_its_epochs_and_what_training_is_left(tmp_path, monkey
     text = "\n".join(said)
     assert epochs_done(study, run) == 3 and f"{run.name}: done in" in text, text
     assert "training left: 3 epoch(s), not yet projected" in text  # at the start
-    assert "training left: 0 epoch(s), about 0.0 worker-hours" in text  # after the run
+    assert "training left: 0 epoch(s), about 0.0 worker-hours at each run's median epoch" in text  # after the run
     epochs = [line.split("] ")[1] for line in said if "finished" in line]
     assert epochs == sorted(set(epochs)) and set(epochs) <= {f"{run.name}: epoch {k} of 3 finished" for k in (1, 2, 3)}
 
