@@ -123,7 +123,7 @@ display(Markdown(
 # 0, {glue:text}`data_stride`, ..., {glue:text}`data_last_start`, all before row
 # {glue:text}`data_start_limit`). Validation uses the last {glue:text}`data_val_share` of the series,
 # from row {glue:text}`data_val_start`; {glue:text}`data_reaching` (see
-# [the deviations](deviations)). {numref}`fig-data-attractor` shows both spans,
+# [the deviations](../../deviations)). {numref}`fig-data-attractor` shows both spans,
 # {numref}`fig-data-window` one training window.
 
 # %% tags=["hide-input"]
