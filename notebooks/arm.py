@@ -47,16 +47,6 @@ from qrnn_core.report import count, results_path, save_json, show_banner
 from qrnn_core.results import instance_dirs, load_arm, reproduces
 
 
-def seeds_where(res, keep):
-    """The arm's results restricted to the seeds where ``keep`` (S,) holds."""
-    i = np.flatnonzero(keep)
-    return dataclasses.replace(
-        res, seeds=[res.seeds[k] for k in i], epochs_done=res.epochs_done[i],
-        val={p: {m: v[i] for m, v in modes.items()} for p, modes in res.val.items()},
-        train_rmse=res.train_rmse[i], params=res.params[i], epoch_seconds=res.epoch_seconds[i],
-        provenance=[res.provenance[k] for k in i])
-
-
 def progress(res):
     """``1929 at epoch 8 of 10, 1930 at epoch 2 of 10``: how far each seed of ``res`` has run."""
     return ", ".join(f"{s} at epoch {e} of {res.config['epochs']}" for s, e in zip(res.seeds, res.epochs_done))
@@ -76,7 +66,7 @@ if res is None:  # the page still builds: it says what is missing
 if res is not None:
     c = res.config
     E = c["epochs"]
-    done, running = seeds_where(res, res.complete), seeds_where(res, ~res.complete)
+    done, running = res.subset(res.complete), res.subset(~res.complete)
     n_done = len(done.seeds)
     seed_words = "one seed" if n_done == 1 else f"{n_done} seeds"  # the finished ones
     state = (f"all finished their {E} epochs" if not running.seeds else

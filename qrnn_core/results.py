@@ -10,6 +10,7 @@ change of the code has made them stale.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from dataclasses import dataclass
@@ -51,6 +52,15 @@ class ArmResults:
     @property
     def complete(self) -> np.ndarray:
         return self.epochs_done == self.config["epochs"]
+
+    def subset(self, keep) -> "ArmResults":
+        """The same arm restricted to the seeds where ``keep`` (a boolean ``(S,)``) holds."""
+        i = np.flatnonzero(keep)
+        return dataclasses.replace(
+            self, seeds=[self.seeds[k] for k in i], epochs_done=self.epochs_done[i],
+            val={p: {m: v[i] for m, v in modes.items()} for p, modes in self.val.items()},
+            train_rmse=self.train_rmse[i], params=self.params[i], epoch_seconds=self.epoch_seconds[i],
+            provenance=[self.provenance[k] for k in i])
 
     @property
     def mode(self) -> str:

@@ -79,3 +79,14 @@ def test_the_compute_table_counts_every_epoch_and_projects_from_the_median_and_t
     assert a.seconds_left == pytest.approx((8 - 3) * 10 * 0.6)
     assert a.seconds_left_fastest == pytest.approx((8 - 3) * 10 * 0.3)
     assert not b.measured and b.seconds_left == pytest.approx(4 * 10 * 0.6)  # borrowed from a
+
+
+def test_an_arm_restricted_to_some_seeds_keeps_each_seeds_rows_together():
+    from tests.test_scorecard import CONFIG, arm
+
+    res = arm("fdsa-shots", [[0.3, 0.2], [0.5, 0.4], [0.7, 0.6]], 1, {**CONFIG, "epochs": 2})
+    res.epochs_done[1] = 1
+    done = res.subset(res.complete)
+    assert done.seeds == [1929, 1931] and done.complete.all()
+    assert done.val["windows"]["shots"][:, :, 2].tolist() == [[0.3, 0.2], [0.7, 0.6]]
+    assert res.subset(~res.complete).seeds == [1930]
