@@ -19,7 +19,8 @@
 # Every seed of one arm, read from its result files (this page trains nothing): validation RMSE
 # after each epoch as a mean over seeds with a 95 % bootstrap band, under both validation protocols,
 # exact and with 1,024 shots, beside the deck's and the original code's numbers where the arm is the
-# original's; and the training RMSE per update.
+# original's; and the training RMSE per update. Means and comparisons over seeds use the seeds that
+# have finished all their epochs; a seed still training is drawn on its own, up to its last epoch.
 
 # %% tags=["parameters", "hide-input"]
 profile = "quick"
@@ -31,15 +32,25 @@ twin = None  # an arm that differs from this one in one setting only, compared s
 
 # %% tags=["hide-input"]
 # %matplotlib inline
+import dataclasses
+from fractions import Fraction
+
 import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import Markdown, display
 from myst_nb import glue
 
 from qrnn_core import figures, reference
-from qrnn_core.analysis import band, best_epoch, mean_ci, subspace_rank
+from qrnn_core.analysis import best_epoch, mean_ci, subspace_rank
+from qrnn_core.fidelity import CHECKPOINTS
 from qrnn_core.report import count, results_path, save_json, show_banner
 from qrnn_core.results import instance_dirs, load_arm, reproduces
+
+
+def progress(res):
+    """``1929 at epoch 8 of 10, 1930 at epoch 2 of 10``: how far each seed of ``res`` has run."""
+    return ", ".join(f"{s} at epoch {e} of {res.config['epochs']}" for s, e in zip(res.seeds, res.epochs_done))
+
 
 show_banner(profile)
 res = load_arm(results_dir, arm, seeds)
@@ -50,13 +61,20 @@ if res is None:  # the page still builds: it says what is missing
         fig = figures.placeholder(f"{arm}: no finished epoch yet")
         glue(f"{arm}_{key}", fig, display=False)
         plt.close(fig)
+    for key in ("val_seeds", "val_marks", "train_seeds"):  # the captions' computed pieces
+        glue(f"{arm}_{key}", "(no seed has run an epoch yet)", display=False)
 if res is not None:
     c = res.config
     E = c["epochs"]
-    n_done = int(res.complete.sum())
+    done, running = res.subset(res.complete), res.subset(~res.complete)
+    n_done = len(done.seeds)
+    seed_words = "one seed" if n_done == 1 else f"{n_done} seeds"  # the finished ones
+    state = (f"all finished their {E} epochs" if not running.seeds else
+             f"none has finished all {E} epochs yet: {progress(running)}" if not n_done else
+             f"{n_done} finished all {E} epochs; not finished yet: {progress(running)}")
     check = reproduces(instance_dirs(results_dir, arm)[res.seeds[0]])
     display(Markdown(
-        f"**{count(len(res.seeds), 'seed')}** ({', '.join(map(str, res.seeds))}); **{n_done}** finished all {E} epochs. "
+        f"**{count(len(res.seeds), 'seed')}** ({', '.join(map(str, res.seeds))}): {state}. "
         f"{res.train_rmse.shape[2]:,} updates an epoch, {count(res.circuits_per_update, 'circuit')} per update"
         f"{f', {res.shots_per_circuit:,} shots each' if res.shots_per_circuit else ' (exact probabilities)'}; "
         f"learning rate {c['lr'] or reference.LEARNING_RATE.get(c['method'], 0.001)} ({c['lr_schedule']}); "
@@ -72,9 +90,28 @@ if res is not None:
     if c["method"] == "spsa" and not c["spsa_fixed_directions"]:
         deck = None  # the deck's SPSA ran with fixed directions: only that arm is compared with it
     original_log = reference.original_log(c["method"]) if deck else None
-    fig = figures.validation_curves(res, deck=deck, original=original_log)
+    fig = figures.validation_curves(done, deck=deck, original=original_log)  # mean and band: finished seeds
+    if running.seeds:
+        figures.add_unfinished(fig, running)
     glue(f"{arm}_fig_val", fig, display=False)
     plt.close(fig)
+    # The caption's computed pieces: which seeds the lines are, and the original's marks where drawn.
+    if not n_done:
+        seeds_text = (f"no seed has finished all {E} epochs yet, so there is no mean: one thin line for "
+                      f"each seed up to its last epoch ({progress(running)}).")
+    else:
+        who = f"its {seed_words}" if not running.seeds else f"the {seed_words} that finished all {E} epochs"
+        seeds_text = (f"{who} (no band)" if n_done == 1 else
+                      f"mean over {who}, the band their 95 % bootstrap interval"
+                      + (" (over two seeds, their range)" if n_done == 2 else ""))
+        if running.seeds:
+            seeds_text += (f"; thin lines, kept out of the mean: the {'seed' if len(running.seeds) == 1 else 'seeds'}"
+                           f" not finished yet ({progress(running)})")
+        seeds_text += "."
+    glue(f"{arm}_val_seeds", seeds_text, display=False)
+    glue(f"{arm}_val_marks", "Black squares: the validation RMSEs the deck states; red crosses: the original "
+         "code's logs." if deck else "The original ran no arm with these settings: none of its numbers are "
+         "drawn.", display=False)
     data = figures.curves_table(res)
     save_json(results_path(results_dir, run_name) / "validation.json", data)
     figures.csv_link(results_path(results_dir, run_name) / "validation.csv", data["rows"], data["columns"])
@@ -84,52 +121,226 @@ if res is not None:
 # :name: fig-{{arm}}-val
 # :alt: Validation RMSE against epoch for each protocol and mode, mean over seeds with a shaded 95 % band
 #
-# Validation RMSE (mean of y and z, scaled units) after each epoch: mean over seeds, the band is the
-# 95 % bootstrap interval over seeds (drawn where two seeds or more have run the epoch); left the deck's protocol (one 2,969-step sequence), right the
-# windows protocol (20-step windows, steps 5..19 scored); solid exact probabilities, dashed 1,024
-# shots. Where the arm is run as the original ran it: square markers, the numbers stated in the
-# deck; crosses, the original code's logs.
+# Validation RMSE (mean of y and z, scaled units) after each epoch: {glue:text}`{{arm}}_val_seeds`
+# Left the deck's protocol (one 2,969-step sequence), right the windows protocol (20-step windows,
+# steps 5..19 scored); solid exact probabilities, dashed 1,024 shots. {glue:text}`{{arm}}_val_marks`
 # ```
 
 # %% tags=["hide-input"]
+def turning_points(curve, tol):
+    """Indices into ``curve``: its first value, each extreme it then leaves by more than ``tol`` (a
+    smaller move is no turn), the extreme it last moved to, and its last value."""
+    points, trend, ext = [0], 0, 0
+    for i in range(1, len(curve)):
+        if trend == 0:  # no move of more than tol yet: measured from the lowest and highest so far
+            lo, hi = int(np.argmin(curve[: i + 1])), int(np.argmax(curve[: i + 1]))
+            if curve[i] - curve[lo] > tol or curve[hi] - curve[i] > tol:
+                trend, start = (1, lo) if curve[i] - curve[lo] > tol else (-1, hi)
+                points += [start] if start > 0 else []
+                ext = i
+        elif trend * (curve[i] - curve[ext]) >= 0:  # still moving the same way: a new extreme
+            ext = i
+        elif abs(curve[i] - curve[ext]) > tol:  # turned by more than tol
+            points.append(ext)
+            trend, ext = -trend, i
+    return points + [k for k in dict.fromkeys((ext, len(curve) - 1)) if k > points[-1]]
+
+
+def describe(curve, tol):
+    """The curve's shape in words: its first value, each turn, its last value (1-based epochs).
+    ``tol`` None (one seed: no spread to tell a turn from noise): its first, lowest, highest and last."""
+    low, high = int(np.argmin(curve)), int(np.argmax(curve))
+
+    def at(i):
+        mark = " (its lowest)" if i == low else " (its highest)" if i == high else ""
+        return f"{curve[i]:.4f} after epoch {i + 1}{mark}"
+
+    if tol is None:
+        return ", ".join(at(i) for i in sorted({0, low, high, len(curve) - 1}))
+    points = turning_points(curve, tol)
+    steps = [at(points[0])]
+    for a, b in zip(points, points[1:]):
+        change = curve[b] - curve[a]
+        steps.append(f"stays within the seed spread of that up to epoch {b + 1} ({curve[b]:.4f})"
+                     if abs(change) <= tol else f"{'falls' if change < 0 else 'rises'} to {at(b)}")
+    return ", then ".join(steps)
+
+
+def after_epochs(epochs):
+    """``after epoch 3``, ``after epochs 2 to 10``, ``after epochs 1, 2 and 5`` (1-based, ascending)."""
+    runs, start = [], epochs[0]
+    for a, b in zip(epochs, epochs[1:] + [None]):
+        if b != a + 1:
+            runs += [f"{start} to {a}"] if a - start >= 2 else [str(e) for e in range(start, a + 1)]
+            start = b
+    listed = runs[0] if len(runs) == 1 else ", ".join(runs[:-1]) + " and " + runs[-1]
+    return f"after epoch{'s' if len(epochs) > 1 else ''} {listed}"
+
+
+PROTOCOL_NAMES = {"sequence": "the deck's protocol", "windows": "the windows protocol"}
 if res is not None:
+    # Lowest, its epoch and the last value, compared across seeds: finished seeds only, since an
+    # unfinished seed's lowest so far need not be its run's lowest.
     rows = []
     for protocol in ("sequence", "windows"):
         for mode in ("exact", "shots"):
-            v = res.val[protocol][mode][:, :, 2]
+            v = done.val[protocol][mode][:, :, 2]
             if not np.isfinite(v).any():
                 continue
-            best = mean_ci(np.nanmin(v, axis=1))
-            last = mean_ci(v[:, -1]) if np.isfinite(v[:, -1]).any() else None
-            be = mean_ci(best_epoch(v))
-            rows.append(f"| {protocol} | {mode} | {best} | {be.format(1)} | "
-                        f"{last if last else '-'} |")
+            best = mean_ci(v.min(1))
+            rows.append(f"| {protocol} | {mode} | {best} | {mean_ci(best_epoch(v)).format(1)} | {mean_ci(v[:, -1])} |")
             glue(f"{arm}_{protocol}_{mode}_best", f"{best.mean:.4f}", display=False)
-    display(Markdown("| protocol | probabilities | lowest validation RMSE (mean of y, z) | epoch of the lowest | "
-                     "after the last epoch |\n|---|---|---|---|---|\n" + "\n".join(rows)
-                     + "\n\nEach cell: mean over seeds [95 % bootstrap interval]."))
-    # What the arm shows, in words, from the mean curves (the validation mode of its training).
+    if n_done:
+        display(Markdown(
+            "| protocol | probabilities | lowest validation RMSE (mean of y, z) | epoch of the lowest | "
+            "after the last epoch |\n|---|---|---|---|---|\n" + "\n".join(rows)
+            + (f"\n\nEach cell: the value of the one seed that finished all {E} epochs" if n_done == 1 else
+               f"\n\nEach cell: mean over the {n_done} seeds that finished all {E} epochs")
+            + (" [95 % bootstrap interval]" if n_done > 1 else "")
+            + (f"; not finished yet, so left out: {progress(running)}" if running.seeds else "") + "."))
+    else:
+        display(Markdown(f"**No seed has finished all {E} epochs yet** ({progress(running)}): their lowest "
+                         "validation RMSE and its epoch are compared once they have. The figure shows each "
+                         "seed so far."))
+
+    # What the arm shows, in words, from the mean curves of its finished seeds (the validation mode of
+    # its training). A change no larger than the seeds' spread is not called a fall or a rise.
     mode = "shots" if c["shots"] else "exact"
     said = []
-    for protocol, name in (("sequence", "the deck's protocol"), ("windows", "the windows protocol")):
-        curve = np.nanmean(res.val[protocol][mode][:, :, 2], axis=0) if np.isfinite(res.val[protocol][mode]).any() else None
-        if curve is None or not np.isfinite(curve).any():
+    spread = {}
+    for protocol, name in PROTOCOL_NAMES.items():
+        v = done.val[protocol][mode][:, :, 2]
+        if not n_done or not np.isfinite(v).all():
             continue
-        done = np.flatnonzero(np.isfinite(curve))
-        low, last = int(np.nanargmin(curve)) + 1, int(done[-1]) + 1
-        trend = (f"{curve[0]:.4f} after its one epoch so far" if len(done) < 2 else
-                 f"still falling at its last epoch ({curve[last - 1]:.4f} after epoch {last})" if low == last else
-                 f"lowest after epoch {low} ({curve[low - 1]:.4f}), then higher: {curve[last - 1]:.4f} after epoch {last}")
-        said.append(f"under {name} its mean validation RMSE is {trend}")
+        curve = v.mean(0)
+        spread[protocol] = float(np.median(v.std(0, ddof=1))) if n_done > 1 else None
+        own = best_epoch(v).astype(int).tolist()
+        lowest = int(np.argmin(curve)) + 1
+        if set(own) == {lowest}:
+            seeds_lowest = "each seed has its own lowest there too"
+        else:  # the table's epoch of the lowest averages these, which is not the mean curve's lowest
+            seeds_lowest = (f"the seeds' own lowest come after epochs {', '.join(map(str, own))} (their mean, "
+                            f"{np.mean(own):.1f}, is the table's epoch of the lowest; the mean curve's lowest "
+                            f"is after epoch {lowest})")
+        said.append(f"under {name} {'it' if n_done == 1 else 'the mean'} is {describe(curve, spread[protocol])}"
+                    + ("" if n_done == 1 else f"; {seeds_lowest}"))
     if said:
-        display(Markdown(f"**What this arm shows** (mean over its seeds, {'1,024-shot' if mode == 'shots' else 'exact'} "
-                         f"validation): " + "; ".join(said) + "."))
+        judged = ("changes no larger than the seeds' standard deviation (its median over the epochs: "
+                  + ", ".join(f"{s:.4f} under {PROTOCOL_NAMES[p]}" for p, s in spread.items())
+                  + ") count as staying within the seed spread" if n_done > 1 else
+                  "one seed, so no spread to judge a change by")
+        whose = "its one finished seed" if n_done == 1 else f"the mean over its {n_done} finished seeds"
+        validation = f"{c['val_shots']:,}-shot" if mode == "shots" else "exact"
+        display(Markdown(f"**What this arm shows** ({whose}, {validation} validation; {judged}): "
+                         + "; ".join(said) + "."))
+
+    # The original's logged run beside this arm's seeds, under the deck's protocol with shots as it was
+    # logged. One run is set against the range of the seeds, not against the interval of their mean.
+    if original_log and n_done > 1:
+        v = done.val["sequence"]["shots"][:, :, 2]
+        logged = sorted(original_log)
+        value = {e: original_log[e][2] for e in logged}
+        below = [e for e in logged if value[e] < v[:, e - 1].min()]
+        above = [e for e in logged if value[e] > v[:, e - 1].max()]
+        inside = [e for e in logged if e not in below + above]
+        where = ([f"below every one of them {after_epochs(below)}"] if below else []) \
+            + ([f"above every one of them {after_epochs(above)}"] if above else []) \
+            + ([f"within their range {after_epochs(inside)}"] if inside else [])
+        text = (f"**The original's logged run against this arm.** The original code's log (one run, the crosses "
+                f"in {{numref}}`fig-{arm}-val`) lies, against this arm's {count(n_done, 'finished seed')} "
+                f"({c['val_shots']:,}-shot validation, the deck's protocol), {'; '.join(where)}.")
+        if below or above:
+            gap = {e: v[:, e - 1].min() - value[e] if e in below else value[e] - v[:, e - 1].max()
+                   for e in below + above}  # to the nearest seed
+            first, last, largest = min(gap), max(gap), max(gap, key=gap.get)
+            text += (f" Outside their range it lies {gap[first]:.4f} from the nearest seed after epoch {first}"
+                     + (f" and {gap[last]:.4f} after epoch {last}" if last != first else "")
+                     + (f" (the most, {gap[largest]:.4f}, after epoch {largest})"
+                        if largest not in (first, last) else "")
+                     + f". At any one epoch, a further run like this arm's would lie outside the range of "
+                     f"{count(n_done, 'seed')} with probability {Fraction(2, n_done + 1)}: being outside says "
+                     "little, how far outside says more.")
+            if max(gap.values()) <= spread["sequence"]:
+                text += (f" Every gap is within the seeds' standard deviation ({spread['sequence']:.4f}): nothing "
+                         "sets the log apart from what one more seed could give.")
+            else:
+                shot_part = np.nanmax(v - done.val["sequence"]["exact"][:, :, 2])
+                differences = ["it is one run, from initial values that no seed here reproduces",
+                               "by our reading of its code it saw the training windows in the same order every "
+                               "epoch (here in a fresh order every epoch)"]
+                if c["method"] == "fdsa":
+                    differences.insert(0, f"its checkpoint's name gives {CHECKPOINTS['fdsa_epoch4'].shots:,} shots "
+                                          f"where this arm uses {c['shots']:,}, and its validation used them (see "
+                                          "the fidelity page)")
+                if c["method"] == "spsa":
+                    differences.insert(0, "its two fixed directions were its own generator's draws, not this arm's")
+                text += (f" The seeds' standard deviation is about {spread['sequence']:.4f}."
+                         + f" Validation's shot noise adds at most {shot_part:.4f} to a seed's RMSE here "
+                         f"({c['val_shots']:,}-shot against exact validation of the same parameters; more shots "
+                         "add less), "
+                         + ("less than any of these gaps" if shot_part < min(gap.values()) else
+                            "as much as some of these gaps") + ". The documented differences from the "
+                         f"original's run: {'; '.join(differences)}. None of them has been measured here, so the "
+                         "gap is not explained.")
+        display(Markdown(text))
 
 # %% tags=["hide-input"]
 if res is not None:
-    fig = figures.train_curves(res)
+    # The training RMSE over the same seeds as the validation means: the finished ones, or, before any
+    # has finished, every seed over the epochs all of them have run.
+    common = int(res.epochs_done.min())
+    shown = done if n_done else dataclasses.replace(res, train_rmse=res.train_rmse[:, :common])
+    fig = figures.train_curves(shown)
     glue(f"{arm}_fig_train", fig, display=False)
     plt.close(fig)
+    glue(f"{arm}_train_seeds", (f"its {seed_words}" if not running.seeds else
+                                f"the {seed_words} that finished all {E} epochs" if n_done else
+                                f"its {count(len(res.seeds), 'seed')}, none finished yet, over the "
+                                f"{count(common, 'epoch')} all of them have run"), display=False)
+
+    if c["method"] == "spsa" and n_done:
+        ranks = [subspace_rank(p[:, :110]) for p in done.params]  # the 110 quantum parameters
+        final = [int(r[-1]) for r in ranks]
+        glue(f"{arm}_rank", f"{min(final)}-{max(final)}" if min(final) != max(final) else str(final[0]), display=False)
+        display(Markdown(
+            f"**Where the quantum parameters went.** The rank of $\\{{\\theta_t - \\theta_0\\}}$ over the epoch "
+            f"snapshots of the 110 quantum parameters is {', '.join(map(str, final))} "
+            f"{'across its finished seeds' if len(final) > 1 else 'for its one finished seed'} "
+            + ("(the same two directions every update keep them in a plane)." if c["spsa_fixed_directions"] else
+               f"(fresh directions: it can grow by one with each of the {E} epoch snapshots).")))
+
+    other = load_arm(results_dir, twin, seeds) if twin else None
+    if twin and other is not None:
+        differ = sorted(k for k in set(c) | set(other.config) if k not in ("seed",) and c.get(k) != other.config.get(k))
+        common_seeds = [s for s in res.seeds if s in other.seeds]
+        i = [res.seeds.index(s) for s in common_seeds]
+        j = [other.seeds.index(s) for s in common_seeds]
+        lines = []
+        for protocol in ("sequence", "windows"):
+            a, b = res.val[protocol]["shots"][i, :, 2], other.val[protocol]["shots"][j, :, 2]
+            both = np.isfinite(a).all(0) & np.isfinite(b).all(0)  # the epochs every common seed has run
+            if len(common_seeds) < 2 or not both.any():
+                continue
+            # per epoch: the mean difference over seeds against the seed-to-seed SD within the arms (pooled)
+            diff = np.abs((a - b)[:, both].mean(0))
+            sd = np.sqrt((np.var(a[:, both], axis=0, ddof=1) + np.var(b[:, both], axis=0, ddof=1)) / 2)
+            worst = int(np.argmax(diff / sd))
+            lines.append(f"| {protocol} | {int((diff < sd).sum())} of {int(both.sum())} | "
+                         f"{diff[worst]:.5f} against {sd[worst]:.5f} |")
+        if lines:
+            display(Markdown(
+                f"**Against its twin** [{twin}]({'arm-' + twin}) (which differs only in {', '.join(differ)}), over the "
+                f"{len(common_seeds)} seeds both ran: at each epoch both have run, the mean difference of validation RMSE "
+                "(mean of y and z, 1,024-shot validation) against the seed-to-seed standard deviation within the "
+                "arms at that epoch (pooled). With shots, the two precisions' probabilities differ in their last "
+                "digits; a shot count changes wherever a random draw falls between the two, and from the first "
+                "changed count on the two runs' parameters, and so all later draws, differ. Their runs then differ "
+                "as two seeds do, and the question is whether that difference stays within the spread between seeds.\n\n"
+                "| protocol | epochs with the difference inside the spread | the largest difference, against its spread |"
+                "\n|---|---|---|\n" + "\n".join(lines)))
+        else:
+            display(Markdown(f"**Against its twin** [{twin}]({'arm-' + twin}): not yet compared; that needs two seeds "
+                             f"that both arms have run (common seeds so far: {', '.join(map(str, common_seeds)) or 'none'})."))
 
 # %% [markdown]
 # ```{glue:figure} {{arm}}_fig_train
@@ -137,52 +348,6 @@ if res is not None:
 # :alt: Training RMSE against update, mean over seeds, smoothed, with a 95 % band
 #
 # Training RMSE per update (the square root of the window's loss), a running mean over 100 updates,
-# averaged over seeds with the 95 % band where there are two seeds or more; grey lines mark epochs.
+# averaged over {glue:text}`{{arm}}_train_seeds`, with the 95 % band where there are two seeds or
+# more; grey lines mark epochs.
 # ```
-
-# %% tags=["hide-input"]
-if res is not None:
-    if c["method"] == "spsa":
-        ranks = np.array([subspace_rank(p[np.isfinite(p).all(1)][:, :110]) for p in res.params], dtype=object)
-        final = [int(r[-1]) for r in ranks if len(r)]
-        glue(f"{arm}_rank", f"{min(final)}-{max(final)}" if min(final) != max(final) else str(final[0]), display=False)
-        display(Markdown(
-            f"**Where the quantum parameters went.** The rank of $\\{{\\theta_t - \\theta_0\\}}$ over the epoch "
-            f"snapshots of the 110 quantum parameters is {', '.join(map(str, final))} "
-            f"{'across seeds' if len(final) > 1 else 'for its one seed'} "
-            + ("(the same two directions every update keep them in a plane)." if c["spsa_fixed_directions"] else
-               f"(fresh directions: it can grow by one with each of the {E} epoch snapshots).")))
-
-# %% tags=["hide-input"]
-other = load_arm(results_dir, twin, seeds) if res is not None and twin else None
-if twin and other is not None:
-    differ = sorted(k for k in set(c) | set(other.config) if k not in ("seed",) and c.get(k) != other.config.get(k))
-    common = [s for s in res.seeds if s in other.seeds]
-    i = [res.seeds.index(s) for s in common]
-    j = [other.seeds.index(s) for s in common]
-    lines = []
-    for protocol in ("sequence", "windows"):
-        a, b = res.val[protocol]["shots"][i, :, 2], other.val[protocol]["shots"][j, :, 2]
-        both = np.isfinite(a).all(0) & np.isfinite(b).all(0)  # the epochs every common seed has run
-        if len(common) < 2 or not both.any():
-            continue
-        # per epoch: the mean difference over seeds against the seed-to-seed SD within the arms (pooled)
-        diff = np.abs((a - b)[:, both].mean(0))
-        spread = np.sqrt((np.var(a[:, both], axis=0, ddof=1) + np.var(b[:, both], axis=0, ddof=1)) / 2)
-        inside = int((diff < spread).sum())
-        worst = int(np.argmax(diff / spread))
-        lines.append(f"| {protocol} | {inside} of {int(both.sum())} | {diff[worst]:.5f} against {spread[worst]:.5f} |")
-    if lines:
-        display(Markdown(
-            f"**Against its twin** [{twin}]({'arm-' + twin}) (which differs only in {', '.join(differ)}), over the "
-            f"{len(common)} seeds both ran: at each epoch both have run, the mean difference of validation RMSE "
-            "(mean of y and z, 1,024-shot validation) against the seed-to-seed standard deviation within the "
-            "arms at that epoch (pooled). With shots, the two precisions' probabilities differ in their last "
-            "digits; a shot count changes wherever a random draw falls between the two, and from the first "
-            "changed count on the two runs' parameters, and so all later draws, differ. Their runs then differ "
-            "as two seeds do, and the question is whether that difference stays within the spread between seeds.\n\n"
-            "| protocol | epochs with the difference inside the spread | the largest difference, against its spread |"
-            "\n|---|---|---|\n" + "\n".join(lines)))
-    else:
-        display(Markdown(f"**Against its twin** [{twin}]({'arm-' + twin}): not yet compared; that needs two seeds "
-                         f"that both arms have run (common seeds so far: {', '.join(map(str, common)) or 'none'})."))

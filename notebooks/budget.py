@@ -33,6 +33,8 @@ equal_lr = 0.001  # the sweep's rate the budget arm is compared at (the budget a
 
 # %% tags=["hide-input"]
 # %matplotlib inline
+from collections import Counter
+
 import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import Markdown, display
@@ -40,11 +42,21 @@ from myst_nb import glue
 
 from qrnn_core import figures
 from qrnn_core.analysis import comparable, final_train_rmse, mean_ci, paired
-from qrnn_core.report import results_path, save_json, show_banner
+from qrnn_core.report import count, results_path, save_json, show_banner
 from qrnn_core.results import load_arm, load_sweep
 from qrnn_core.scorecard import SWEEPS
+from qrnn_core.study import load_study
 
 show_banner(profile)
+PLANNED = Counter(r.arm for r in load_study(profile=profile).runs if r.arm)  # seeds the study file plans per arm
+
+
+def seeds_done(r) -> str:
+    """``3 of 5`` seeds finished (of those the study file plans), with those still under way."""
+    finished, started = int(r.complete.sum()), len(r.seeds)
+    return f"{finished} of {PLANNED.get(r.arm, started)}" + (f" ({started - finished} under way)" if started > finished else "")
+
+
 FULL = {figures.ARM_LABELS[a]: a for a in ("spsa-original-shots", "spsa-shots", "spsa-spall-shots", "fdsa-shots")}
 full = {label: r for label, a in FULL.items() if (r := load_arm(results_dir, a)) is not None}
 
@@ -55,9 +67,10 @@ if full:
     for label, r in full.items():
         per_epoch = r.circuits_per_update * r.train_rmse.shape[2]
         rows.append(f"| {label} | {r.circuits_per_update} | {r.circuits_per_update * r.shots_per_circuit:,} | "
-                    f"{per_epoch:,} | {per_epoch * r.config['epochs']:,} | {int(r.complete.sum())} of {len(r.seeds)} started |")
+                    f"{per_epoch:,} | {per_epoch * r.config['epochs']:,} | {seeds_done(r)} |")
     display(Markdown(f"| arm ({next(iter(full.values())).shots_per_circuit:,} shots) | circuits per update | shots per update | circuits per epoch | "
-                     "circuits in all epochs | seeds finished |\n|---|---|---|---|---|---|\n" + "\n".join(rows)))
+                     "circuits in all epochs | seeds finished, of those planned |\n|---|---|---|---|---|---|\n"
+                     + "\n".join(rows)))
     if "FDSA" in full and "SPSA corrected" in full:
         f, s = full["FDSA"], full["SPSA corrected"]
         ratio = (f.circuits_per_update) / s.circuits_per_update
@@ -86,51 +99,77 @@ plt.close(fig)
 # %% tags=["hide-input"]
 def label(r):
     c = r.config
-    what = {"spsa": f"SPSA, {c['spsa_directions']} directions", "fdsa": "FDSA", "exact": "oracle, the exact gradient"}
-    return f"{what[c['method']]} ({r.circuits_per_update} circuit{'s' * (r.circuits_per_update > 1)} an update)"
+    if c["method"] == "exact":
+        return "oracle, the exact gradient (1 simulated circuit and an autograd pass an update)"
+    what = {"spsa": f"SPSA, {c['spsa_directions']} directions", "fdsa": "FDSA"}[c["method"]]
+    return f"{what} ({count(r.circuits_per_update, 'circuit')} an update)"
+
+
+def short(r):
+    c = r.config
+    return {"spsa": f"{c['spsa_directions']}-direction SPSA", "fdsa": "FDSA", "exact": "the oracle"}[c["method"]]
 
 
 expected = {"SPSA with 110 directions (budget-spsa110)": load_arm(results_dir, "budget-spsa110"),
-            f"FDSA at lr {equal_lr:g} (the sweep's)": load_sweep(results_dir, SWEEPS["fdsa"]).get(equal_lr),
-            f"2-direction SPSA at lr {equal_lr:g} (the sweep's)": load_sweep(results_dir, SWEEPS["spsa"]).get(equal_lr),
-            f"the oracle at lr {equal_lr:g} (the sweep's)": load_sweep(results_dir, SWEEPS["exact"]).get(equal_lr)}
+            f"FDSA at learning rate {equal_lr:g} (the sweep's)": load_sweep(results_dir, SWEEPS["fdsa"]).get(equal_lr),
+            f"2-direction SPSA at learning rate {equal_lr:g} (the sweep's)": load_sweep(results_dir, SWEEPS["spsa"]).get(equal_lr),
+            f"the oracle at learning rate {equal_lr:g} (the sweep's)": load_sweep(results_dir, SWEEPS["exact"]).get(equal_lr)}
 found = [r for r in expected.values() if r is not None and r.complete.any()]
 not_yet = [name for name, r in expected.items() if r is None or not r.complete.any()]
 # Only runs of one protocol and learning rate are compared (the budget arm's, when it has results).
 base = found[0].config if found else None
 arms = {label(r): r for r in found if not comparable(r.config, base) and r.config["lr"] == base["lr"]}
 left_out = [r.arm for r in found if label(r) not in arms]
+# Every row over the same seeds, those every arm has finished (paired: same initial parameters and
+# window order); each row over its own finished seeds only when no seed is common to all.
+finished = {name: {s for s, ok in zip(r.seeds, r.complete) if ok} for name, r in arms.items()}
+common = sorted(set.intersection(*finished.values())) if arms else []
 ref = next((r for r in arms.values() if r.config["method"] == "fdsa"), None)
 rows, table = [], []
-for label, r in arms.items():
-    done = np.flatnonzero(r.complete)
+for name, r in arms.items():
+    seeds = common or sorted(finished[name])
+    idx = [r.seeds.index(s) for s in seeds]
     train = final_train_rmse(r.train_rmse, r.epochs_done)
     mode = "shots" if r.config["shots"] else "exact"
     val = np.nanmin(r.val["windows"][mode][:, :, 2], axis=1)
     vs = "-"
     if ref is not None and r is not ref:
-        common = [s for s in r.seeds if s in ref.seeds and r.complete[r.seeds.index(s)] and ref.complete[ref.seeds.index(s)]]
-        if common:
-            a = [r.seeds.index(s) for s in common]
-            b = [ref.seeds.index(s) for s in common]
-            vs = str(paired(train[a], final_train_rmse(ref.train_rmse, ref.epochs_done)[b]))
-    t, v = mean_ci(train[done]), mean_ci(val[done])
-    rows.append(f"| {label} | {t} | {v} | {vs} |")
-    table.append([label, t.mean, t.low, t.high, v.mean, v.low, v.high, t.n])
+        pairs = [s for s in seeds if s in finished[label(ref)]]
+        if pairs:
+            vs = str(paired(train[[r.seeds.index(s) for s in pairs]],
+                            final_train_rmse(ref.train_rmse, ref.epochs_done)[[ref.seeds.index(s) for s in pairs]]))
+    t, v = mean_ci(train[idx]), mean_ci(val[idx])
+    rows.append(f"| {name} | {len(seeds)} | {t} | {v} | {vs} |")
+    table.append([name, t.mean, t.low, t.high, v.mean, v.low, v.high, t.n])
 if rows:
     c = next(iter(arms.values())).config
+    more = [f"{short(r)} {len(finished[name])}" for name, r in arms.items() if len(finished[name]) > len(common)]
+    seeds_note = (
+        f"Every row is over the same {count(len(common), 'seed')} ({', '.join(map(str, common))}), those every arm "
+        "here has finished, so the rows are paired (same initial parameters, same window order). "
+        + (f"Some arms have finished more seeds ({', '.join(more)}); [the learning-rate sweep](sweep) averages "
+           "over all of them. " if more else "")
+        if common else
+        "No seed is finished by every arm yet: each row is over its own finished seeds (n), so the rows are not "
+        "paired and their means are not over the same seeds. ")
+    oracle_note = ("\n\nThe oracle's cost is not a circuit count a quantum computer could run: it is one forward "
+                   "pass of the exact simulator followed by a backward pass through it (autograd), a cost on the "
+                   "simulator only. Hardware has no backward pass; an exact gradient there needs parameter shift "
+                   "(see [the estimators](methods)), far more circuits than FDSA's."
+                   if any(r.config["method"] == "exact" for r in arms.values()) else "")
     display(Markdown(
         f"**Equal budget per update** (learning rate {c['lr']:g}; the first {c['train_sequences']} training windows x "
-        f"{c['epochs']} epochs; {c['shots']:,} shots):\n\n| arm | final-epoch train RMSE | lowest validation RMSE "
-        "(windows) | train RMSE minus FDSA's, paired |\n|---|---|---|---|\n" + "\n".join(rows)
-        + "\n\nMeans over finished seeds [95 % bootstrap interval]; the last column is paired by seed, with a "
-        "paired t-test and the effect size."
+        f"{c['epochs']} epochs; {c['shots']:,} shots):\n\n| arm | seeds (n) | final-epoch train RMSE | lowest validation "
+        "RMSE (windows) | train RMSE minus FDSA's, paired |\n|---|---:|---|---|---|\n" + "\n".join(rows)
+        + "\n\n" + seeds_note + "Means [95 % bootstrap interval]; validation with 1,024 shots for the shot arms, "
+        "exact for the oracle; the last column is paired by seed, with a paired t-test and the effect size."
         + (f" Left out, as their protocol or learning rate differs: {', '.join(left_out)}." if left_out else "")
+        + oracle_note
         + (f"\n\n**Not finished yet** (no seed done): {'; '.join(not_yet)}; the comparison fills in as they land."
            if not_yet else "")))
     figures.csv_link(results_path(results_dir, run_name) / "equal_budget.csv", table,
                      ["arm", "train_mean", "train_low", "train_high", "val_mean", "val_low", "val_high", "seeds"])
-    save_json(results_path(results_dir, run_name) / "equal_budget.json", {"rows": table})
+    save_json(results_path(results_dir, run_name) / "equal_budget.json", {"rows": table, "seeds": common})
 else:
     display(Markdown(f"**The equal-budget runs have not finished a seed yet** ({'; '.join(not_yet)}): run "
                      "`python -m qrnn_core study`."))

@@ -44,7 +44,7 @@ from myst_nb import glue
 from qrnn_core.aer_backend import AerBackend
 from qrnn_core.circuit import build_step_block, n_angles
 from qrnn_core.figures import style
-from qrnn_core.report import results_path, save_json, show_banner
+from qrnn_core.report import count, results_path, save_json, show_banner
 from qrnn_core.simulator import TorchSimulator
 
 show_banner(profile)
@@ -89,7 +89,7 @@ for n in sorted({4, 6, n_qubits}):
 save_json(results_path(results_dir, run_name) / "agreement.json", {"rows": rows})
 worst = max(r["max_abs_difference"] for r in rows)
 glue("agreement_max", f"{worst:.1e}", display=False)
-glue("agreement_sequences", str(sequences), display=False)
+glue("agreement_sequences", count(sequences, "random sequence"), display=False)
 glue("agreement_steps", str(steps), display=False)
 bound, floor = 1e-10, 1e-18  # the tests' bound; where an exact zero is drawn on the log axis
 fig, ax = plt.subplots(figsize=(8, 4.2), layout="constrained")
@@ -117,7 +117,7 @@ display(Markdown("| qubits | sequences x steps | largest probability difference 
 # :alt: Bar chart on a logarithmic axis of the largest absolute difference between PyTorch and Aer outcome probabilities for each circuit size, with a dashed line at the tests' bound of 1e-10
 #
 # The largest difference between the PyTorch simulator's and Aer's exact outcome probabilities,
-# over {glue:text}`agreement_sequences` random sequence(s) of {glue:text}`agreement_steps` steps
+# over {glue:text}`agreement_sequences` of {glue:text}`agreement_steps` steps
 # and every outcome, per circuit size (log scale; numbers on the bars). A bar below the dashed line
 # meets the bound the tests enforce.
 # ```

@@ -17,12 +17,12 @@
 # (page-data)=
 # # The task and its data
 #
-# The Lorenz system
+# The task is *cross prediction* on the Lorenz system
 #
 # $$\dot x = \sigma (y - x), \qquad \dot y = x(\rho - z) - y, \qquad \dot z = x y - \beta z$$
 #
-# with $\sigma = 10$, $\rho = 28$, $\beta = 8/3$, sampled every $dt = 0.01$. The QRNN sees only
-# $x(t)$ and predicts $y(t+1)$ and $z(t+1)$: *cross prediction*, inferring unseen variables.
+# with $\sigma = 10$, $\rho = 28$, $\beta = 8/3$, sampled every $dt = 0.01$: the QRNN sees only
+# $x(t)$ and predicts $y(t+1)$ and $z(t+1)$, inferring variables it never sees.
 
 # %% tags=["parameters", "hide-input"]
 profile = "quick"
@@ -41,6 +41,7 @@ import dataclasses
 
 import matplotlib.pyplot as plt
 import numpy as np
+import torch
 from IPython.display import Markdown, display
 from matplotlib.patches import Patch
 from myst_nb import glue
@@ -71,8 +72,23 @@ for k in ("window", "stride", "warmup"):
     glue(f"data_{k}", str(counts[k]), display=False)
 glue("data_scored", str(window - warmup), display=False)
 glue("data_val_end", f"{len(task.series) - 1:,}", display=False)
-glue("data_train_share", f"{train_fraction:.0%}", display=False)
-glue("data_val_share", f"{1 - train_fraction:.0%}", display=False)
+glue("data_train_share", f"{train_fraction * 100:.0f} %", display=False)
+glue("data_val_share", f"{(1 - train_fraction) * 100:.0f} %", display=False)
+# Where the windows start (as qrnn_core.data.make_task cuts them): a window starting at row s reads x in
+# rows s .. s + window - 1 and is scored on y, z in rows s + 1 .. s + window.
+n_starts = len(task.series) - window  # every row whose window (and its targets) fits in the series
+last_start = (len(task.train_x) - 1) * stride
+val_last_start = task.val_start + (len(task.val_windows_x) - 1) * stride
+assert torch.equal(task.train_x[-1], task.series[last_start:last_start + window, 0])
+assert torch.equal(task.val_windows_x[-1], task.series[val_last_start:val_last_start + window, 0])
+reaching = sum(s + window >= task.val_start for s in range(0, last_start + 1, stride))  # targets in validation
+glue("data_n_starts", f"{n_starts:,}", display=False)
+glue("data_start_limit", f"{int(train_fraction * n_starts):,}", display=False)
+glue("data_last_start", f"{last_start:,}", display=False)
+glue("data_val_last_start", f"{val_last_start:,}", display=False)
+glue("data_reaching", ("no training window has targets in it" if reaching == 0 else
+                       "the last training window has targets in its first rows" if reaching == 1 else
+                       f"the last {reaching} training windows have targets in its first rows"), display=False)
 SCALED_OVER = {"whole": "the whole series", "train": "the training span"}[scaling]
 SOURCE_NAME = {"original": f"the original study's own series (data/original/{ORIGINAL_SERIES.name}, used as it is)",
                "generated": f"a series integrated here (DOP853) and min-max scaled over {SCALED_OVER}"}
@@ -99,11 +115,16 @@ display(Markdown(
 # above). RMSEs on the two sources are therefore never compared; the training arms of `study.yml`
 # use the original series.
 #
-# The series has {glue:text}`data_samples` rows; training uses {glue:text}`data_train_sequences`
-# windows of {glue:text}`data_window` steps (every {glue:text}`data_stride`th of the first
-# {glue:text}`data_train_share` of the windows), and validation uses the last
-# {glue:text}`data_val_share` of the series, from row {glue:text}`data_val_start`
-# ({numref}`fig-data-attractor` shows both spans; {numref}`fig-data-window` one training window).
+# The series has {glue:text}`data_samples` rows. A window starting at row $s$ reads $x$ in the
+# {glue:text}`data_window` rows from $s$ on and is scored on $y$ and $z$ one row later, so
+# {glue:text}`data_n_starts` rows can start a window. Training uses the
+# {glue:text}`data_train_sequences` windows of {glue:text}`data_window` steps that start every
+# {glue:text}`data_stride` rows among the first {glue:text}`data_train_share` of those starts (rows
+# 0, {glue:text}`data_stride`, ..., {glue:text}`data_last_start`, all before row
+# {glue:text}`data_start_limit`). Validation uses the last {glue:text}`data_val_share` of the series,
+# from row {glue:text}`data_val_start`; {glue:text}`data_reaching` (see
+# [the deviations](../../deviations)). {numref}`fig-data-attractor` shows both spans,
+# {numref}`fig-data-window` one training window.
 
 # %% tags=["hide-input"]
 s = task.series.numpy()
@@ -171,9 +192,10 @@ plt.close(fig)
 # * **the deck's**: the whole validation span, rows {glue:text}`data_val_start` to
 #   {glue:text}`data_val_end`, run as ONE continuous sequence of {glue:text}`data_val_steps` steps,
 #   every step scored, the memory carried from the first step to the last;
-# * **windows**, matching training: every {glue:text}`data_stride`th {glue:text}`data_window`-step
-#   window inside the same span, {glue:text}`data_val_windows` windows, each started from a fresh
-#   memory and scored on its last {glue:text}`data_scored` steps as in training.
+# * **windows**, matching training: the {glue:text}`data_val_windows` windows of
+#   {glue:text}`data_window` steps inside the same span that start every {glue:text}`data_stride`
+#   rows (rows {glue:text}`data_val_start`, ..., {glue:text}`data_val_last_start`), each started
+#   from a fresh memory and scored on its last {glue:text}`data_scored` steps as in training.
 #
 # The first asks the network to track the attractor for thousands of steps without a reset, which
 # training never asked of it; the second asks exactly what training asked, on unseen rows.

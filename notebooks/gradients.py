@@ -17,17 +17,19 @@
 # (page-gradients)=
 # # Gradient estimators against the exact gradient
 #
-# For one training sequence at the original's initialisation (seed 1929), each estimator's gradient of the loss with
-# respect to the {glue:text}`grad_n_params` input-layer parameters, against the exact gradient
-# (autograd through the simulator), and what it costs in circuit evaluations
-# ({numref}`fig-gradients-error`). SPSA is random: its error is shown over many independent draws.
+# For one training window ({glue:text}`grad_window`) and the initial parameters of the study's runs
+# with seed {glue:text}`grad_seed`, each estimator's gradient of that window's training loss (the
+# mean squared error over steps {glue:text}`grad_scored`, as in training) with respect to the
+# {glue:text}`grad_n_params` input-layer parameters, against the exact gradient (autograd through the
+# simulator), and what it costs in circuit evaluations ({numref}`fig-gradients-error`). Probabilities are exact, so only the estimators' own errors are
+# measured. SPSA is random: its error is shown over many independent draws.
 
 # %% tags=["parameters", "hide-input"]
 profile = "quick"
 results_dir = "results/quick"
 run_name = "gradients"  # this run's folder under results_dir
 n_qubits = 8
-steps = 20
+steps = 20  # steps of the window taken (20: a whole training window)
 seed = 1929
 spsa_draws = 200
 fdsa_steps = [0.4, 0.2, 0.1, 0.05, 0.025]
@@ -41,26 +43,33 @@ import torch
 from IPython.display import Markdown, display
 from myst_nb import glue
 
+from qrnn_core.data import DataConfig, make_task
 from qrnn_core.estimators import FDSA, SPSA
 from qrnn_core.figures import style
+from qrnn_core.model import QRNN
 from qrnn_core.quantum_layer import QuantumLayer
 from qrnn_core.report import results_path, save_json, show_banner
 from qrnn_core.simulator import TorchSimulator
+from qrnn_core.train import TrainConfig
 
 show_banner(profile)
 style()
 sim = TorchSimulator(n_qubits)
-g = torch.Generator().manual_seed(seed)
-x = torch.rand(1, steps, generator=g, dtype=torch.float64)
-grad_out = torch.randn(1, steps, sim.n_outcomes, generator=g, dtype=torch.float64)
+# The first training window of the original's series (batch 1), and the training loss's scored steps
+# (the tests' shorter windows keep at least their last step scored).
+task = make_task(DataConfig(source="original"))
+x, y = task.train_x[:1, :steps], task.train_y[:1, :steps]
+warmup = min(TrainConfig().warmup, steps - 1)
 
 
 def gradient(estimator, draw=0):
-    layer = QuantumLayer(sim, estimator, generator=torch.Generator().manual_seed(10_000 + draw),
-                         init_generator=torch.Generator().manual_seed(seed))
-    (layer(x) * grad_out).sum().backward()
-    cost = layer.costs[-1].circuits
-    return torch.cat([layer.weight.grad, layer.bias.grad]), cost
+    """The input layer's gradient of the window's training loss, and the circuits its backward cost."""
+    init = torch.Generator().manual_seed(seed)  # drawn in the order build_model draws a run's initial values
+    layer = QuantumLayer(sim, estimator, generator=torch.Generator().manual_seed(10_000 + draw), init_generator=init)
+    model = QRNN(layer, init_generator=init)
+    pred = model(x)
+    torch.nn.functional.mse_loss(pred[:, warmup:], y[:, warmup:]).backward()
+    return torch.cat([layer.weight.grad, layer.bias.grad]), layer.costs[-1].circuits
 
 
 exact, _ = gradient("exact")
@@ -77,9 +86,10 @@ for d in range(spsa_draws):
     spsa_errors.append(((est - exact).norm() / norm).item())
     spsa_cos.append(torch.nn.functional.cosine_similarity(est, exact, 0).item())
     spsa_mean += est / spsa_draws
-rows.append({"estimator": "SPSA (c=0.1, 2 directions), median of draws", "circuits": spsa_cost,
-             "rel_error": float(np.median(spsa_errors))})
-rows.append({"estimator": f"SPSA mean of {spsa_draws} draws", "circuits": spsa_cost * spsa_draws,
+spsa = SPSA()
+rows.append({"estimator": f"SPSA (c = {spsa.c:g}, {spsa.num_directions} directions), one draw: median over "
+                          f"{spsa_draws:,} draws", "circuits": spsa_cost, "rel_error": float(np.median(spsa_errors))})
+rows.append({"estimator": f"SPSA, mean of {spsa_draws:,} draws", "circuits": spsa_cost * spsa_draws,
              "rel_error": ((spsa_mean - exact).norm() / norm).item()})
 save_json(results_path(results_dir, run_name) / "gradients.json",
           {"rows": rows, "spsa_errors": spsa_errors, "spsa_cosine": spsa_cos, "n_params": exact.numel()})
@@ -89,13 +99,20 @@ display(Markdown("| estimator | circuits per backward | relative error |\n|---|-
       f"{exact.numel()} parameters; circuits: evaluations per backward pass of one sequence (batch 1), the "
       "forward's one circuit not included (an update costs one more)."))
 glue("grad_n_params", str(exact.numel()), display=False)
+glue("grad_window", f"the first of the original's series: inputs x at rows 0 to {steps - 1}, targets y and z "
+                    f"at rows 1 to {steps}", display=False)
+glue("grad_seed", str(seed), display=False)
+glue("grad_scored", f"{warmup} to {steps - 1}", display=False)
 glue("grad_spsa_draws", f"{spsa_draws:,}", display=False)
-glue("grad_spsa_circuits", str(spsa_cost), display=False)
+glue("grad_spsa_circuits", f"{spsa_cost:,}", display=False)
 glue("grad_ps_error", f"{rows[0]['rel_error']:.1e}", display=False)
 glue("grad_spsa_median_error", f"{np.median(spsa_errors):.2f}", display=False)
 glue("grad_spsa_cosine", f"{np.median(spsa_cos):.2f}", display=False)
-glue("grad_fdsa_error", f"{next(r['rel_error'] for r in rows if r['estimator'] == 'FDSA h=0.1'):.1e}"
-     if 0.1 in fdsa_steps else "-", display=False)
+glue("grad_spsa_directions", str(spsa.num_directions), display=False)
+h_study = FDSA().h  # the step size the study's FDSA arms train with
+glue("grad_fdsa_h", f"{h_study:g}", display=False)
+glue("grad_fdsa_error", f"{next(r['rel_error'] for r in rows if r['estimator'] == f'FDSA h={h_study}'):.1e}"
+     if h_study in fdsa_steps else "-", display=False)
 
 # %% tags=["hide-input"]
 fig, axes = plt.subplots(1, 2, figsize=(11, 5.2), layout="constrained", width_ratios=[1.3, 1])
@@ -143,8 +160,8 @@ plt.close(fig)
 #
 # Parameter-shift, applied per gate and per time step through the mid-circuit measurement and
 # reset, equals the exact gradient to {glue:text}`grad_ps_error` (relative): the original dropped it
-# believing the measure-and-reset made it impossible. A single SPSA estimate (2 directions,
-# {glue:text}`grad_spsa_circuits` circuits) is a rough direction, median cosine
-# {glue:text}`grad_spsa_cosine` with the exact gradient ({numref}`fig-gradients-error`, right),
-# which only averages out over many updates; FDSA at $h = 0.1$ is within
-# {glue:text}`grad_fdsa_error` of it.
+# believing the measure-and-reset made it impossible. A single SPSA estimate
+# ({glue:text}`grad_spsa_directions` directions, {glue:text}`grad_spsa_circuits` circuits) is a
+# rough direction, median cosine {glue:text}`grad_spsa_cosine` with the exact gradient
+# ({numref}`fig-gradients-error`, right), which only averages out over many updates; FDSA at the
+# study's $h =$ {glue:text}`grad_fdsa_h` is within {glue:text}`grad_fdsa_error` of it.

@@ -8,7 +8,8 @@ its bootstrap CI, a paired t-test and the effect size d_z). A verdict is one of
 * ``not reproduced``: the interval lies wholly on the other side (or outside the band);
 * ``inconclusive``: the interval straddles the deck's figure, the band's edge, or zero (or, for a
   paired comparison, its t-test does not give p < 0.05);
-* ``not tested``: with the reason (too few seeds, or the runs differ in data, updates or protocol).
+* ``not tested``: with the reason (fewer than :data:`MIN_SEEDS` finished seeds, or the runs differ in
+  data, updates or protocol).
 
 Randomness (the bootstrap) comes from a seeded ``numpy.random.Generator``, never the global state.
 """
@@ -22,6 +23,8 @@ import numpy as np
 
 LEVEL = 0.95
 BOOTSTRAP = 10_000
+#: Finished seeds a verdict needs: over 2 seeds a percentile bootstrap interval is just their range.
+MIN_SEEDS = 3
 #: Config fields two arms must share before one verdict compares them.
 MUST_MATCH = ("data", "epochs", "train_sequences", "batch_size", "warmup", "val_steps", "val_shots", "n_qubits")
 
@@ -57,9 +60,14 @@ class Comparison:
     d_z: float
 
     def __str__(self) -> str:
+        return self.format(4)
+
+    def format(self, digits: int = 4) -> str:
+        """The difference to ``digits`` places, with the test, the effect size and the seeds."""
         if self.difference.n < 2:
-            return str(self.difference)
-        return f"{self.difference} (paired t-test p = {self.p:.2g}, d_z = {self.d_z:.2f}, n = {self.difference.n})"
+            return self.difference.format(digits)
+        return (f"{self.difference.format(digits)} (paired t-test p = {self.p:.2g}, effect size d_z = {self.d_z:.2f}, "
+                f"n = {self.difference.n})")
 
 
 @dataclass(frozen=True)
@@ -124,8 +132,8 @@ def verdict_less(estimate: Estimate, claim: str, threshold: float = 0.0, p: floa
     test = f" with p < {alpha:g} (paired t-test)" if p is not None else ""
     rule = (f"reproduced if the {LEVEL:.0%} interval lies below {threshold:g}{test}, not reproduced if it lies above"
             f"{test}, else inconclusive")
-    if estimate.n < 2:
-        return Verdict("not tested", f"{claim}: needs at least 2 seeds, has {estimate.n}")
+    if estimate.n < MIN_SEEDS:
+        return Verdict("not tested", f"{claim}: needs at least {MIN_SEEDS} seeds, has {estimate.n}")
     if p is not None and not p < alpha:
         return Verdict("inconclusive", rule)
     if estimate.high < threshold:
@@ -139,8 +147,8 @@ def verdict_band(estimate: Estimate, low: float, high: float, what: str) -> Verd
     """Claim: the value lies in ``[low, high]`` (a deck figure with its rounding, or a stated range)."""
     rule = (f"reproduced if the {LEVEL:.0%} interval lies inside {what} [{low:g}, {high:g}], not reproduced "
             f"if it lies wholly outside, else inconclusive")
-    if estimate.n < 2:
-        return Verdict("not tested", f"needs at least 2 seeds, has {estimate.n}")
+    if estimate.n < MIN_SEEDS:
+        return Verdict("not tested", f"needs at least {MIN_SEEDS} seeds, has {estimate.n}")
     if low <= estimate.low and estimate.high <= high:
         return Verdict("reproduced", rule)
     if estimate.high < low or estimate.low > high:

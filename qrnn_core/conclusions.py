@@ -4,8 +4,9 @@ Pure functions over :class:`~qrnn_core.results.ArmResults` and the baselines' ``
 on constructed data. The measure is the one the deck reports: an arm's *lowest* validation RMSE over its
 epochs (mean of y and z), per finished seed. It is chosen on the validation span itself, so it flatters
 the arms a little; the baselines chose their settings on the training span only. Each arm is scored
-with the probabilities it trained with: 1,024-shot validation for shot arms, exact for exact arms and
-the oracle.
+with the probabilities it trained with (:attr:`~qrnn_core.results.ArmResults.mode`): 1,024-shot
+validation for shot arms, exact for exact arms and the oracle; set against a shot arm, the oracle and
+the frozen circuit are scored with 1,024 shots too.
 
 * :func:`oracle_gaps`: each estimator's arm against the oracle at its learning rate, paired by seed
   (difference and ratio);
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .analysis import Comparison, Estimate, mean_ci, paired, ratio_paired, verdict_less
+from .analysis import MIN_SEEDS, Comparison, Estimate, mean_ci, paired, ratio_paired, verdict_less
 from .report import count
 
 #: The oracle (exact gradient) at each estimator arm's learning rate.
@@ -35,21 +36,24 @@ BASELINE_NAMES = {"mean": "training mean", "linear": "linear regression on x(t)"
                   "esn": "echo-state network", FROZEN: "frozen circuit (QESN)"}
 
 
-def validation_mode(arm: str) -> str:
-    """The probabilities an arm is scored with: those it trained with."""
-    return "shots" if arm.endswith("-shots") else "exact"
-
-
-def lowest(res, protocol: str) -> dict[int, float]:
-    """Per finished seed of ``res``, its lowest validation RMSE (mean of y, z) over the epochs."""
-    v = res.val[protocol][validation_mode(res.arm)][:, :, 2]
+def lowest(res, protocol: str, mode: str | None = None) -> dict[int, float]:
+    """Per finished seed of ``res``, its lowest validation RMSE (mean of y, z) over the epochs, scored
+    with ``mode`` (``"shots"`` or ``"exact"``; default: the probabilities the arm trained with)."""
+    v = res.val[protocol][mode or res.mode][:, :, 2]
     return {s: float(np.nanmin(v[i])) for i, s in enumerate(res.seeds) if res.complete[i]}
 
 
+def last(res, protocol: str, mode: str | None = None) -> dict[int, float]:
+    """Per finished seed of ``res``, its validation RMSE after the last epoch (as :func:`lowest`)."""
+    v = res.val[protocol][mode or res.mode][:, :, 2]
+    return {s: float(v[i, -1]) for i, s in enumerate(res.seeds) if res.complete[i]}
+
+
 def side(ratio: Estimate, of: float = 1.0) -> str:
-    """Where a ratio's interval lies against ``of``: ``below``, ``above``, ``either side`` or ``1 seed``."""
-    if ratio.n < 2:
-        return "1 seed" if ratio.n == 1 else "no seed"
+    """Where a ratio's interval lies against ``of``: ``below``, ``above``, ``either side``, or too few seeds
+    to say (``n seeds``: fewer than :data:`~qrnn_core.analysis.MIN_SEEDS`)."""
+    if ratio.n < MIN_SEEDS:
+        return count(ratio.n, "seed")
     return "below" if ratio.high < of else "above" if ratio.low > of else "either side"
 
 
@@ -59,15 +63,20 @@ def _pair(a: dict[int, float], b: dict[int, float]) -> tuple[np.ndarray, np.ndar
 
 
 def oracle_gaps(arms: dict, protocol: str) -> list[dict]:
-    """Per estimator arm with finished seeds beside its oracle: ``arm``, ``oracle``, ``difference``
-    (:class:`Comparison`, arm - oracle) and ``ratio`` (:class:`Estimate`, arm / oracle), paired by seed."""
+    """Per estimator arm with finished seeds beside its oracle: ``arm``, ``oracle``, ``mode``, ``difference``
+    (:class:`Comparison`, arm - oracle) and ``ratio`` (:class:`Estimate`, arm / oracle), paired by seed.
+
+    Like is compared with like: the oracle is scored with the arm's own validation (``mode``), 1,024
+    shots for a shot arm, so shot noise in the validation is not counted against the estimator."""
     rows = []
     for arm, oracle in ORACLE_OF.items():
         if arm not in arms or oracle not in arms:
             continue
-        a, o = _pair(lowest(arms[arm], protocol), lowest(arms[oracle], protocol))
+        mode = arms[arm].mode
+        a, o = _pair(lowest(arms[arm], protocol), lowest(arms[oracle], protocol, mode))
         if len(a):
-            rows.append({"arm": arm, "oracle": oracle, "difference": paired(a, o), "ratio": ratio_paired(a, o)})
+            rows.append({"arm": arm, "oracle": oracle, "mode": mode, "difference": paired(a, o),
+                         "ratio": ratio_paired(a, o)})
     return rows
 
 
@@ -95,7 +104,7 @@ def baseline_standing(arms: dict, baselines: dict, protocol: str) -> list[dict]:
         ratio = {name: mean_ci(v / baseline_value(baselines, name, protocol)) for name in CLASSICAL if name in baselines}
         frozen = None
         if FROZEN in baselines:
-            a, q = _pair(best, frozen_per_seed(baselines, protocol, validation_mode(arm)))
+            a, q = _pair(best, frozen_per_seed(baselines, protocol, res.mode))
             frozen = paired(a, q) if len(a) else None
         rows.append({"arm": arm, "rmse": mean_ci(v), "ratio": ratio, "frozen": frozen})
     return rows
@@ -129,25 +138,35 @@ def bottom_line(arms: dict, baselines: dict, labels: dict) -> str | None:
     if not rows["sequence"] or not rows["windows"]:
         return None
     seq = [e.mean for e in rows["sequence"].values()]
+    seq_last = [np.mean(list(last(head[a], "sequence").values())) for a in rows["sequence"]]
     win = {a: e.mean for a, e in rows["windows"].items()}
     seeds = {a: count(e.n, "seed") for a, e in rows["windows"].items()}
     lin = {p: baseline_value(baselines, "linear", p) for p in rows}
     esn = {p: baseline_value(baselines, "esn", p) for p in rows}
-    text = (f"On the deck's protocol every arm shown here (estimators and oracle) lies between {min(seq):.3f} and "
-            f"{max(seq):.3f}, about where the linear regression on x(t) alone lies ({lin['sequence']:.3f}), and "
-            f"{min(seq) / esn['sequence']:.0f} to {max(seq) / esn['sequence']:.0f} times the echo-state network's RMSE "
-            f"({esn['sequence']:.4f}): on one long sequence the trained circuit does not carry what it learnt on "
-            "20-step windows.")
-    oracle = min((a for a in win if a.startswith("oracle")), key=win.get, default=None)
+    text = (f"On the deck's protocol, every arm shown here (estimators and oracle) has its lowest validation RMSE "
+            f"over the epochs between {min(seq):.3f} and {max(seq):.3f}, about where the linear regression on x(t) "
+            f"alone lies ({lin['sequence']:.3f}), and {min(seq) / esn['sequence']:.0f} to "
+            f"{max(seq) / esn['sequence']:.0f} times the echo-state network's RMSE ({esn['sequence']:.4f})")
+    if "mean" in baselines:
+        text += (f"; after the last epoch they lie between {min(seq_last):.3f} and {max(seq_last):.3f}, against "
+                 f"{baseline_value(baselines, 'mean', 'sequence'):.3f} for predicting the training mean")
+    text += ": on one long sequence the trained circuit does not carry what it learnt on 20-step windows."
     best = min((a for a in win if not a.startswith("oracle")), key=win.get, default=None)
-    if oracle and best:
-        text += (f" On windows like those it trains on, training does pay: the {labels[oracle]} reaches "
-                 f"{win[oracle]:.3f} ({seeds[oracle]}) and the best estimator, {labels[best]}, {win[best]:.3f} "
-                 f"({seeds[best]}), against {lin['windows']:.3f} for the linear regression and {esn['windows']:.4f} "
-                 "for the echo-state network.")
+    if best is not None:
+        mode = head[best].mode  # the oracle scored as the best estimator is: like with like
+        oracles = {a: np.mean(list(v.values())) for a in win if a.startswith("oracle")
+                   and (v := lowest(head[a], "windows", mode))}
+        oracle = min(oracles, key=oracles.get, default=None)
+        if oracle is not None:
+            scored = (f"scored with {head[best].config['val_shots']:,}-shot validation as the shot arms are"
+                      if mode == "shots" else "scored with exact probabilities")
+            text += (f" On windows like those it trains on, training does pay ({scored}): the {labels[oracle]} "
+                     f"reaches {oracles[oracle]:.3f} ({seeds[oracle]}) and the best estimator, {labels[best]}, "
+                     f"{win[best]:.3f} ({seeds[best]}), against {lin['windows']:.3f} for the linear regression and "
+                     f"{esn['windows']:.4f} for the echo-state network.")
     fdsa = arms.get("fdsa-shots")
     done = int(fdsa.complete.sum()) if fdsa is not None else 0
-    if done < 2:
+    if done < MIN_SEEDS:
         text += (f" Whether SPSA matches FDSA is not answered yet: FDSA has {count(done, 'finished seed')} of "
-                 "the two a verdict needs.")
+                 f"the {MIN_SEEDS} a verdict needs.")
     return text

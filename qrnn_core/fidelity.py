@@ -19,7 +19,10 @@ Shot noise, two ways (both from the same exact run):
 
 A logged value agrees when it lies in the central 99 % of the trajectory model's (normal)
 distribution, ``|z| <= 2.576``; all of them together agree at 99 % when each lies in the central
-99.9 % (``|z| <= 3.29``, Bonferroni over the 10 y and z values).
+99.9 % (``|z| <= 3.29``, Bonferroni over the 10 y and z values; :func:`largest_deviation` is the
+largest of those 10).
+
+:func:`logged_matches` traces a figure the deck states to the logged values it can be rounded from.
 """
 
 from __future__ import annotations
@@ -61,6 +64,13 @@ CHECKPOINTS = {
     "spsa_epoch4": Checkpoint("SPSA", 4, "spsa_val_rmse.npy", 3, 1024),
     "fdsa_epoch4": Checkpoint("FDSA", 4, "fdsa_val_rmse.npy", 2, 1536),
 }
+#: The original's validation logs (``data/original/``): the run each comes from, and the epoch of its
+#: first row (the FDSA server run saved none for epoch 1).
+LOGS = {
+    "spsa_val_rmse.npy": ("the SPSA run whose checkpoints are evaluated here", 1),
+    "spsa_last_val_rmse.npy": ("the 10-epoch SPSA run that the deck plots", 1),
+    "fdsa_val_rmse.npy": ("the FDSA server run", 2),
+}
 #: Columns of the logs and outputs of a row: RMSE of y, of z, and their mean.
 OUTPUTS = ("y", "z", "mean")
 #: The central band a logged value must lie in, and its half-width in standard deviations.
@@ -89,6 +99,18 @@ def logged_rmse(name: str) -> np.ndarray:
     """The original's logged validation RMSE of checkpoint ``name``: ``(3,)`` = (y, z, mean)."""
     c = CHECKPOINTS[name]
     return np.load(ORIGINAL_DIR / c.log)[c.row]
+
+
+def logged_matches(figure: float, decimals: int = 4) -> list[tuple[str, int, str, float]]:
+    """Every value in the original's validation logs (:data:`LOGS`) that rounds to ``figure``, a number
+    stated to ``decimals`` places: ``(log file, epoch, output, logged value)``."""
+    half = 0.5 * 10**-decimals * (1 + 1e-9)  # the last factor: a value exactly on the edge still rounds
+    found = []
+    for log, (_, first) in LOGS.items():
+        for k, row in enumerate(np.load(ORIGINAL_DIR / log)):
+            found += [(log, first + k, output, float(v)) for output, v in zip(OUTPUTS, row)
+                      if abs(v - figure) <= half]
+    return found
 
 
 def model_from_original(state: dict, precision: str = "complex128") -> QRNN:
@@ -237,6 +259,12 @@ def shot_noise(model: QRNN, shots: int, shot_seeds: int, generator: torch.Genera
     draws = (freqs @ W.T + b - y).pow(2).mean(1).sqrt()  # (shot_seeds, 2)
     return {"exact": _with_mean(exact), "expected": _with_mean(expected), "draws": _with_mean(draws),
             "std_independent": std(cov_independent), "std_trajectories": std(cov_trajectories)}
+
+
+def largest_deviation(rows: list[dict]) -> dict:
+    """The row of :func:`fidelity_table` with the largest ``|z|`` among the :data:`FAMILY` comparisons
+    (the y and z values; a mean follows from them and is no comparison of its own)."""
+    return max((r for r in rows if r["output"] != "mean"), key=lambda r: abs(r["z"]))
 
 
 def fidelity_table(shot_seeds: int = 200, names: tuple[str, ...] = tuple(CHECKPOINTS)) -> list[dict]:

@@ -20,9 +20,10 @@ STYLE = {"font.size": FONT, "axes.titlesize": FONT, "axes.labelsize": FONT, "leg
 #: Short names of the arms for legends (their full titles are in study.yml).
 ARM_LABELS = {"spsa-original-shots": "SPSA as originally run", "spsa-original-exact": "SPSA as originally run (exact)",
               "spsa-shots": "SPSA corrected", "spsa-exact": "SPSA corrected (exact)",
-              "spsa-spall-shots": "SPSA with Spall's gains", "spsa-spall-exact": "SPSA with Spall's gains (exact)",
+              "spsa-spall-shots": "SPSA corrected with Spall's gains",
+              "spsa-spall-exact": "SPSA corrected with Spall's gains (exact)",
               "fdsa-shots": "FDSA", "fdsa-exact": "FDSA (exact)", "oracle-lr001": "oracle (lr 0.001)",
-              "oracle-lr007": "oracle (lr 0.007)", "precision-check": "SPSA corrected (complex128)"}
+              "oracle-lr007": "oracle (lr 0.007)", "precision-check": "SPSA corrected (complex128 check)"}
 PROTOCOL_TITLE = {"sequence": "deck's protocol:\none 2,969-step sequence",
                   "windows": "windows protocol:\n20-step windows"}
 
@@ -61,6 +62,26 @@ def validation_curves(res, deck: dict | None = None, original: dict | None = Non
     fig.legend(handles, labels, loc="lower center", ncol=2, frameon=False)  # below: never over the data
     fig.tight_layout(rect=(0, 0.05 + 0.055 * ((len(labels) + 1) // 2), 1, 1))
     return fig
+
+
+def add_unfinished(fig, res) -> None:
+    """Draw the seeds of ``res`` (an arm's unfinished ones) on a :func:`validation_curves` figure: one
+    thin line a seed, up to its last epoch, kept out of the mean and band; the legend is redrawn."""
+    axes = fig.axes[:2]
+    epochs = np.arange(1, res.val["sequence"]["exact"].shape[1] + 1)
+    which = ", ".join(f"{s} to epoch {e}" for s, e in zip(res.seeds, res.epochs_done))
+    for ax, protocol in zip(axes, ("sequence", "windows")):
+        for mode, ls, color in (("exact", "-", "C0"), ("shots", "--", "C1")):  # as validation_curves
+            rows = [row for row in res.val[protocol][mode][:, :, 2] if np.isfinite(row).any()]
+            for k, row in enumerate(rows):
+                label = f"here, {'exact' if mode == 'exact' else '1,024 shots'}, unfinished: {which}"
+                ax.plot(epochs, row, ls, color=color, lw=1, marker="o", ms=3, alpha=0.7,
+                        label=label if k == 0 else "_")  # the marker: a seed at one epoch is a point
+    for legend in list(fig.legends):
+        legend.remove()
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=1, frameon=False)  # one column: the labels are long
+    fig.tight_layout(rect=(0, 0.04 + 0.055 * len(labels), 1, 1))
 
 
 def train_curves(res, smooth: int = 100):
@@ -112,7 +133,7 @@ def sweep_figure(sweeps: dict, protocol: str = "windows"):
             err = np.array([[e.mean - e.low, e.high - e.mean] if e.n > 1 else [0, 0] for e in est]).T
             n = min(e.n for e in est)
             ax.errorbar(np.array(rates) * (1 + 0.04 * (k - 1)), m, yerr=err, marker="o", ms=5, capsize=3,
-                        color=f"C{k}", label=f"{label} (n >= {n})")
+                        color=f"C{k}", label=f"{label} (n ≥ {n})")
     for ax, ylabel in zip(axes, ("final-epoch train RMSE\n(scaled units)",
                                  f"lowest validation RMSE\n({protocol} protocol)")):
         ax.set_xscale("log")

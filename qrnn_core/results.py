@@ -10,6 +10,7 @@ change of the code has made them stale.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from dataclasses import dataclass
@@ -51,6 +52,20 @@ class ArmResults:
     @property
     def complete(self) -> np.ndarray:
         return self.epochs_done == self.config["epochs"]
+
+    def subset(self, keep) -> "ArmResults":
+        """The same arm restricted to the seeds where ``keep`` (a boolean ``(S,)``) holds."""
+        i = np.flatnonzero(keep)
+        return dataclasses.replace(
+            self, seeds=[self.seeds[k] for k in i], epochs_done=self.epochs_done[i],
+            val={p: {m: v[i] for m, v in modes.items()} for p, modes in self.val.items()},
+            train_rmse=self.train_rmse[i], params=self.params[i], epoch_seconds=self.epoch_seconds[i],
+            provenance=[self.provenance[k] for k in i])
+
+    @property
+    def mode(self) -> str:
+        """The validation it is scored with: the probabilities it trained with, ``"shots"`` or ``"exact"``."""
+        return "shots" if self.config.get("shots") else "exact"
 
 
 def instance_dirs(results: Path, arm: str) -> dict[int, Path]:
@@ -116,10 +131,12 @@ class ComputeRow:
     finished: int
     epochs_done: int
     epochs_total: int
-    seconds_per_update: float  # of its fastest epoch so far (NaN: nothing of this kind has run)
+    seconds_per_update: float  # at its median epoch so far (NaN: nothing of this kind has run)
+    fastest_per_update: float  # at its fastest epoch so far
     measured: bool  # False: borrowed from the measured run with the nearest circuits per update
     seconds_done: float
-    seconds_left: float
+    seconds_left: float  # projected at the median epoch
+    seconds_left_fastest: float  # projected at the fastest epoch: what a machine running nothing else might do
 
 
 def compute_table(runs, results: Path | str) -> list[ComputeRow]:
@@ -127,9 +144,10 @@ def compute_table(runs, results: Path | str) -> list[ComputeRow]:
 
     Seconds are the training workers' own (``epoch_seconds`` + ``val_seconds`` + ``save_seconds`` of
     each finished epoch, one torch thread a worker, on whatever machine and load ran them). What is
-    left is projected at the run's fastest epoch so far (the rate of a machine running nothing else
-    beside the workers); a run none of whose epochs has finished borrows the rate of the measured run
-    with the nearest circuits per update (an FDSA-sized SPSA update costs what an FDSA update costs).
+    left is projected twice: at the run's median epoch so far (what the machine has been doing) and at
+    its fastest (what it does with nothing else running beside the workers). A run none of whose
+    epochs has finished borrows the rates of the measured run with the nearest circuits per update
+    (an FDSA-sized SPSA update costs what an FDSA update costs).
     """
     groups: dict[str, list] = {}
     for r in runs:
@@ -158,19 +176,19 @@ def compute_table(runs, results: Path | str) -> list[ComputeRow]:
         stats[family] = dict(members=members, finished=finished, done=done_epochs, total=total_epochs,
                              seconds=seconds, rates=rates, left=updates_total - updates_done,
                              circuits=circuits_per_update(members[0].parameters))
-    fastest = {f: min(st["rates"]) for f, st in stats.items() if st["rates"]}
+    measured = {f: (float(np.median(st["rates"])), min(st["rates"])) for f, st in stats.items() if st["rates"]}
     rows = []
     for family, st in stats.items():
-        if family in fastest:
-            per_update = fastest[family]
-        elif fastest:
+        if family in measured:
+            median, fastest = measured[family]
+        elif measured:
             # the nearest circuits per update; among equals, the fastest (the rate least slowed by load)
-            per_update = fastest[min(fastest, key=lambda f: (abs(math.log(stats[f]["circuits"] / st["circuits"])),
-                                                             fastest[f]))]
+            median, fastest = measured[min(measured, key=lambda f: (abs(math.log(stats[f]["circuits"] / st["circuits"])),
+                                                                    measured[f][1]))]
         else:
-            per_update = math.nan
-        rows.append(ComputeRow(family, len(st["members"]), st["finished"], st["done"], st["total"], per_update,
-                               family in fastest, st["seconds"], st["left"] * per_update))
+            median = fastest = math.nan
+        rows.append(ComputeRow(family, len(st["members"]), st["finished"], st["done"], st["total"], median, fastest,
+                               family in measured, st["seconds"], st["left"] * median, st["left"] * fastest))
     return rows
 
 

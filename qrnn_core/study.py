@@ -29,6 +29,7 @@ import dataclasses
 import fcntl
 import hashlib
 import json
+import math
 import os
 import re
 import shutil
@@ -375,6 +376,8 @@ def partial_warning(profile: str, where: str = "") -> str | None:
     """A MyST warning when the profile's training runs are not all finished (None when they are).
 
     ``where``: what this page shows of the coverage and the remaining compute, in a few words."""
+    from .analysis import MIN_SEEDS
+
     study = load_study(profile=profile)
     instances = [r for r in study.runs if r.trains]
     finished = sum(training_done(study, r) for r in instances)
@@ -382,7 +385,8 @@ def partial_warning(profile: str, where: str = "") -> str | None:
         return None
     return (f"```{{warning}}\nThis build is **partial**: {finished} of the profile's {len(instances)} training runs "
             f"have finished{f' ({where})' if where else ''}. Numbers use the seeds and epochs finished so far; a "
-            "verdict that needs two finished seeds of each arm it compares says *not tested* until they exist.\n```")
+            f"verdict needs {MIN_SEEDS} finished seeds of each arm it rests on and says *not tested* until they "
+            "exist.\n```")
 
 
 # -- execution ------------------------------------------------------------------------------------------
@@ -575,12 +579,40 @@ def _client(jobs: int | None, scheduler: str | None, scheduler_file: str | None)
     return Client(cluster), cluster
 
 
+#: Seconds between looks at the running trainings' metrics (a line whenever one finishes an epoch).
+PROGRESS_POLL = 30.0
+
+
+def epochs_done(study: Study, run: Run) -> int:
+    """Epochs a training instance has finished so far (its ``metrics.json``; 0 before the first)."""
+    try:
+        return len(json.loads((study.results / run.name / "metrics.json").read_text())["val"])
+    except (OSError, ValueError, KeyError):  # not started, or being rewritten this instant
+        return 0
+
+
+def training_left(study: Study) -> str:
+    """What training is left, in worker-hours, projected as the front page's compute table does."""
+    from .results import compute_table
+
+    rows = compute_table(study.runs, study.results)
+    epochs = sum(r.epochs_total - r.epochs_done for r in rows)
+    todo = [r for r in rows if r.epochs_total > r.epochs_done]
+    median, fastest = (sum(getattr(r, k) for r in todo) / 3600 for k in ("seconds_left", "seconds_left_fastest"))
+    hours = "not yet projected (no epoch has run)" if math.isnan(median) else \
+        f"about {median:.1f} worker-hours at each run's median epoch so far ({fastest:.1f} at its fastest)"
+    return f"training left: {epochs} epoch(s), {hours}"
+
+
+def say(line: str) -> None:
+    """The runner's log line, flushed at once (the log of a long background run is read as it grows)."""
+    print(line, flush=True)
+
+
 def run_study(study: Study, *, only: str | None = None, jobs: int | None = None, scheduler: str | None = None,
               scheduler_file: str | None = None, progress: bool = True, rerun: bool = False, train: bool = True,
-              log=print) -> int:
+              log=say) -> int:
     """Run every out-of-date run of the study on Dask, dependencies first; returns the failures."""
-    from dask.distributed import as_completed
-
     with study_lock(study):
         write_toc(study)
         keys, todo = plan(study, only, rerun, train)
@@ -591,27 +623,44 @@ def run_study(study: Study, *, only: str | None = None, jobs: int | None = None,
             return 0
         client, cluster = _client(jobs, scheduler, scheduler_file)
         try:
-            return _drive(study, client, keys, todo, progress, log, as_completed)
+            return _drive(study, client, keys, todo, progress, log)
         finally:
             client.close()
             if cluster is not None:
                 cluster.close()
 
 
-def _drive(study, client, keys, todo, progress, log, as_completed) -> int:
+def _drive(study, client, keys, todo, progress, log) -> int:
+    from dask.distributed import wait
+
     waiting = {r.name: r for r in todo}
     running: dict[str, object] = {}
     done: set[str] = {r.name for r in study.runs} - set(waiting)
     failed: list[str] = []
     failed_names: set[str] = set()
     exclusive_running: set[str] = set()
-    pending = as_completed([])
+    by_name = {r.name: r for r in study.runs}
+    epochs_seen: dict[str, int] = {}
     t0 = time.perf_counter()
+
+    def stamp() -> str:
+        return f"[study {study.profile} {time.perf_counter() - t0:6.0f} s]"
 
     def status() -> str:
         names = ", ".join(sorted(running)[:4]) + (", ..." if len(running) > 4 else "")
-        return (f"[study {study.profile} {time.perf_counter() - t0:6.0f} s] done {len(done)}, running "
-                f"{len(running)} ({names}), waiting {len(waiting)}, failed {len(failed_names)}")
+        return (f"{stamp()} done {len(done)}, running {len(running)} ({names}), waiting {len(waiting)}, "
+                f"failed {len(failed_names)}")
+
+    def report_epochs() -> None:
+        """A line for each running training that has finished an epoch since the last look."""
+        for name in sorted(running):
+            run = by_name[name]
+            if not run.trains:
+                continue
+            n = epochs_done(study, run)
+            if n > epochs_seen.setdefault(name, n):
+                log(f"{stamp()} {name}: epoch {n} of {run.parameters.get('epochs', 10)} finished")
+            epochs_seen[name] = n
 
     def submit_ready() -> None:
         if any(exclusive_running):
@@ -635,32 +684,41 @@ def _drive(study, client, keys, todo, progress, log, as_completed) -> int:
             running[r.name] = fut
             if r.exclusive:
                 exclusive_running.add(r.name)
-            pending.add(fut)
-            if r.exclusive:
                 return  # nothing else starts beside it
 
+    trains = any(r.trains for r in todo)
     submit_ready()
     if progress:
         log(status())
+        if trains:
+            log(f"{stamp()} {training_left(study)}")
     while running:
-        fut = next(pending)
-        name = next(n for n, f in running.items() if f is fut)
-        running.pop(name)
-        exclusive_running.discard(name)
-        try:
-            seconds = fut.result()
-        except RunFailed as err:
-            failed_names.add(name)
-            failed.append(str(err))
-            log(f"FAILED {err}")
-        except Exception as err:  # noqa: BLE001 - the worker itself failed for good
-            failed_names.add(name)
-            failed.append(f"{name}: {type(err).__name__}: {err}")
-            log(f"FAILED {name}: {type(err).__name__}: {err}")
-        else:
-            done.add(name)
+        try:  # wake when a run finishes, or every PROGRESS_POLL seconds to report finished epochs
+            wait(list(running.values()), timeout=PROGRESS_POLL, return_when="FIRST_COMPLETED")
+        except TimeoutError:
             if progress:
-                log(f"{name}: done in {seconds:.1f} s")
+                report_epochs()
+            continue
+        for name in [n for n, f in running.items() if f.done()]:
+            fut = running.pop(name)
+            exclusive_running.discard(name)
+            epochs_seen.pop(name, None)
+            try:
+                seconds = fut.result()
+            except RunFailed as err:
+                failed_names.add(name)
+                failed.append(str(err))
+                log(f"FAILED {err}")
+            except Exception as err:  # noqa: BLE001 - the worker itself failed for good
+                failed_names.add(name)
+                failed.append(f"{name}: {type(err).__name__}: {err}")
+                log(f"FAILED {name}: {type(err).__name__}: {err}")
+            else:
+                done.add(name)
+                if progress:
+                    log(f"{name}: done in {seconds:.1f} s")
+                    if by_name[name].trains:
+                        log(f"{stamp()} {training_left(study)}")
         submit_ready()
         if progress:
             log(status())

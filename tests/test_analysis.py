@@ -39,9 +39,18 @@ def test_verdict_less(est, outcome):
     assert verdict_less(est, "a < b").outcome == outcome
 
 
+def test_a_verdict_needs_three_seeds():
+    """Over two seeds a percentile bootstrap interval is just their range: no verdict either way."""
+    two = paired([0.10, 0.12], [0.20, 0.22])
+    assert two.difference.high < 0
+    assert verdict_less(two.difference, "a < b", p=two.p).outcome == "not tested"
+    v = verdict_band(Estimate(2.0, 2.0, 2.0, 2), 2, 4, "epochs")
+    assert v.outcome == "not tested" and "needs at least 3 seeds, has 2" in v.rule
+
+
 def test_a_comparison_needs_its_paired_test_too():
-    """Two seeds: the bootstrap interval is their range and can exclude 0 while the t-test cannot."""
-    c = paired([0.10, 0.12], [0.11, 0.125])
+    """Three seeds: the bootstrap interval can exclude 0 while the t-test does not give p < 0.05."""
+    c = paired([0.10, 0.12, 0.10], [0.11, 0.125, 0.115])
     assert c.difference.high < 0 and c.p > 0.05
     assert verdict_less(c.difference, "a < b").outcome == "reproduced"
     v = verdict_less(c.difference, "a < b", p=c.p)

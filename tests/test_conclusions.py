@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from qrnn_core.conclusions import (baseline_standing, beaten_by, bottom_line, describe, lowest, oracle_gaps, side,
-                                   validation_mode)
+from qrnn_core.conclusions import (baseline_standing, beaten_by, bottom_line, describe, last, lowest, oracle_gaps,
+                                   side)
 from qrnn_core.analysis import Estimate, paired
 
 from .test_scorecard import CONFIG
@@ -12,8 +12,10 @@ from .test_scorecard import arm as _arm
 
 
 def arm(name, curves):
-    """An arm whose every seed has finished the epochs of ``curves (S, E)``."""
-    return _arm(name, curves, 1, {**CONFIG, "epochs": np.shape(curves)[1]})
+    """An arm whose every seed has finished the epochs of ``curves (S, E)``; trained with 1,024 shots when
+    its name says so, as the study's arms are."""
+    shots = 1024 if name.endswith("-shots") else None
+    return _arm(name, curves, 1, {**CONFIG, "epochs": np.shape(curves)[1], "shots": shots})
 
 
 def baselines(mean=0.2, linear=0.1, ngrc=0.02, esn=0.01, frozen=None):
@@ -30,8 +32,10 @@ def test_lowest_takes_each_finished_seeds_minimum_with_the_arms_own_probabilitie
     r = arm("spsa-shots", [[0.3, 0.1, 0.2], [0.5, 0.4, 0.6]])
     r.val["windows"]["exact"] = r.val["windows"]["exact"] + 1.0  # exact must not be read for a shot arm
     r.epochs_done[1] = 2  # unfinished: left out
-    assert validation_mode("spsa-shots") == "shots" and validation_mode("oracle-lr007") == "exact"
+    assert r.mode == "shots" and arm("oracle-lr007", [[0.1]]).mode == "exact"
     assert lowest(r, "windows") == {1929: pytest.approx(0.1)}
+    assert lowest(r, "windows", "exact") == {1929: pytest.approx(1.1)}
+    assert last(r, "windows") == {1929: pytest.approx(0.2)}
 
 
 def test_an_estimator_at_twice_the_oracles_rmse_is_twice_it_and_higher():
@@ -42,6 +46,18 @@ def test_an_estimator_at_twice_the_oracles_rmse_is_twice_it_and_higher():
     (row,) = oracle_gaps(arms, "sequence")
     assert row["arm"] == "spsa-shots" and row["ratio"].mean == pytest.approx(2.0)
     assert describe(row["difference"]) == "higher"
+
+
+def test_a_shot_arm_meets_the_oracle_scored_with_shots_too():
+    """Validation shot noise is not counted against the estimator: like is compared with like."""
+    o = np.full((3, 2), 0.05) + np.array([[0.0], [1e-3], [2e-3]])
+    oracle = arm("oracle-lr007", o)
+    oracle.val["sequence"]["shots"] = oracle.val["sequence"]["shots"] + 0.01  # shot noise adds 0.01
+    arms = {"oracle-lr007": oracle, "spsa-shots": arm("spsa-shots", o + 0.01), "spsa-exact": arm("spsa-exact", o)}
+    rows = {r["arm"]: r for r in oracle_gaps(arms, "sequence")}
+    assert rows["spsa-shots"]["mode"] == "shots" and rows["spsa-exact"]["mode"] == "exact"
+    for r in rows.values():
+        assert r["ratio"].mean == pytest.approx(1.0) and r["difference"].difference.mean == pytest.approx(0.0)
 
 
 def test_ratios_to_baselines_and_the_frozen_circuit_paired_by_seed():
@@ -58,6 +74,7 @@ def test_ratios_to_baselines_and_the_frozen_circuit_paired_by_seed():
 def test_side_and_describe_need_an_interval_and_a_test():
     assert side(Estimate(0.5, 0.4, 0.6, 3)) == "below" and side(Estimate(2, 1.5, 2.5, 3)) == "above"
     assert side(Estimate(1, 0.9, 1.1, 3)) == "either side" and side(Estimate(0.5, np.nan, np.nan, 1)) == "1 seed"
+    assert side(Estimate(0.5, 0.4, 0.6, 2)) == "2 seeds"  # fewer than a verdict needs
     # an interval that excludes 0 with a t-test far from significant: no clear difference
     c = paired([0.10, 0.20, 0.12], [0.09, 0.10, 0.115])
     assert c.difference.low > 0 and c.p > 0.05 and describe(c) == "no clear difference"
@@ -68,12 +85,17 @@ def test_the_bottom_line_states_the_computed_numbers_and_what_is_missing():
     rng = np.random.default_rng(2)
     arms = {"spsa-original-shots": arm("spsa-original-shots", 0.12 + rng.normal(0, 1e-3, (3, 2))),
             "oracle-lr007": arm("oracle-lr007", 0.16 + rng.normal(0, 1e-3, (3, 2)))}
-    arms["oracle-lr007"].val["windows"]["exact"] = arms["oracle-lr007"].val["windows"]["exact"] * 0 + 0.04
+    windows = arms["oracle-lr007"].val["windows"]
+    windows["exact"], windows["shots"] = windows["exact"] * 0 + 0.04, windows["shots"] * 0 + 0.05
     labels = {"spsa-original-shots": "SPSA as originally run", "oracle-lr007": "oracle (lr 0.007)"}
     assert bottom_line(arms, {}, labels) is None
-    text = bottom_line(arms, baselines(linear=0.137, esn=0.003), labels)
+    text = bottom_line(arms, baselines(mean=0.178, linear=0.137, esn=0.003), labels)
     spsa, oracle = (np.mean(list(lowest(arms[a], "sequence").values())) for a in ("spsa-original-shots", "oracle-lr007"))
-    assert f"between {spsa:.3f} and {oracle:.3f}" in text
+    assert f"lowest validation RMSE over the epochs between {spsa:.3f} and {oracle:.3f}" in text
     assert f"{spsa / 0.003:.0f} to {oracle / 0.003:.0f} times the echo-state network's" in text
-    assert "(0.137)" in text and "the oracle (lr 0.007) reaches 0.040 (3 seeds)" in text
-    assert "FDSA has 0 finished seeds of the two a verdict needs" in text
+    ends = sorted(np.mean(list(last(arms[a], "sequence").values())) for a in arms)
+    assert f"after the last epoch they lie between {ends[0]:.3f} and {ends[1]:.3f}, against 0.178" in text
+    # the oracle is scored as the shot arm it is set against is: 0.05 with shots, not 0.04 exact
+    assert "(0.137)" in text and "(scored with 1,024-shot validation as the shot arms are)" in text
+    assert "the oracle (lr 0.007) reaches 0.050 (3 seeds)" in text
+    assert "FDSA has 0 finished seeds of the 3 a verdict needs" in text

@@ -4,9 +4,10 @@ import pytest
 import torch
 
 from qrnn_core.fidelity import (
-    CHECKPOINTS, OUTPUTS, Z_FAMILY, fidelity_table, kraus_operators, load_original, model_from_original,
-    trajectory_covariance, validation_sequence,
+    CHECKPOINTS, OUTPUTS, Z_FAMILY, fidelity_table, kraus_operators, largest_deviation, load_original,
+    logged_matches, model_from_original, trajectory_covariance, validation_sequence,
 )
+from qrnn_core.reference import VAL_RMSE
 from qrnn_core.quantum_layer import angles_from
 
 
@@ -100,3 +101,26 @@ def test_every_logged_value_agrees(table):
     assert all(r["agrees_family"] for r in table), z
     assert max(abs(v) for v in z.values()) < Z_FAMILY
     assert sum(r["agrees"] for r in table) >= 13, z
+
+
+def test_the_largest_deviation_is_within_the_family(table):
+    """The means are no comparisons of their own: the largest is spsa_epoch3's y (z = 2.60), though its
+    mean lies further out (2.72)."""
+    worst = largest_deviation(table)
+    assert (worst["checkpoint"], worst["output"]) == ("spsa_epoch3", "y")
+    assert round(worst["z"], 2) == 2.60
+    assert max(abs(r["z"]) for r in table) > abs(worst["z"])  # the mean's
+
+
+def test_the_decks_figures_round_from_the_logs():
+    """The deck's lowest SPSA figure, .1142, is the epoch-2 mean of the 10-epoch run it plots, not of the
+    run whose checkpoints are saved; its lowest FDSA figure, .1178, is the server run's epoch 4."""
+    assert [m[:3] for m in logged_matches(0.1142)] == [("spsa_last_val_rmse.npy", 2, "mean")]
+    assert [m[:3] for m in logged_matches(0.1178)] == [("fdsa_val_rmse.npy", 4, "mean")]
+    assert logged_matches(0.1142, decimals=7) == []  # the log holds 0.1141995: .1142 to 6 places or fewer
+    # every figure the deck states comes from the log of the run it plots, at its own epoch and output
+    for method, log in (("spsa", "spsa_last_val_rmse.npy"), ("fdsa", "fdsa_val_rmse.npy")):
+        for epoch, figures in VAL_RMSE[method].items():
+            for output, figure in zip(OUTPUTS, figures):
+                if figure is not None:
+                    assert (log, epoch, output) in [m[:3] for m in logged_matches(figure)], (method, epoch, output)

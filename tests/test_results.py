@@ -59,22 +59,34 @@ def test_a_fresh_clone_builds_the_shipped_paper_book(tmp_path):
         assert "Numbers on this page:" in text and "profile paper" in re.sub(r"<[^>]+>", "", text), page
 
 
-def test_the_compute_table_counts_every_epoch_and_projects_from_the_fastest(tmp_path):
+def test_the_compute_table_counts_every_epoch_and_projects_from_the_median_and_the_fastest(tmp_path):
     from qrnn_core.results import compute_table
     from qrnn_core.study import Run
 
     def run(name, family, **parameters):
-        return Run(name, Path("notebooks/train.py"), {"epochs": 3, "train_sequences": 10, **parameters},
+        return Run(name, Path("notebooks/train.py"), {"epochs": 4, "train_sequences": 10, **parameters},
                    arm=family, family=family)
 
     runs = [run("a@1", "a", method="spsa"), run("a@2", "a", method="spsa"), run("b@1", "b", method="fdsa")]
     (tmp_path / "a@1").mkdir()
     (tmp_path / "a@1" / "metrics.json").write_text(json.dumps({
-        "val": [{}, {}], "epoch_seconds": [4.0, 2.0], "val_seconds": [1.0, 1.0], "save_seconds": [1.0]}))
+        "val": [{}, {}, {}], "epoch_seconds": [4.0, 2.0, 5.0], "val_seconds": [1.0, 1.0, 1.0], "save_seconds": [1.0]}))
     table = {r.family: r for r in compute_table(runs, tmp_path)}
     a, b = table["a"], table["b"]
-    assert (a.instances, a.finished, a.epochs_done, a.epochs_total) == (2, 0, 2, 6)
-    assert a.seconds_done == 9.0 and a.measured  # 4 + 1 + 1, then 2 + 1 + 0 (no save recorded)
-    assert a.seconds_per_update == 0.3  # the fastest epoch: 3 s over 10 updates
-    assert a.seconds_left == (6 - 2) * 10 * 0.3
-    assert not b.measured and b.seconds_per_update == 0.3 and b.seconds_left == 3 * 10 * 0.3
+    assert (a.instances, a.finished, a.epochs_done, a.epochs_total) == (2, 0, 3, 8)
+    assert a.seconds_done == 15.0 and a.measured  # 4 + 1 + 1, then 2 + 1 + 0 and 5 + 1 + 0 (no save recorded)
+    assert a.seconds_per_update == pytest.approx(0.6) and a.fastest_per_update == pytest.approx(0.3)  # 6 s, 3 s / 10
+    assert a.seconds_left == pytest.approx((8 - 3) * 10 * 0.6)
+    assert a.seconds_left_fastest == pytest.approx((8 - 3) * 10 * 0.3)
+    assert not b.measured and b.seconds_left == pytest.approx(4 * 10 * 0.6)  # borrowed from a
+
+
+def test_an_arm_restricted_to_some_seeds_keeps_each_seeds_rows_together():
+    from tests.test_scorecard import CONFIG, arm
+
+    res = arm("fdsa-shots", [[0.3, 0.2], [0.5, 0.4], [0.7, 0.6]], 1, {**CONFIG, "epochs": 2})
+    res.epochs_done[1] = 1
+    done = res.subset(res.complete)
+    assert done.seeds == [1929, 1931] and done.complete.all()
+    assert done.val["windows"]["shots"][:, :, 2].tolist() == [[0.3, 0.2], [0.7, 0.6]]
+    assert res.subset(~res.complete).seeds == [1930]

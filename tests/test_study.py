@@ -243,6 +243,25 @@ def test_failures_are_reported_by_run_and_cell_and_the_rest_goes_on(tmp_path):
     assert (generated / "data.ipynb").exists() and (generated / "spsa-shots@1929.failed.ipynb").exists()
 
 
+def test_long_work_reports_its_epochs_and_what_training_is_left(tmp_path, monkeypatch):
+    import qrnn_core.study as study_module
+    from qrnn_core.study import epochs_done, training_left
+
+    study = load_study(tiny_study(tmp_path, runs=["spsa-shots"], overrides={"spsa-shots": {"epochs": 3}}), "tiny")
+    (run,) = study.runs
+    assert epochs_done(study, run) == 0 and training_left(study) == (
+        "training left: 3 epoch(s), not yet projected (no epoch has run)")
+    monkeypatch.setattr(study_module, "PROGRESS_POLL", 0.05)  # looks often enough to see every epoch land
+    said = []
+    assert run_study(study, jobs=1, log=said.append) == 0
+    text = "\n".join(said)
+    assert epochs_done(study, run) == 3 and f"{run.name}: done in" in text, text
+    assert "training left: 3 epoch(s), not yet projected" in text  # at the start
+    assert "training left: 0 epoch(s), about 0.0 worker-hours at each run's median epoch" in text  # after the run
+    epochs = [line.split("] ")[1] for line in said if "finished" in line]
+    assert epochs == sorted(set(epochs)) and set(epochs) <= {f"{run.name}: epoch {k} of 3 finished" for k in (1, 2, 3)}
+
+
 def test_a_dead_kernel_is_reported_and_the_command_exits_nonzero(tmp_path):
     bad = tmp_path / "dies.py"
     bad.write_text('# %% tags=["parameters"]\nprofile = "tiny"\nresults_dir = "x"\nrun_name = "x"\n\n'
