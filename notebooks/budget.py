@@ -155,7 +155,7 @@ if rows:
     oracle_note = ("\n\nThe oracle's cost is not a circuit count a quantum computer could run: it is one forward "
                    "pass of the exact simulator followed by a backward pass through it (autograd), a cost on the "
                    "simulator only. Hardware has no backward pass; an exact gradient there needs parameter shift "
-                   "(see [the estimators](methods)), far more circuits than FDSA's."
+                   "(see [the estimators](../../methods)), far more circuits than FDSA's."
                    if any(r.config["method"] == "exact" for r in arms.values()) else "")
     display(Markdown(
         f"**Equal budget per update** (learning rate {c['lr']:g}; the first {c['train_sequences']} training windows x "
