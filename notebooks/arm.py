@@ -43,8 +43,9 @@ from myst_nb import glue
 from qrnn_core import figures, reference
 from qrnn_core.analysis import best_epoch, mean_ci, subspace_rank
 from qrnn_core.fidelity import CHECKPOINTS
-from qrnn_core.report import count, results_path, save_json, show_banner
+from qrnn_core.report import results_path, save_json, show_banner
 from qrnn_core.results import instance_dirs, load_arm, reproduces
+from qrnn_core.words import after_epochs, count, describe_curve
 
 
 def progress(res):
@@ -127,56 +128,6 @@ if res is not None:
 # ```
 
 # %% tags=["hide-input"]
-def turning_points(curve, tol):
-    """Indices into ``curve``: its first value, each extreme it then leaves by more than ``tol`` (a
-    smaller move is no turn), the extreme it last moved to, and its last value."""
-    points, trend, ext = [0], 0, 0
-    for i in range(1, len(curve)):
-        if trend == 0:  # no move of more than tol yet: measured from the lowest and highest so far
-            lo, hi = int(np.argmin(curve[: i + 1])), int(np.argmax(curve[: i + 1]))
-            if curve[i] - curve[lo] > tol or curve[hi] - curve[i] > tol:
-                trend, start = (1, lo) if curve[i] - curve[lo] > tol else (-1, hi)
-                points += [start] if start > 0 else []
-                ext = i
-        elif trend * (curve[i] - curve[ext]) >= 0:  # still moving the same way: a new extreme
-            ext = i
-        elif abs(curve[i] - curve[ext]) > tol:  # turned by more than tol
-            points.append(ext)
-            trend, ext = -trend, i
-    return points + [k for k in dict.fromkeys((ext, len(curve) - 1)) if k > points[-1]]
-
-
-def describe(curve, tol):
-    """The curve's shape in words: its first value, each turn, its last value (1-based epochs).
-    ``tol`` None (one seed: no spread to tell a turn from noise): its first, lowest, highest and last."""
-    low, high = int(np.argmin(curve)), int(np.argmax(curve))
-
-    def at(i):
-        mark = " (its lowest)" if i == low else " (its highest)" if i == high else ""
-        return f"{curve[i]:.4f} after epoch {i + 1}{mark}"
-
-    if tol is None:
-        return ", ".join(at(i) for i in sorted({0, low, high, len(curve) - 1}))
-    points = turning_points(curve, tol)
-    steps = [at(points[0])]
-    for a, b in zip(points, points[1:]):
-        change = curve[b] - curve[a]
-        steps.append(f"stays within the seed spread of that up to epoch {b + 1} ({curve[b]:.4f})"
-                     if abs(change) <= tol else f"{'falls' if change < 0 else 'rises'} to {at(b)}")
-    return ", then ".join(steps)
-
-
-def after_epochs(epochs):
-    """``after epoch 3``, ``after epochs 2 to 10``, ``after epochs 1, 2 and 5`` (1-based, ascending)."""
-    runs, start = [], epochs[0]
-    for a, b in zip(epochs, epochs[1:] + [None]):
-        if b != a + 1:
-            runs += [f"{start} to {a}"] if a - start >= 2 else [str(e) for e in range(start, a + 1)]
-            start = b
-    listed = runs[0] if len(runs) == 1 else ", ".join(runs[:-1]) + " and " + runs[-1]
-    return f"after epoch{'s' if len(epochs) > 1 else ''} {listed}"
-
-
 PROTOCOL_NAMES = {"sequence": "the deck's protocol", "windows": "the windows protocol"}
 if res is not None:
     # Lowest, its epoch and the last value, compared across seeds: finished seeds only, since an
@@ -205,7 +156,7 @@ if res is not None:
 
     # What the arm shows, in words, from the mean curves of its finished seeds (the validation mode of
     # its training). A change no larger than the seeds' spread is not called a fall or a rise.
-    mode = "shots" if c["shots"] else "exact"
+    mode = done.mode
     said = []
     spread = {}
     for protocol, name in PROTOCOL_NAMES.items():
@@ -222,7 +173,7 @@ if res is not None:
             seeds_lowest = (f"the seeds' own lowest come after epochs {', '.join(map(str, own))} (their mean, "
                             f"{np.mean(own):.1f}, is the table's epoch of the lowest; the mean curve's lowest "
                             f"is after epoch {lowest})")
-        said.append(f"under {name} {'it' if n_done == 1 else 'the mean'} is {describe(curve, spread[protocol])}"
+        said.append(f"under {name} {'it' if n_done == 1 else 'the mean'} is {describe_curve(curve, spread[protocol])}"
                     + ("" if n_done == 1 else f"; {seeds_lowest}"))
     if said:
         judged = ("changes no larger than the seeds' standard deviation (its median over the epochs: "

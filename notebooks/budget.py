@@ -33,7 +33,6 @@ equal_lr = 0.001  # the sweep's rate the budget arm is compared at (the budget a
 
 # %% tags=["hide-input"]
 # %matplotlib inline
-from collections import Counter
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -42,19 +41,19 @@ from myst_nb import glue
 
 from qrnn_core import figures
 from qrnn_core.analysis import comparable, final_train_rmse, mean_ci, paired
-from qrnn_core.report import count, results_path, save_json, show_banner
+from qrnn_core.report import results_path, save_json, show_banner
 from qrnn_core.results import load_arm, load_sweep
 from qrnn_core.scorecard import SWEEPS
 from qrnn_core.study import load_study
 
 show_banner(profile)
-PLANNED = Counter(r.arm for r in load_study(profile=profile).runs if r.arm)  # seeds the study file plans per arm
+study = load_study(profile=profile)
 
 
 def seeds_done(r) -> str:
     """``3 of 5`` seeds finished (of those the study file plans), with those still under way."""
     finished, started = int(r.complete.sum()), len(r.seeds)
-    return f"{finished} of {PLANNED.get(r.arm, started)}" + (f" ({started - finished} under way)" if started > finished else "")
+    return f"{finished} of {len(study.arm_runs(r.arm)) or started}" + (f" ({started - finished} under way)" if started > finished else "")
 
 
 FULL = {figures.ARM_LABELS[a]: a for a in ("spsa-original-shots", "spsa-shots", "spsa-spall-shots", "fdsa-shots")}
@@ -125,12 +124,14 @@ left_out = [r.arm for r in found if label(r) not in arms]
 finished = {name: {s for s, ok in zip(r.seeds, r.complete) if ok} for name, r in arms.items()}
 common = sorted(set.intersection(*finished.values())) if arms else []
 ref = next((r for r in arms.values() if r.config["method"] == "fdsa"), None)
+# Like with like: every row scored with the validation of the estimators that train with shots (the
+# oracle too: its exact-validation score would leave out the shot noise every estimator's score has).
+mode = "shots" if any(r.mode == "shots" for r in arms.values()) else "exact"
 rows, table = [], []
 for name, r in arms.items():
     seeds = common or sorted(finished[name])
     idx = [r.seeds.index(s) for s in seeds]
     train = final_train_rmse(r.train_rmse, r.epochs_done)
-    mode = "shots" if r.config["shots"] else "exact"
     val = np.nanmin(r.val["windows"][mode][:, :, 2], axis=1)
     vs = "-"
     if ref is not None and r is not ref:
@@ -161,8 +162,10 @@ if rows:
         f"**Equal budget per update** (learning rate {c['lr']:g}; the first {c['train_sequences']} training windows x "
         f"{c['epochs']} epochs; {c['shots']:,} shots):\n\n| arm | seeds (n) | final-epoch train RMSE | lowest validation "
         "RMSE (windows) | train RMSE minus FDSA's, paired |\n|---|---:|---|---|---|\n" + "\n".join(rows)
-        + "\n\n" + seeds_note + "Means [95 % bootstrap interval]; validation with 1,024 shots for the shot arms, "
-        "exact for the oracle; the last column is paired by seed, with a paired t-test and the effect size."
+        + "\n\n" + seeds_note + "Means [95 % bootstrap interval]; every row's validation "
+        + (f"with {c['val_shots']:,} shots, the oracle's too (scored as the estimators are)" if mode == "shots"
+           else "with exact probabilities")
+        + "; the last column is paired by seed, with a paired t-test and the effect size."
         + (f" Left out, as their protocol or learning rate differs: {', '.join(left_out)}." if left_out else "")
         + oracle_note
         + (f"\n\n**Not finished yet** (no seed done): {'; '.join(not_yet)}; the comparison fills in as they land."

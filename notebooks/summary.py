@@ -72,8 +72,7 @@ fidelity = read("fidelity", "fidelity.json")
 
 
 study = load_study(profile=profile)
-planned = {a: sum(r.arm == a for r in study.runs) for a in ARMS}
-coverage = [f"{figures.ARM_LABELS[a]}: {int(arms[a].complete.sum()) if a in arms else 0} of {planned[a]}" for a in ARMS]
+coverage = [f"{figures.ARM_LABELS[a]}: {int(arms[a].complete.sum()) if a in arms else 0} of {len(study.arm_runs(a))}" for a in ARMS]
 glue("coverage", "; ".join(coverage) or "none", display=False)
 
 # %% tags=["hide-input"]
@@ -232,7 +231,6 @@ display(Markdown(
       f"({left_fast / workers:.0f} at the fastest rates). No GPU was lent to the sessions that ran it, so its time "
       "on a GPU is not measured (the [timing page](timing) has the projections from single updates)."))
 save_json(results_path(results_dir, run_name) / "compute.json", {"rows": [c.__dict__ for c in compute]})
-glue("compute_hours", f"{(spent + left) / workers:.0f}", display=False)
 
 # %% [markdown]
 # ## The results archive

@@ -47,6 +47,7 @@ from qrnn_core.analysis import final_train_rmse, mean_ci
 from qrnn_core.report import results_path, save_json, show_banner
 from qrnn_core.results import load_sweep
 from qrnn_core.scorecard import SIMILAR, SWEEPS, learning_rate_rows, sweep_ratios
+from qrnn_core.words import and_join
 
 show_banner(profile)
 sweeps = {m: {lr: r for lr, r in load_sweep(results_dir, family).items() if rates is None or lr in rates}
@@ -135,12 +136,6 @@ if len(oracle) > 1:
 NAMES = {"spsa": "corrected SPSA", "fdsa": "FDSA", "exact": "the oracle"}
 
 
-def and_join(words) -> str:
-    """``a``, ``a and b``, ``a, b and c``."""
-    words = list(words)
-    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
-
-
 def rates_text(lrs) -> str:
     """``rate 0.001`` or ``rates 0.0003, 0.001 and 0.003``."""
     return ("rate " if len(lrs) == 1 else "rates ") + and_join(f"{lr:g}" for lr in sorted(lrs))
@@ -149,8 +144,7 @@ def rates_text(lrs) -> str:
 def lowest_val(r) -> float:
     """Lowest windows-protocol validation RMSE over epochs, mean over the finished seeds (1,024-shot
     validation for a shot arm, exact for the oracle: as in the figure)."""
-    mode = "shots" if r.config["shots"] else "exact"
-    return float(np.nanmean(np.nanmin(r.val["windows"][mode][r.complete][:, :, 2], axis=1)))
+    return float(np.nanmean(np.nanmin(r.val["windows"][r.mode][r.complete][:, :, 2], axis=1)))
 
 
 if mean_predictor is not None and found:

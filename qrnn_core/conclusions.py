@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from .analysis import MIN_SEEDS, Comparison, Estimate, mean_ci, paired, ratio_paired, verdict_less
-from .report import count
+from .words import count
 
 #: The oracle (exact gradient) at each estimator arm's learning rate.
 ORACLE_OF = {"spsa-original-shots": "oracle-lr007", "spsa-original-exact": "oracle-lr007",

@@ -124,8 +124,7 @@ def sweep_figure(sweeps: dict, protocol: str = "windows"):
                 continue
             rates.append(lr)
             train.append(mean_ci(final_train_rmse(res.train_rmse, res.epochs_done)[done]))
-            mode = "shots" if res.config["shots"] else "exact"
-            val.append(mean_ci(np.nanmin(res.val[protocol][mode][done][:, :, 2], axis=1)))
+            val.append(mean_ci(np.nanmin(res.val[protocol][res.mode][done][:, :, 2], axis=1)))
         for ax, est in zip(axes, (train, val)):
             if not est:
                 continue

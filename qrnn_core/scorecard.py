@@ -12,9 +12,9 @@ from __future__ import annotations
 import numpy as np
 
 from . import reference
-from .report import count
 from .analysis import (Estimate, Verdict, best_epoch, comparable, final_train_rmse, mean_ci, paired, ratio_paired,
                        rounding_band, verdict_band, verdict_less)
+from .words import count
 
 SPSA_ARM, FDSA_ARM = "spsa-original-shots", "fdsa-shots"
 SWEEPS = {"spsa": "sweep-spsa", "fdsa": "sweep-fdsa", "exact": "sweep-oracle"}
