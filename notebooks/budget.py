@@ -45,6 +45,7 @@ from qrnn_core.report import results_path, save_json, show_banner
 from qrnn_core.results import load_arm, load_sweep
 from qrnn_core.scorecard import SWEEPS
 from qrnn_core.study import load_study
+from qrnn_core.words import count
 
 show_banner(profile)
 study = load_study(profile=profile)

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import ast
 import contextlib
-import dataclasses
 import fcntl
 import hashlib
 import json
