@@ -105,6 +105,10 @@ rows.sort(key=lambda r: ["simulator", "update", "epoch"].index(r.group))
 save_json(results_path(results_dir, run_name) / "timing.json",
           {"rows": [dataclasses.asdict(r) for r in rows], "scaling": scaling, **provenance()})
 display(Markdown(markdown_tables(rows, targets_of(rows))))
+display(Markdown(f"Every row on this page is timed with {torch.get_num_threads()} PyTorch thread"
+                 f"{'s' if torch.get_num_threads() > 1 else ''} on the machine's {cores} cores: the study runs this "
+                 "page alone and gives it every core. Its training workers compute on one thread each, side by side "
+                 "(their own times are on the front page)."))
 if epochs_measured:
     display(Markdown(
         "Where a whole epoch's time goes (one epoch each, exact probabilities; validation runs both "
