@@ -147,7 +147,7 @@ if res is not None:
             "after the last epoch |\n|---|---|---|---|---|\n" + "\n".join(rows)
             + (f"\n\nEach cell: the value of the one seed that finished all {E} epochs" if n_done == 1 else
                f"\n\nEach cell: mean over the {n_done} seeds that finished all {E} epochs")
-            + (" [95 % bootstrap interval]" if n_done > 1 else "")
+            + (" [95 % bootstrap interval]" if n_done > 2 else "")
             + (f"; not finished yet, so left out: {progress(running)}" if running.seeds else "") + "."))
     else:
         display(Markdown(f"**No seed has finished all {E} epochs yet** ({progress(running)}): their lowest "

@@ -126,44 +126,66 @@ def describe(c: Comparison | None) -> str:
         outcome, "no clear difference")
 
 
+def _span(est: dict, labels: dict) -> str:
+    """``from 0.119 [0.110, 0.128] for arm A to 0.163 [...] for arm B``: the lowest and highest mean."""
+    lo, hi = min(est, key=lambda a: est[a].mean), max(est, key=lambda a: est[a].mean)
+    return f"from {est[lo].format(3)} for {labels[lo]} to {est[hi].format(3)} for {labels[hi]}"
+
+
+def _against(est: dict, value: float, labels: dict) -> str:
+    """Which arms' intervals lie wholly below ``value``, wholly above it, or straddle it (:func:`side`)."""
+    groups: dict[str, list[str]] = {}
+    for a, e in est.items():
+        groups.setdefault(side(e, value), []).append(labels[a])
+    said = {"below": "wholly below it", "above": "wholly above it", "either side": "straddling it"}
+    if len(groups) == 1 and len(est) > 1:
+        where = next(iter(groups))
+        return f"every arm {said.get(where, f'has {where} only, too few to say')}"
+    return "; ".join(f"{said.get(where, f'{where} only, too few to say')}: {', '.join(names)}"
+                     for where, names in sorted(groups.items(), key=lambda g: list(said).index(g[0])
+                                                if g[0] in said else len(said)))
+
+
 def bottom_line(arms: dict, baselines: dict, labels: dict) -> str | None:
     """The answer in a few sentences (Markdown), from the finished seeds of the :data:`HEADLINE` arms and
     the baselines; None until both protocols have a finished seed and the baselines have run.
 
+    Every arm is scored alike: with shots when any headline arm trains with shots (the oracle too), so
+    that no arm's score carries validation shot noise another's does not. Each number is a mean over
+    finished seeds with its interval (:meth:`~qrnn_core.analysis.Estimate.format`); an arm is placed
+    below or above a baseline only when its whole interval is (:func:`side`).
+
     ``labels``: each arm's name for a reader (e.g. :data:`qrnn_core.figures.ARM_LABELS`)."""
     if not {"linear", "esn"} <= set(baselines):
         return None
-    head = {a: r for a, r in arms.items() if a in HEADLINE}
-    rows = {p: {r["arm"]: r["rmse"] for r in baseline_standing(head, baselines, p)} for p in ("sequence", "windows")}
-    if not rows["sequence"] or not rows["windows"]:
+    head = {a: r for a, r in arms.items() if a in HEADLINE and r.complete.any()}
+    if not head:
         return None
-    seq = [e.mean for e in rows["sequence"].values()]
-    seq_last = [np.mean(list(last(head[a], "sequence").values())) for a in rows["sequence"]]
-    win = {a: e.mean for a, e in rows["windows"].items()}
-    seeds = {a: count(e.n, "seed") for a, e in rows["windows"].items()}
-    lin = {p: baseline_value(baselines, "linear", p) for p in rows}
-    esn = {p: baseline_value(baselines, "esn", p) for p in rows}
-    text = (f"On the deck's protocol, every arm shown here (estimators and oracle) has its lowest validation RMSE "
-            f"over the epochs between {min(seq):.3f} and {max(seq):.3f}, about where the linear regression on x(t) "
-            f"alone lies ({lin['sequence']:.3f}), and {min(seq) / esn['sequence']:.0f} to "
-            f"{max(seq) / esn['sequence']:.0f} times the echo-state network's RMSE ({esn['sequence']:.4f})")
+    mode = "shots" if any(r.mode == "shots" for r in head.values()) else "exact"
+    low = {p: {a: mean_ci(list(lowest(r, p, mode).values())) for a, r in head.items()} for p in ("sequence", "windows")}
+    end = {a: mean_ci(list(last(r, "sequence", mode).values())) for a, r in head.items()}
+    lin = {p: baseline_value(baselines, "linear", p) for p in low}
+    esn = {p: baseline_value(baselines, "esn", p) for p in low}
+    seq = [e.mean for e in low["sequence"].values()]
+    scored = (f"every arm scored with {next(iter(head.values())).config['val_shots']:,}-shot validation, the oracle "
+              "too" if mode == "shots" else "every arm scored with exact probabilities")
+    text = (f"Means over finished seeds [95 % bootstrap interval], {scored}. On the deck's protocol, the lowest "
+            f"validation RMSE over the epochs runs {_span(low['sequence'], labels)}; the linear regression on x(t) "
+            f"alone scores {lin['sequence']:.3f} ({_against(low['sequence'], lin['sequence'], labels)}), the "
+            f"echo-state network {esn['sequence']:.4f} ({min(seq) / esn['sequence']:.0f} to "
+            f"{max(seq) / esn['sequence']:.0f} times lower).\n\n")
     if "mean" in baselines:
-        text += (f"; after the last epoch they lie between {min(seq_last):.3f} and {max(seq_last):.3f}, against "
-                 f"{baseline_value(baselines, 'mean', 'sequence'):.3f} for predicting the training mean")
-    text += ": on one long sequence the trained circuit does not carry what it learnt on 20-step windows."
-    best = min((a for a in win if not a.startswith("oracle")), key=win.get, default=None)
-    if best is not None:
-        mode = head[best].mode  # the oracle scored as the best estimator is: like with like
-        oracles = {a: np.mean(list(v.values())) for a in win if a.startswith("oracle")
-                   and (v := lowest(head[a], "windows", mode))}
-        oracle = min(oracles, key=oracles.get, default=None)
-        if oracle is not None:
-            scored = (f"scored with {head[best].config['val_shots']:,}-shot validation as the shot arms are"
-                      if mode == "shots" else "scored with exact probabilities")
-            text += (f" On windows like those it trains on, training does pay ({scored}): the {labels[oracle]} "
-                     f"reaches {oracles[oracle]:.3f} ({seeds[oracle]}) and the best estimator, {labels[best]}, "
-                     f"{win[best]:.3f} ({seeds[best]}), against {lin['windows']:.3f} for the linear regression and "
-                     f"{esn['windows']:.4f} for the echo-state network.")
+        mean = baseline_value(baselines, "mean", "sequence")
+        above = [a for a, e in end.items() if side(e, mean) == "above"]
+        text += (f"That lowest epoch is picked on the validation span itself. After the last epoch, which no such "
+                 f"choice flatters, the arms run {_span(end, labels)}, against {mean:.3f} for predicting the "
+                 f"training mean ({_against(end, mean, labels)})"
+                 + (": those above it do not carry, over one long sequence, what they learnt on 20-step windows."
+                    if above else ".") + "\n\n")
+    text += (f"On 20-step windows like those it trains on, the lowest validation RMSE runs "
+             f"{_span(low['windows'], labels)}, against {lin['windows']:.3f} for the linear regression "
+             f"({_against(low['windows'], lin['windows'], labels)}) and {esn['windows']:.4f} for the echo-state "
+             "network.")
     fdsa = arms.get("fdsa-shots")
     done = int(fdsa.complete.sum()) if fdsa is not None else 0
     if done < MIN_SEEDS:

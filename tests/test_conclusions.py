@@ -5,7 +5,7 @@ import pytest
 
 from qrnn_core.conclusions import (baseline_standing, beaten_by, bottom_line, describe, last, lowest, oracle_gaps,
                                    side)
-from qrnn_core.analysis import Estimate, paired
+from qrnn_core.analysis import Estimate, mean_ci, paired
 
 from .test_scorecard import CONFIG
 from .test_scorecard import arm as _arm
@@ -90,12 +90,16 @@ def test_the_bottom_line_states_the_computed_numbers_and_what_is_missing():
     labels = {"spsa-original-shots": "SPSA as originally run", "oracle-lr007": "oracle (lr 0.007)"}
     assert bottom_line(arms, {}, labels) is None
     text = bottom_line(arms, baselines(mean=0.178, linear=0.137, esn=0.003), labels)
-    spsa, oracle = (np.mean(list(lowest(arms[a], "sequence").values())) for a in ("spsa-original-shots", "oracle-lr007"))
-    assert f"lowest validation RMSE over the epochs between {spsa:.3f} and {oracle:.3f}" in text
-    assert f"{spsa / 0.003:.0f} to {oracle / 0.003:.0f} times the echo-state network's" in text
-    ends = sorted(np.mean(list(last(arms[a], "sequence").values())) for a in arms)
-    assert f"after the last epoch they lie between {ends[0]:.3f} and {ends[1]:.3f}, against 0.178" in text
-    # the oracle is scored as the shot arm it is set against is: 0.05 with shots, not 0.04 exact
-    assert "(0.137)" in text and "(scored with 1,024-shot validation as the shot arms are)" in text
-    assert "the oracle (lr 0.007) reaches 0.050 (3 seeds)" in text
+    spsa, oracle = (mean_ci(list(lowest(arms[a], "sequence").values())) for a in ("spsa-original-shots", "oracle-lr007"))
+    assert "every arm scored with 1,024-shot validation, the oracle too" in text
+    assert (f"the lowest validation RMSE over the epochs runs from {spsa.format(3)} for SPSA as originally run to "
+            f"{oracle.format(3)} for oracle (lr 0.007)") in text
+    # each arm placed against the baseline by its whole interval
+    assert "scores 0.137 (wholly below it: SPSA as originally run; wholly above it: oracle (lr 0.007))" in text
+    assert f"{spsa.mean / 0.003:.0f} to {oracle.mean / 0.003:.0f} times lower" in text
+    ends = {a: mean_ci(list(last(arms[a], "sequence").values())) for a in arms}
+    assert f"the arms run from {ends['spsa-original-shots'].format(3)}" in text and "against 0.178" in text
+    assert "do not carry" not in text  # no arm ends wholly above the training mean
+    # the oracle is scored as the shot arm is: 0.05 with shots, not 0.04 exact
+    assert "from 0.050 [0.050, 0.050] for oracle (lr 0.007)" in text
     assert "FDSA has 0 finished seeds of the 3 a verdict needs" in text
