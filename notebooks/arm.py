@@ -173,17 +173,17 @@ if res is not None:
             seeds_lowest = (f"the seeds' own lowest come after epochs {', '.join(map(str, own))} (their mean, "
                             f"{np.mean(own):.1f}, is the table's epoch of the lowest; the mean curve's lowest "
                             f"is after epoch {lowest})")
-        said.append(f"under {name} {'it' if n_done == 1 else 'the mean'} is {describe_curve(curve, spread[protocol])}"
-                    + ("" if n_done == 1 else f"; {seeds_lowest}"))
+        said.append(f"Under {name}, {'it' if n_done == 1 else 'the mean'} is {describe_curve(curve, spread[protocol])}."
+                    + ("" if n_done == 1 else f" {seeds_lowest[0].upper()}{seeds_lowest[1:]}."))
     if said:
-        judged = ("changes no larger than the seeds' standard deviation (its median over the epochs: "
+        judged = ("A change no larger than the seeds' standard deviation (its median over the epochs: "
                   + ", ".join(f"{s:.4f} under {PROTOCOL_NAMES[p]}" for p, s in spread.items())
-                  + ") count as staying within the seed spread" if n_done > 1 else
-                  "one seed, so no spread to judge a change by")
+                  + ") counts as staying within the seed spread." if n_done > 1 else
+                  "With one seed there is no spread to judge a change by.")
         whose = "its one finished seed" if n_done == 1 else f"the mean over its {n_done} finished seeds"
         validation = f"{c['val_shots']:,}-shot" if mode == "shots" else "exact"
-        display(Markdown(f"**What this arm shows** ({whose}, {validation} validation; {judged}): "
-                         + "; ".join(said) + "."))
+        display(Markdown(f"**What this arm shows** ({whose}, {validation} validation). {judged} "
+                         + " ".join(said)))
 
     # The original's logged run beside this arm's seeds, under the deck's protocol with shots as it was
     # logged. One run is set against the range of the seeds, not against the interval of their mean.

@@ -27,8 +27,16 @@
 # logs. An *arm* is one training configuration (an estimator, its learning rate, shots or exact
 # probabilities), run once per *seed*; arms that share a seed start from the same parameters and see
 # the windows in the same order (*paired*). The *oracle* is the exact gradient, computed by autograd
-# through the simulator: what SPSA and FDSA estimate. A *profile* is a scale of the whole study:
-# `paper` is the deck's full protocol, `quick` a reduced one for a laptop.
+# through the simulator: what SPSA and FDSA estimate. The arms' names: *SPSA as originally run* keeps
+# the original code's one fixed pair of random directions for the whole run; *SPSA corrected* draws
+# fresh directions every update, as SPSA is defined; *with Spall's gains* its step size and
+# perturbation also shrink over the updates, by Spall's schedule; *(exact)* marks the twin of an arm
+# trained on exact probabilities instead of 1,024 shots; the *complex128 check* repeats corrected SPSA
+# in double precision, to measure what the single precision every other arm trains in changes
+# ([methods](../../methods) has the details). Two *validation protocols* score each arm after every
+# epoch: the deck's, the last 30 % of the series run as **one** 2,969-step sequence, and *windows*,
+# 20-step windows of that span like the training ones, steps 5 to 19 scored. A *profile* is a scale
+# of the whole study: `paper` is the deck's full protocol, `quick` a reduced one for a laptop.
 
 # %% tags=["parameters", "hide-input"]
 profile = "quick"
@@ -187,7 +195,10 @@ plt.close(fig)
 # {glue:text}`min_seeds` finished seeds of each arm, since over two seeds a bootstrap interval is just
 # their range). Comparisons also give the effect size $d_z$, the mean paired difference over its
 # standard deviation. The accuracy claims compare SPSA as originally run (fixed directions) with
-# FDSA, both with 1,024 shots, on the same seeds, data, updates and protocol.
+# FDSA, both with 1,024 shots, on the same seeds, data, updates and protocol, each at the deck's own
+# learning rate (0.007 for SPSA, 0.001 for FDSA): estimator and rate change together, as in the deck.
+# [The learning-rate sweep](sweep) sets them side by side at equal rates, and
+# [the conclusions](conclusions) set each against the exact gradient at its own rate.
 
 # %% tags=["hide-input"]
 card = scorecard(arms, gradients, sweeps)
