@@ -34,6 +34,8 @@ equal_lr = 0.001  # the sweep's rate the budget arm is compared at (the budget a
 # %% tags=["hide-input"]
 # %matplotlib inline
 
+from pathlib import Path
+
 import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import Markdown, display
@@ -41,7 +43,8 @@ from myst_nb import glue
 
 from qrnn_core import figures
 from qrnn_core.analysis import comparable, final_train_rmse, mean_ci, paired
-from qrnn_core.report import results_path, save_json, show_banner
+from qrnn_core.conclusions import baseline_value
+from qrnn_core.report import load_json, results_path, save_json, show_banner
 from qrnn_core.results import load_arm, load_sweep
 from qrnn_core.scorecard import SWEEPS
 from qrnn_core.study import load_study
@@ -49,6 +52,9 @@ from qrnn_core.words import count
 
 show_banner(profile)
 study = load_study(profile=profile)
+# The training-mean predictor's validation RMSE (windows protocol): what a model that learnt nothing scores.
+baseline_file = Path(results_dir) / "baselines" / "baselines.json"
+mean_predictor = baseline_value(load_json(baseline_file), "mean", "windows") if baseline_file.exists() else None
 
 
 def seeds_done(r) -> str:
@@ -128,7 +134,7 @@ ref = next((r for r in arms.values() if r.config["method"] == "fdsa"), None)
 # Like with like: every row scored with the validation of the estimators that train with shots (the
 # oracle too: its exact-validation score would leave out the shot noise every estimator's score has).
 mode = "shots" if any(r.mode == "shots" for r in arms.values()) else "exact"
-rows, table = [], []
+rows, table, vals = [], [], []
 for name, r in arms.items():
     seeds = common or sorted(finished[name])
     idx = [r.seeds.index(s) for s in seeds]
@@ -141,6 +147,7 @@ for name, r in arms.items():
             vs = str(paired(train[[r.seeds.index(s) for s in pairs]],
                             final_train_rmse(ref.train_rmse, ref.epochs_done)[[ref.seeds.index(s) for s in pairs]]))
     t, v = mean_ci(train[idx]), mean_ci(val[idx])
+    vals.append((short(r), v))
     rows.append(f"| {name} | {len(seeds)} | {t} | {v} | {vs} |")
     table.append([name, t.mean, t.low, t.high, v.mean, v.low, v.high, t.n])
 if rows:
@@ -159,6 +166,7 @@ if rows:
                    "simulator only. Hardware has no backward pass; an exact gradient there needs parameter shift "
                    "(see [the estimators](../../methods)), far more circuits than FDSA's."
                    if any(r.config["method"] == "exact" for r in arms.values()) else "")
+    reach = [name for name, v in vals if mean_predictor is not None and v.low < mean_predictor]
     display(Markdown(
         f"**Equal budget per update** (learning rate {c['lr']:g}; the first {c['train_sequences']} training windows x "
         f"{c['epochs']} epochs; {c['shots']:,} shots):\n\n| arm | seeds (n) | final-epoch train RMSE | lowest validation "
@@ -169,6 +177,13 @@ if rows:
         + "; the last column is paired by seed, with a paired t-test and the effect size."
         + (f" Left out, as their protocol or learning rate differs: {', '.join(left_out)}." if left_out else "")
         + oracle_note
+        + (f"\n\n**What these runs predict.** At this budget every row's mean lowest validation RMSE lies above the "
+           f"{mean_predictor:.4f} of predicting the training mean (windows protocol, [the baselines](baselines))"
+           + (", each with its whole interval" if not reach else
+              f"; only the interval of {', '.join(reach)} reaches below it")
+           + ": these runs have not learnt to predict unseen rows better than a constant, so this table compares how "
+           "far each estimator trains in a fixed budget, not how well it predicts."
+           if mean_predictor is not None and vals and all(v.mean >= mean_predictor for _, v in vals) else "")
         + (f"\n\n**Not finished yet** (no seed done): {'; '.join(not_yet)}; the comparison fills in as they land."
            if not_yet else "")))
     figures.csv_link(results_path(results_dir, run_name) / "equal_budget.csv", table,

@@ -105,7 +105,7 @@ for lr in sorted({lr for p in sweeps.values() for lr in p}):
     for m in SWEEPS:
         r = sweeps[m].get(lr)
         est = mean_ci(final_train_rmse(r.train_rmse, r.epochs_done)[r.complete]) if r is not None and r.complete.any() else None
-        cells.append(str(est) if est else "-")
+        cells.append(est.format(4, seeds=True) if est else "-")
         if est:
             table.append([m, lr, est.mean, est.low, est.high, est.n])
     ratio = ratios.get(lr)
@@ -114,8 +114,9 @@ for lr in sorted({lr for p in sweeps.values() for lr in p}):
     rows.append(f"| {lr:g} | " + " | ".join(cells) + f" | {ratio_text} |")
 display(Markdown("| learning rate | " + " | ".join(LABELS[m] for m in SWEEPS) + " | SPSA / FDSA, paired |\n"
                  "|---|---|---|---|---|\n" + "\n".join(rows)
-                 + "\n\nFinal-epoch train RMSE, mean over finished seeds [95 % bootstrap interval]; the last "
-                 "column is SPSA's over FDSA's, seed by seed."))
+                 + "\n\nFinal-epoch train RMSE, mean over each estimator's finished seeds [95 % bootstrap interval] "
+                 "(n: its seeds; the columns are over different seeds where their n differ, so they are not "
+                 "paired); the last column is SPSA's over FDSA's seed by seed, over the seeds both finished."))
 save_json(results_path(results_dir, run_name) / "sweep.json", {"columns": ["estimator", "lr", "mean", "low", "high", "n"],
                                                                 "rows": table})
 figures.csv_link(results_path(results_dir, run_name) / "sweep.csv", table,
@@ -141,36 +142,39 @@ def rates_text(lrs) -> str:
     return ("rate " if len(lrs) == 1 else "rates ") + and_join(f"{lr:g}" for lr in sorted(lrs))
 
 
-def lowest_val(r) -> float:
-    """Lowest windows-protocol validation RMSE over epochs, mean over the finished seeds (1,024-shot
-    validation for a shot arm, exact for the oracle: as in the figure)."""
-    return float(np.nanmean(np.nanmin(r.val["windows"][r.mode][r.complete][:, :, 2], axis=1)))
+def lowest_val(r):
+    """Lowest windows-protocol validation RMSE over epochs per finished seed, as a mean with its interval
+    (1,024-shot validation for a shot arm, exact for the oracle: as in the figure)."""
+    return mean_ci(np.nanmin(r.val["windows"][r.mode][r.complete][:, :, 2], axis=1))
 
 
 if mean_predictor is not None and found:
+    # A method fails the constant predictor at a rate only where its whole interval lies at or above it.
     clauses, above = [], {}  # above: method -> the rates at which it does not beat the mean predictor
     for m, points in sweeps.items():
         val = {lr: lowest_val(r) for lr, r in points.items() if r.complete.any()}
         if not val:
             continue
-        above[m] = [lr for lr, v in val.items() if v >= mean_predictor]
-        span = f"{min(val.values()):.4f}" if len(val) == 1 else \
-            f"{min(val.values()):.4f} to {max(val.values()):.4f} across rates"
-        where = ("at or above it at every swept rate" if len(above[m]) == len(val) else
-                 f"at or above it at {rates_text(above[m])}" if above[m] else "below it at every swept rate")
+        above[m] = [lr for lr, v in val.items() if v.low >= mean_predictor]
+        across = [lr for lr, v in val.items() if v.low < mean_predictor <= v.high]
+        means = [v.mean for v in val.values()]
+        span = f"{means[0]:.4f}" if len(val) == 1 else f"{min(means):.4f} to {max(means):.4f} across rates (means)"
+        where = ("wholly at or above it at every swept rate" if len(above[m]) == len(val) else
+                 f"wholly at or above it at {rates_text(above[m])}" if above[m] else
+                 "below it at every swept rate" if not across else "")
+        where = "; ".join(w for w in (where, f"straddling it at {rates_text(across)}" if across else "") if w)
         clauses.append(f"{NAMES[m]} {span}, {where}")
     oracle_note += (" On validation (windows protocol), the training-mean predictor, which ignores its input, "
                     f"scores {mean_predictor:.4f} (the dashed line in {{numref}}`fig-sweep`; see "
-                    "[the baselines](baselines)). Lowest validation RMSE: " + "; ".join(clauses) + ".")
+                    "[the baselines](baselines)). Lowest validation RMSE, placed by its 95 % interval: "
+                    + "; ".join(clauses) + ".")
     never = [NAMES[m] for m, lrs in above.items() if lrs and len(lrs) == sum(r.complete.any() for r in sweeps[m].values())]
-    some = [NAMES[m] for m, lrs in above.items() if lrs and NAMES[m] not in never]
-    if never or some:
-        oracle_note += (" Where a method is at or above that line, its trained model predicts the unseen rows no "
-                        "better than a constant: on this budget (the first windows of the training span only) "
-                        + "; ".join(([f"{and_join(never)} {'does' if len(never) == 1 else 'do'} not generalise at "
-                                      "any swept rate"] if never else [])
-                                    + ([f"{and_join(some)} {'does' if len(some) == 1 else 'do'} only at "
-                                        f"{'its' if len(some) == 1 else 'their'} other rates"] if some else [])) + ".")
+    if any(above.values()):
+        oracle_note += (" Where a method's interval lies at or above that line, its trained model predicts the unseen "
+                        "rows no better than a constant: on this budget (the first windows of the training span only) "
+                        + "; ".join(f"{NAMES[m]} does not generalise at any swept rate" if NAMES[m] in never
+                                    else f"{NAMES[m]} does not at {rates_text(lrs)}" for m, lrs in above.items() if lrs)
+                        + ".")
         if above.get("exact"):
             oracle_note += (f" The oracle, with the exact gradient, fails it too at {rates_text(above['exact'])}: "
                             "there the limit is the reduced budget's, not the estimators'.")
