@@ -168,7 +168,7 @@ if res is not None:
         own = best_epoch(v).astype(int).tolist()
         lowest = int(np.argmin(curve)) + 1
         if set(own) == {lowest}:
-            seeds_lowest = "each seed has its own lowest there too"
+            seeds_lowest = f"each seed has its own lowest after epoch {lowest} too"
         else:  # the table's epoch of the lowest averages these, which is not the mean curve's lowest
             seeds_lowest = (f"the seeds' own lowest come after epochs {', '.join(map(str, own))} (their mean, "
                             f"{np.mean(own):.1f}, is the table's epoch of the lowest; the mean curve's lowest "
