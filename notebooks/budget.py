@@ -34,8 +34,6 @@ equal_lr = 0.001  # the sweep's rate the budget arm is compared at (the budget a
 # %% tags=["hide-input"]
 # %matplotlib inline
 
-from pathlib import Path
-
 import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import Markdown, display
@@ -44,8 +42,8 @@ from myst_nb import glue
 from qrnn_core import figures
 from qrnn_core.analysis import comparable, final_train_rmse, mean_ci, paired
 from qrnn_core.conclusions import baseline_value
-from qrnn_core.report import load_json, results_path, save_json, show_banner
-from qrnn_core.results import load_arm, load_sweep
+from qrnn_core.report import results_path, save_json, show_banner
+from qrnn_core.results import load_arm, load_sweep, read_results
 from qrnn_core.scorecard import SWEEPS
 from qrnn_core.study import load_study
 from qrnn_core.words import count
@@ -53,8 +51,8 @@ from qrnn_core.words import count
 show_banner(profile)
 study = load_study(profile=profile)
 # The training-mean predictor's validation RMSE (windows protocol): what a model that learnt nothing scores.
-baseline_file = Path(results_dir) / "baselines" / "baselines.json"
-mean_predictor = baseline_value(load_json(baseline_file), "mean", "windows") if baseline_file.exists() else None
+baselines = read_results(results_dir, "baselines", "baselines.json")
+mean_predictor = baseline_value(baselines, "mean", "windows") if baselines else None
 
 
 def seeds_done(r) -> str:

@@ -50,7 +50,6 @@ run_name = "conclusions"
 
 # %% tags=["hide-input"]
 # %matplotlib inline
-import json
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -62,7 +61,7 @@ from qrnn_core import figures
 from qrnn_core.conclusions import (BASELINE_NAMES as NAMES, CLASSICAL, FROZEN, HEADLINE, baseline_standing,
                                    baseline_value, beaten_by, bottom_line, describe, oracle_gaps, side)
 from qrnn_core.report import results_path, save_json, show_banner
-from qrnn_core.results import load_arm, load_sweep
+from qrnn_core.results import load_arm, load_sweep, read_results
 from qrnn_core.scorecard import SWEEPS, scorecard
 from qrnn_core.study import partial_warning, profile_note
 
@@ -72,8 +71,7 @@ if (warning := partial_warning(profile)):
     display(Markdown(warning))
 results = Path(results_dir)
 arms = {a: r for a in figures.ARM_LABELS if (r := load_arm(results, a)) is not None}
-baselines_file = results / "baselines" / "baselines.json"
-baselines = json.loads(baselines_file.read_text()) if baselines_file.exists() else {}
+baselines = read_results(results, "baselines", "baselines.json") or {}
 PROTOCOLS = {"sequence": "the deck's protocol (one 2,969-step sequence)", "windows": "the windows protocol"}
 LABEL = figures.ARM_LABELS
 gaps = {p: oracle_gaps(arms, p) for p in PROTOCOLS}

@@ -45,7 +45,6 @@ run_name = "summary"
 
 # %% tags=["hide-input"]
 # %matplotlib inline
-import json
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -54,10 +53,10 @@ from IPython.display import Markdown, display
 from myst_nb import glue
 
 from qrnn_core import figures
-from qrnn_core.analysis import MIN_SEEDS, mean_ci, paired
-from qrnn_core.conclusions import BASELINE_NAMES, bottom_line, describe
+from qrnn_core.analysis import MIN_SEEDS
+from qrnn_core.conclusions import BASELINE_NAMES, bottom_line, describe, first_to_last
 from qrnn_core.report import banner, results_path, save_json, show_banner
-from qrnn_core.results import compute_table, load_arm, load_sweep
+from qrnn_core.results import compute_table, load_arm, load_sweep, read_results
 from qrnn_core.scorecard import FDSA_ARM, SPSA_ARM, SWEEPS, scorecard
 from qrnn_core.study import load_study, partial_warning, profile_note
 from qrnn_core.words import count
@@ -71,13 +70,9 @@ arms = {a: r for a in ARMS if (r := load_arm(results, a)) is not None}
 sweeps = {m: load_sweep(results, family) for m, family in SWEEPS.items()}
 
 
-def read(name, file):
-    path = results / name / file
-    return json.loads(path.read_text()) if path.exists() else None
-
-
-baselines, gradients = read("baselines", "baselines.json"), read("gradients", "gradients.json")
-fidelity = read("fidelity", "fidelity.json")
+baselines, gradients = (read_results(results, "baselines", "baselines.json"),
+                        read_results(results, "gradients", "gradients.json"))
+fidelity = read_results(results, "fidelity", "fidelity.json")
 
 
 study = load_study(profile=profile)
@@ -95,15 +90,11 @@ o = arms.get("oracle-lr007")
 if o is not None and o.complete.sum() >= MIN_SEEDS:
     # The deck's "rises after an epoch", with the exact gradient: first against last epoch, paired by seed,
     # over the finished seeds, scored as the key figure scores it.
-    done, mode = o.subset(o.complete), "shots" if o.config.get("val_shots") else "exact"
-    moves = {}
-    for protocol in ("sequence", "windows"):
-        v = done.val[protocol][mode][:, :, 2]
-        change = paired(v[:, -1], v[:, 0])
-        moves[protocol] = (mean_ci(v[:, 0]), mean_ci(v[:, -1]), change, describe(change))
-    (s0, s1, ds, seq), (w0, w1, dw, win) = moves["sequence"], moves["windows"]
-    E, how = done.config["epochs"], (f"{done.config['val_shots']:,}-shot" if mode == "shots" else "exact")
-    said = (f"with the exact gradient (lr 0.007, {count(len(done.seeds), 'finished seed')}, {how} validation), "
+    mode = "shots" if o.config.get("val_shots") else "exact"
+    (s0, s1, ds), (w0, w1, dw) = (first_to_last(o, p, mode) for p in ("sequence", "windows"))
+    seq, win = describe(ds), describe(dw)
+    E, how = o.config["epochs"], (f"{o.config['val_shots']:,}-shot" if mode == "shots" else "exact")
+    said = (f"with the exact gradient (lr 0.007, {count(int(o.complete.sum()), 'finished seed')}, {how} validation), "
             f"validation RMSE goes from {s0} after epoch 1 to {s1} after epoch {E} on the one-sequence protocol, "
             f"a change of {ds.format(4)} paired by seed; on windows from {w0} to {w1}, a change of {dw.format(4)}")
     if seq == "higher" and win == "lower":

@@ -34,9 +34,6 @@ rates = None  # the learning rates shown; None: every rate found under results_d
 
 # %% tags=["hide-input"]
 # %matplotlib inline
-import json
-from pathlib import Path
-
 import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import Markdown, display
@@ -45,7 +42,8 @@ from myst_nb import glue
 from qrnn_core import figures
 from qrnn_core.analysis import final_train_rmse, mean_ci
 from qrnn_core.report import results_path, save_json, show_banner
-from qrnn_core.results import load_sweep
+from qrnn_core.conclusions import baseline_value
+from qrnn_core.results import load_sweep, read_results
 from qrnn_core.scorecard import SIMILAR, SWEEPS, learning_rate_rows, sweep_ratios
 from qrnn_core.words import and_join
 
@@ -56,9 +54,8 @@ shots = next((r.config["shots"] for p in sweeps.values() for r in p.values() if 
 LABELS = {"spsa": f"SPSA corrected, {shots:,} shots", "fdsa": f"FDSA, {shots:,} shots", "exact": "oracle (exact gradient)"}
 found = [r for points in sweeps.values() for r in points.values()]
 # The training-mean predictor's validation RMSE (windows protocol), the floor a useful model must beat.
-baselines = Path(results_dir) / "baselines" / "baselines.json"
-mean_predictor = (json.loads(baselines.read_text())["mean"]["windows"]["exact"]["rmse_mean"]
-                  if baselines.exists() else None)
+baselines = read_results(results_dir, "baselines", "baselines.json")
+mean_predictor = baseline_value(baselines, "mean", "windows") if baselines else None
 if found:
     c = found[0].config
     display(Markdown(

@@ -49,6 +49,13 @@ def last(res, protocol: str, mode: str | None = None) -> dict[int, float]:
     return {s: float(v[i, -1]) for i, s in enumerate(res.seeds) if res.complete[i]}
 
 
+def first_to_last(res, protocol: str, mode: str | None = None) -> tuple[Estimate, Estimate, Comparison]:
+    """Over the finished seeds of ``res`` (scored as :func:`lowest`): the validation RMSE (mean of y, z)
+    after the first epoch, after the last, and last minus first paired by seed."""
+    v = res.val[protocol][mode or res.mode][res.complete][:, :, 2]
+    return mean_ci(v[:, 0]), mean_ci(v[:, -1]), paired(v[:, -1], v[:, 0])
+
+
 def side(ratio: Estimate, of: float = 1.0) -> str:
     """Where a ratio's interval lies against ``of``: ``below``, ``above``, ``either side``, or too few seeds
     to say (``n seeds``: fewer than :data:`~qrnn_core.analysis.MIN_SEEDS`)."""

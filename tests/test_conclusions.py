@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from qrnn_core.conclusions import (baseline_standing, beaten_by, bottom_line, describe, last, lowest, oracle_gaps,
-                                   side)
+from qrnn_core.conclusions import (baseline_standing, beaten_by, bottom_line, describe, first_to_last, last, lowest,
+                                   oracle_gaps, side)
 from qrnn_core.analysis import Estimate, mean_ci, paired
 
 from .test_scorecard import CONFIG
@@ -103,3 +103,13 @@ def test_the_bottom_line_states_the_computed_numbers_and_what_is_missing():
     # the oracle is scored as the shot arm is: 0.05 with shots, not 0.04 exact
     assert "from 0.050 [0.050, 0.050] for oracle (lr 0.007)" in text
     assert "FDSA has 0 finished seeds of the 3 a verdict needs" in text
+
+
+def test_first_to_last_pairs_each_finished_seeds_first_and_last_epoch():
+    curves = np.array([[0.20, 0.15, 0.10], [0.22, 0.16, 0.12], [0.21, 0.18, 0.14], [0.30, 0.30, 0.30]])
+    res = arm("oracle-lr007", curves)
+    res.epochs_done[3] = 2  # not finished: left out
+    first, final, change = first_to_last(res, "windows")
+    assert (first.n, final.n) == (3, 3)
+    assert np.isclose(first.mean, 0.21) and np.isclose(final.mean, 0.12)
+    assert np.isclose(change.difference.mean, -0.09) and describe(change) == "lower"
