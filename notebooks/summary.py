@@ -217,8 +217,9 @@ glue("card_total", len(card), display=False)
 # far (what this shared machine has been doing) and at its fastest (what it does with nothing else
 # running beside the workers); a run none of whose epochs has finished borrows the rates of the
 # measured run with the nearest circuits per update. The seconds depend on the machine and on what
-# else ran beside the workers (two FDSA workers side by side slow each other down); the runs'
-# provenance records the load.
+# else ran beside the workers: the two workers slow each other a little (they share the machine's
+# memory), other work on the machine slows them much more (the sessions that ran this study also built
+# and tested it); the runs' provenance records the load.
 
 # %% tags=["hide-input"]
 compute = compute_table(study.runs, results)
