@@ -69,9 +69,10 @@ def _pair(a: dict[int, float], b: dict[int, float]) -> tuple[np.ndarray, np.ndar
     return np.array([a[s] for s in seeds]), np.array([b[s] for s in seeds])
 
 
-def oracle_gaps(arms: dict, protocol: str) -> list[dict]:
+def oracle_gaps(arms: dict, protocol: str, measure=None) -> list[dict]:
     """Per estimator arm with finished seeds beside its oracle: ``arm``, ``oracle``, ``mode``, ``difference``
     (:class:`Comparison`, arm - oracle) and ``ratio`` (:class:`Estimate`, arm / oracle), paired by seed.
+    ``measure``: each seed's value, :func:`lowest` (the default) or :func:`last`.
 
     Like is compared with like: the oracle is scored with the arm's own validation (``mode``), 1,024
     shots for a shot arm, so shot noise in the validation is not counted against the estimator."""
@@ -80,7 +81,8 @@ def oracle_gaps(arms: dict, protocol: str) -> list[dict]:
         if arm not in arms or oracle not in arms:
             continue
         mode = arms[arm].mode
-        a, o = _pair(lowest(arms[arm], protocol), lowest(arms[oracle], protocol, mode))
+        measure = measure or lowest
+        a, o = _pair(measure(arms[arm], protocol), measure(arms[oracle], protocol, mode))
         if len(a):
             rows.append({"arm": arm, "oracle": oracle, "mode": mode, "difference": paired(a, o),
                          "ratio": ratio_paired(a, o)})

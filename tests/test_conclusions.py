@@ -113,3 +113,12 @@ def test_first_to_last_pairs_each_finished_seeds_first_and_last_epoch():
     assert (first.n, final.n) == (3, 3)
     assert np.isclose(first.mean, 0.21) and np.isclose(final.mean, 0.12)
     assert np.isclose(change.difference.mean, -0.09) and describe(change) == "lower"
+
+
+def test_oracle_gaps_at_the_last_epoch():
+    # The estimator's lowest is its first epoch; at the last epoch it is 3 times the oracle's.
+    arms = {"fdsa-exact": arm("fdsa-exact", np.array([[0.10, 0.30]] * 3) + np.arange(3)[:, None] * 1e-3),
+            "oracle-lr001": arm("oracle-lr001", np.array([[0.12, 0.10]] * 3) + np.arange(3)[:, None] * 1e-3)}
+    (lowest_row,), (last_row,) = oracle_gaps(arms, "windows"), oracle_gaps(arms, "windows", last)
+    assert lowest_row["ratio"].mean == pytest.approx(np.mean([0.100 / 0.100, 0.101 / 0.101, 0.102 / 0.102]))
+    assert last_row["ratio"].mean == pytest.approx(np.mean([0.300 / 0.100, 0.301 / 0.101, 0.302 / 0.102]))
