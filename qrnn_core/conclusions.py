@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from .analysis import MIN_SEEDS, Comparison, Estimate, mean_ci, paired, ratio_paired, verdict_less
-from .words import count
+from .words import and_join, count
 
 #: The oracle (exact gradient) at each estimator arm's learning rate.
 ORACLE_OF = {"spsa-original-shots": "oracle-lr007", "spsa-original-exact": "oracle-lr007",
@@ -100,20 +100,21 @@ def frozen_per_seed(baselines: dict, protocol: str, mode: str) -> dict[int, floa
             if mode in r[protocol]}
 
 
-def baseline_standing(arms: dict, baselines: dict, protocol: str) -> list[dict]:
+def baseline_standing(arms: dict, baselines: dict, protocol: str, mode: str | None = None) -> list[dict]:
     """Per arm with a finished seed: ``arm``, ``rmse`` (:class:`Estimate` of its lowest validation RMSE),
     ``ratio`` (``{baseline: Estimate of arm / baseline}`` for the classical baselines) and ``frozen``
-    (:class:`Comparison`, arm - QESN paired by seed with the same probabilities; None without common seeds)."""
+    (:class:`Comparison`, arm - QESN paired by seed with the same probabilities; None without common seeds).
+    ``mode``: every arm scored with it (default: each with the probabilities it trained with)."""
     rows = []
     for arm, res in arms.items():
-        best = lowest(res, protocol)
+        best = lowest(res, protocol, mode)
         if not best:
             continue
         v = np.array(list(best.values()))
         ratio = {name: mean_ci(v / baseline_value(baselines, name, protocol)) for name in CLASSICAL if name in baselines}
         frozen = None
         if FROZEN in baselines:
-            a, q = _pair(best, frozen_per_seed(baselines, protocol, res.mode))
+            a, q = _pair(best, frozen_per_seed(baselines, protocol, mode or res.mode))
             frozen = paired(a, q) if len(a) else None
         rows.append({"arm": arm, "rmse": mean_ci(v), "ratio": ratio, "frozen": frozen})
     return rows
@@ -127,10 +128,15 @@ def beaten_by(row: dict) -> list[str]:
 def describe(c: Comparison | None) -> str:
     """A paired difference ``a - b`` in words, by the scorecard's rule (:func:`~qrnn_core.analysis.verdict_less`:
     the interval on one side of 0 and the paired t-test's p < 0.05): ``lower``, ``higher``, ``no clear
-    difference`` or ``not enough seeds``."""
+    difference``, ``not enough seeds``, or, when the interval lies on one side of 0 but the test does not
+    give p < 0.05, that it is lower (higher) by its interval only: not yet clear."""
     if c is None:
         return "not enough seeds"
     outcome = verdict_less(c.difference, "a < b", p=c.p).outcome
+    d = c.difference
+    if outcome == "inconclusive" and (d.high < 0 or d.low > 0):  # the interval says it, the test does not
+        return (f"{'lower' if d.high < 0 else 'higher'} by its interval but not by the t-test (p = {c.p:.2g}, "
+                f"n = {d.n}), so not yet clear")
     return {"reproduced": "lower", "not reproduced": "higher", "not tested": "not enough seeds"}.get(
         outcome, "no clear difference")
 
@@ -142,17 +148,21 @@ def _span(est: dict, labels: dict) -> str:
 
 
 def _against(est: dict, value: float, labels: dict) -> str:
-    """Which arms' intervals lie wholly below ``value``, wholly above it, or straddle it (:func:`side`)."""
+    """Which arms' intervals lie wholly below ``value``, wholly above it, or straddle it (:func:`side`), in
+    words: ``A and B lie wholly below it; C wholly above it``."""
     groups: dict[str, list[str]] = {}
     for a, e in est.items():
         groups.setdefault(side(e, value), []).append(labels[a])
     said = {"below": "wholly below it", "above": "wholly above it", "either side": "straddling it"}
     if len(groups) == 1 and len(est) > 1:
         where = next(iter(groups))
-        return f"every arm {said.get(where, f'has {where} only, too few to say')}"
-    return "; ".join(f"{said.get(where, f'{where} only, too few to say')}: {', '.join(names)}"
-                     for where, names in sorted(groups.items(), key=lambda g: list(said).index(g[0])
-                                                if g[0] in said else len(said)))
+        return f"every one of them lies {said.get(where, f'at {where} only, too few to say')}"
+    parts = []
+    for where, names in sorted(groups.items(), key=lambda g: list(said).index(g[0]) if g[0] in said else len(said)):
+        verb = ("lie" if len(names) > 1 else "lies") if not parts else ""
+        what = said.get(where, f"at {where} only, too few to say")
+        parts.append(f"{and_join(names)} {verb + ' ' if verb else ''}{what}")
+    return "; ".join(parts)
 
 
 def bottom_line(arms: dict, baselines: dict, labels: dict) -> str | None:
@@ -178,23 +188,28 @@ def bottom_line(arms: dict, baselines: dict, labels: dict) -> str | None:
     seq = [e.mean for e in low["sequence"].values()]
     scored = (f"every arm scored with {next(iter(head.values())).config['val_shots']:,}-shot validation, the oracle "
               "too" if mode == "shots" else "every arm scored with exact probabilities")
-    text = (f"Means over finished seeds [95 % bootstrap interval], {scored}. On the deck's protocol, the lowest "
-            f"validation RMSE over the epochs runs {_span(low['sequence'], labels)}; the linear regression on x(t) "
-            f"alone scores {lin['sequence']:.3f} ({_against(low['sequence'], lin['sequence'], labels)}), the "
-            f"echo-state network {esn['sequence']:.4f} ({min(seq) / esn['sequence']:.0f} to "
-            f"{max(seq) / esn['sequence']:.0f} times lower).\n\n")
+    names = and_join([labels[a] for a in head])
+    text = (f"The arms here: {names}. Means over their finished seeds [95 % bootstrap interval], {scored}. "
+            f"On the deck's protocol, the lowest validation RMSE over the epochs runs {_span(low['sequence'], labels)}. "
+            f"The linear regression on x(t) alone scores {lin['sequence']:.3f}: "
+            f"{_against(low['sequence'], lin['sequence'], labels)}. The echo-state network scores "
+            f"{esn['sequence']:.4f}, {min(seq) / esn['sequence']:.0f} to {max(seq) / esn['sequence']:.0f} times lower "
+            "than the arms.\n\n")
     if "mean" in baselines:
         mean = baseline_value(baselines, "mean", "sequence")
         above = [a for a, e in end.items() if side(e, mean) == "above"]
         text += (f"That lowest epoch is picked on the validation span itself. After the last epoch, which no such "
-                 f"choice flatters, the arms run {_span(end, labels)}, against {mean:.3f} for predicting the "
-                 f"training mean ({_against(end, mean, labels)})"
-                 + (": those above it do not carry, over one long sequence, what they learnt on 20-step windows."
-                    if above else ".") + "\n\n")
-    text += (f"On 20-step windows like those it trains on, the lowest validation RMSE runs "
-             f"{_span(low['windows'], labels)}, against {lin['windows']:.3f} for the linear regression "
-             f"({_against(low['windows'], lin['windows'], labels)}) and {esn['windows']:.4f} for the echo-state "
-             "network.")
+                 f"choice flatters, the arms run {_span(end, labels)}. Predicting the training mean scores "
+                 f"{mean:.3f}: {_against(end, mean, labels)}."
+                 + (f" {(who := and_join([labels[a] for a in above]))[0].upper()}{who[1:]} thus "
+                    f"{'ends' if len(above) == 1 else 'end'} worse "
+                    "than a constant on the one sequence, yet not on 20-step windows like the training ones (below): "
+                    "there, what was learnt on windows does not carry over to one long sequence." if above else "")
+                 + "\n\n")
+    text += (f"On 20-step windows like the training ones, the lowest validation RMSE runs "
+             f"{_span(low['windows'], labels)}. The linear regression scores {lin['windows']:.3f}: "
+             f"{_against(low['windows'], lin['windows'], labels)}. The echo-state network scores "
+             f"{esn['windows']:.4f}.")
     fdsa = arms.get("fdsa-shots")
     done = int(fdsa.complete.sum()) if fdsa is not None else 0
     if done < MIN_SEEDS:

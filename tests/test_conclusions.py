@@ -77,7 +77,8 @@ def test_side_and_describe_need_an_interval_and_a_test():
     assert side(Estimate(0.5, 0.4, 0.6, 2)) == "2 seeds"  # fewer than a verdict needs
     # an interval that excludes 0 with a t-test far from significant: no clear difference
     c = paired([0.10, 0.20, 0.12], [0.09, 0.10, 0.115])
-    assert c.difference.low > 0 and c.p > 0.05 and describe(c) == "no clear difference"
+    assert c.difference.low > 0 and c.p > 0.05 and describe(c) == (
+        "higher by its interval but not by the t-test (p = 0.34, n = 3), so not yet clear")
     assert describe(paired([0.1], [0.2])) == "not enough seeds"
 
 
@@ -95,10 +96,11 @@ def test_the_bottom_line_states_the_computed_numbers_and_what_is_missing():
     assert (f"the lowest validation RMSE over the epochs runs from {spsa.format(3)} for SPSA as originally run to "
             f"{oracle.format(3)} for oracle (lr 0.007)") in text
     # each arm placed against the baseline by its whole interval
-    assert "scores 0.137 (wholly below it: SPSA as originally run; wholly above it: oracle (lr 0.007))" in text
-    assert f"{spsa.mean / 0.003:.0f} to {oracle.mean / 0.003:.0f} times lower" in text
+    assert "scores 0.137: SPSA as originally run lies wholly below it; oracle (lr 0.007) wholly above it." in text
+    assert f"{spsa.mean / 0.003:.0f} to {oracle.mean / 0.003:.0f} times lower than the arms" in text
+    assert text.startswith("The arms here: SPSA as originally run and oracle (lr 0.007).")
     ends = {a: mean_ci(list(last(arms[a], "sequence").values())) for a in arms}
-    assert f"the arms run from {ends['spsa-original-shots'].format(3)}" in text and "against 0.178" in text
+    assert f"the arms run from {ends['spsa-original-shots'].format(3)}" in text and "training mean scores 0.178" in text
     assert "do not carry" not in text  # no arm ends wholly above the training mean
     # the oracle is scored as the shot arm is: 0.05 with shots, not 0.04 exact
     assert "from 0.050 [0.050, 0.050] for oracle (lr 0.007)" in text
