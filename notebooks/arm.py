@@ -139,11 +139,12 @@ if res is not None:
             if not np.isfinite(v).any():
                 continue
             best = mean_ci(v.min(1))
-            rows.append(f"| {protocol} | {mode} | {best} | {mean_ci(best_epoch(v)).format(1)} | {mean_ci(v[:, -1])} |")
+            scored = "exact probabilities" if mode == "exact" else f"{c['val_shots']:,} shots"
+            rows.append(f"| {protocol} | {scored} | {best} | {mean_ci(best_epoch(v)).format(1)} | {mean_ci(v[:, -1])} |")
             glue(f"{arm}_{protocol}_{mode}_best", f"{best.mean:.4f}", display=False)
     if n_done:
         display(Markdown(
-            "| protocol | probabilities | lowest validation RMSE (mean of y, z) | epoch of the lowest | "
+            "| protocol | validation scored with | lowest validation RMSE (mean of y, z) | epoch of the lowest | "
             "after the last epoch |\n|---|---|---|---|---|\n" + "\n".join(rows)
             + (f"\n\nEach cell: the value of the one seed that finished all {E} epochs" if n_done == 1 else
                f"\n\nEach cell: mean over the {n_done} seeds that finished all {E} epochs")

@@ -179,7 +179,7 @@ if rows:
            f"{mean_predictor:.4f} of predicting the training mean (windows protocol, [the baselines](baselines))"
            + (", each with its whole interval" if not reach else
               f"; only the interval of {', '.join(reach)} reaches below it")
-           + ": these runs have not learnt to predict unseen rows better than a constant, so this table compares how "
+           + ": these runs have not shown that they predict unseen rows better than a constant, so this table compares how "
            "far each estimator trains in a fixed budget, not how well it predicts."
            if mean_predictor is not None and vals and all(v.mean >= mean_predictor for _, v in vals) else "")
         + (f"\n\n**Not finished yet** (no seed done): {'; '.join(not_yet)}; the comparison fills in as they land."

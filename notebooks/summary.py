@@ -32,7 +32,8 @@
 # fresh directions every update, as SPSA is defined; *with Spall's gains* its step size and
 # perturbation also shrink over the updates, by Spall's schedule; *(exact)* marks the twin of an arm
 # trained on exact probabilities instead of 1,024 shots; the *complex128 check* repeats corrected SPSA
-# in double precision, to measure what the single precision every other arm trains in changes
+# in double precision, to measure how much training in single precision (complex64, as every other
+# arm does) changes the results
 # ([methods](../../methods) has the details). Two *validation protocols* score each arm after every
 # epoch: the deck's, the last 30 % of the series run as **one** 2,969-step sequence, and *windows*,
 # 20-step windows of that span like the training ones, steps 5 to 19 scored. A *profile* is a scale
