@@ -300,6 +300,6 @@ if res is not None:
 # :alt: Training RMSE against update, mean over seeds, smoothed, with a 95 % band
 #
 # Training RMSE per update (the square root of the window's loss), a running mean over 100 updates,
-# averaged over {glue:text}`{{arm}}_train_seeds`, with the 95 % band where there are two seeds or
-# more; grey lines mark epochs.
+# averaged over {glue:text}`{{arm}}_train_seeds`, with the 95 % band where there are three seeds or
+# more (over two, the band is their range); grey lines mark epochs.
 # ```

@@ -147,7 +147,7 @@ plt.close(fig)
 #
 # The key result. Validation RMSE (mean of y and z) after each epoch, plotted against training
 # updates, mean over the finished seeds (n in the legend) with 95 % bootstrap bands (drawn where an
-# arm has two seeds or more), every curve scored with 1,024-shot validation, so that the validation's
+# arm has two seeds or more; over two, the band is their range), every curve scored with 1,024-shot validation, so that the validation's
 # own shot noise is alike for all (the oracle, the exact gradient: black at SPSA's learning rate
 # 0.007, grey dashed at FDSA's 0.001; its exact-probability scores are on its own page). Left: the deck's
 # protocol (the validation span as one sequence); right: 20-step windows, as in training. Horizontal
