@@ -38,7 +38,8 @@
 # epoch: the deck's, the last 30 % of the series run as **one** 2,969-step sequence, and *windows*,
 # 20-step windows of that span like the training ones, steps 5 to 19 scored (the first 5 steps
 # warm up the circuit's memory, as in training). RMSEs are in *scaled units*: each Lorenz variable of
-# the original's series scaled to [0, 1] (see [the data](data)); *train RMSE* is the square root of a
+# the original's series min-max scaled into [0, 1] over a trajectory longer than the series (see
+# [the data](data)); *train RMSE* is the square root of a
 # training window's loss, the mean squared error of y and z over its steps 5 to 19. A *circuit* is one
 # evaluation of the QRNN over one 20-step window (an update of SPSA costs 5, of FDSA 221); training
 # steps are taken by Adam, a standard gradient-descent optimiser. The *baselines* train no circuit:
