@@ -42,7 +42,7 @@ from myst_nb import glue
 from qrnn_core import figures
 from qrnn_core.analysis import final_train_rmse, mean_ci
 from qrnn_core.report import results_path, save_json, show_banner
-from qrnn_core.conclusions import baseline_value
+from qrnn_core.conclusions import baseline_value, side
 from qrnn_core.results import load_sweep, read_results
 from qrnn_core.scorecard import SIMILAR, SWEEPS, learning_rate_rows, sweep_ratios
 from qrnn_core.words import and_join
@@ -149,18 +149,21 @@ def lowest_val(r):
 
 
 if mean_predictor is not None and found:
-    # A method fails the constant predictor at a rate only where its whole interval lies at or above it.
+    # A method fails the constant predictor at a rate only where its whole interval lies above it.
     clauses, above = [], {}  # above: method -> the rates at which it does not beat the mean predictor
     for m, points in sweeps.items():
         val = {lr: lowest_val(r) for lr, r in points.items() if r.complete.any()}
         if not val:
             continue
-        above[m] = [lr for lr, v in val.items() if v.low >= mean_predictor]
-        across = [lr for lr, v in val.items() if v.low < mean_predictor <= v.high]
+        where_is = {lr: side(v, mean_predictor) for lr, v in val.items()}  # by the whole interval
+        above[m] = [lr for lr, w in where_is.items() if w == "above"]
+        across = [lr for lr, w in where_is.items() if w == "either side"]
+        few = [lr for lr, w in where_is.items() if w not in ("above", "below", "either side")]
         means = [v.mean for v in val.values()]
         span = f"{means[0]:.4f}" if len(val) == 1 else f"{min(means):.4f} to {max(means):.4f} across rates (means)"
-        below = [lr for lr in val if lr not in above[m] and lr not in across]
-        groups = [(above[m], "wholly at or above it"), (across, "straddling it"), (below, "wholly below it")]
+        below = [lr for lr, w in where_is.items() if w == "below"]
+        groups = [(above[m], "wholly above it"), (across, "straddling it"), (below, "wholly below it"),
+                  (few, "too few finished seeds to say")]
         where = "; ".join(f"{what} at {'every swept rate' if len(lrs) == len(val) else rates_text(lrs)}"
                           for lrs, what in groups if lrs)
         clauses.append(f"{NAMES[m]} {span}, {where}")
@@ -170,7 +173,7 @@ if mean_predictor is not None and found:
                     + "; ".join(clauses) + ".")
     never = [NAMES[m] for m, lrs in above.items() if lrs and len(lrs) == sum(r.complete.any() for r in sweeps[m].values())]
     if any(above.values()):
-        oracle_note += (" Where a method's interval lies at or above that line, its trained model predicts the unseen "
+        oracle_note += (" Where a method's interval lies above that line, its trained model predicts the unseen "
                         "rows no better than a constant: on this budget (the first windows of the training span only) "
                         + "; ".join(f"{NAMES[m]} does not generalise at any swept rate" if NAMES[m] in never
                                     else f"{NAMES[m]} does not at {rates_text(lrs)}" for m, lrs in above.items() if lrs)
