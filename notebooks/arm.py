@@ -43,8 +43,9 @@ from myst_nb import glue
 from qrnn_core import figures, reference
 from qrnn_core.analysis import best_epoch, mean_ci, subspace_rank
 from qrnn_core.fidelity import CHECKPOINTS
-from qrnn_core.report import count, results_path, save_json, show_banner
+from qrnn_core.report import results_path, save_json, show_banner
 from qrnn_core.results import instance_dirs, load_arm, reproduces
+from qrnn_core.words import after_epochs, count, describe_curve
 
 
 def progress(res):
@@ -127,56 +128,6 @@ if res is not None:
 # ```
 
 # %% tags=["hide-input"]
-def turning_points(curve, tol):
-    """Indices into ``curve``: its first value, each extreme it then leaves by more than ``tol`` (a
-    smaller move is no turn), the extreme it last moved to, and its last value."""
-    points, trend, ext = [0], 0, 0
-    for i in range(1, len(curve)):
-        if trend == 0:  # no move of more than tol yet: measured from the lowest and highest so far
-            lo, hi = int(np.argmin(curve[: i + 1])), int(np.argmax(curve[: i + 1]))
-            if curve[i] - curve[lo] > tol or curve[hi] - curve[i] > tol:
-                trend, start = (1, lo) if curve[i] - curve[lo] > tol else (-1, hi)
-                points += [start] if start > 0 else []
-                ext = i
-        elif trend * (curve[i] - curve[ext]) >= 0:  # still moving the same way: a new extreme
-            ext = i
-        elif abs(curve[i] - curve[ext]) > tol:  # turned by more than tol
-            points.append(ext)
-            trend, ext = -trend, i
-    return points + [k for k in dict.fromkeys((ext, len(curve) - 1)) if k > points[-1]]
-
-
-def describe(curve, tol):
-    """The curve's shape in words: its first value, each turn, its last value (1-based epochs).
-    ``tol`` None (one seed: no spread to tell a turn from noise): its first, lowest, highest and last."""
-    low, high = int(np.argmin(curve)), int(np.argmax(curve))
-
-    def at(i):
-        mark = " (its lowest)" if i == low else " (its highest)" if i == high else ""
-        return f"{curve[i]:.4f} after epoch {i + 1}{mark}"
-
-    if tol is None:
-        return ", ".join(at(i) for i in sorted({0, low, high, len(curve) - 1}))
-    points = turning_points(curve, tol)
-    steps = [at(points[0])]
-    for a, b in zip(points, points[1:]):
-        change = curve[b] - curve[a]
-        steps.append(f"stays within the seed spread of that up to epoch {b + 1} ({curve[b]:.4f})"
-                     if abs(change) <= tol else f"{'falls' if change < 0 else 'rises'} to {at(b)}")
-    return ", then ".join(steps)
-
-
-def after_epochs(epochs):
-    """``after epoch 3``, ``after epochs 2 to 10``, ``after epochs 1, 2 and 5`` (1-based, ascending)."""
-    runs, start = [], epochs[0]
-    for a, b in zip(epochs, epochs[1:] + [None]):
-        if b != a + 1:
-            runs += [f"{start} to {a}"] if a - start >= 2 else [str(e) for e in range(start, a + 1)]
-            start = b
-    listed = runs[0] if len(runs) == 1 else ", ".join(runs[:-1]) + " and " + runs[-1]
-    return f"after epoch{'s' if len(epochs) > 1 else ''} {listed}"
-
-
 PROTOCOL_NAMES = {"sequence": "the deck's protocol", "windows": "the windows protocol"}
 if res is not None:
     # Lowest, its epoch and the last value, compared across seeds: finished seeds only, since an
@@ -188,15 +139,16 @@ if res is not None:
             if not np.isfinite(v).any():
                 continue
             best = mean_ci(v.min(1))
-            rows.append(f"| {protocol} | {mode} | {best} | {mean_ci(best_epoch(v)).format(1)} | {mean_ci(v[:, -1])} |")
+            scored = "exact probabilities" if mode == "exact" else f"{c['val_shots']:,} shots"
+            rows.append(f"| {protocol} | {scored} | {best} | {mean_ci(best_epoch(v)).format(1)} | {mean_ci(v[:, -1])} |")
             glue(f"{arm}_{protocol}_{mode}_best", f"{best.mean:.4f}", display=False)
     if n_done:
         display(Markdown(
-            "| protocol | probabilities | lowest validation RMSE (mean of y, z) | epoch of the lowest | "
+            "| protocol | validation scored with | lowest validation RMSE (mean of y, z) | epoch of the lowest | "
             "after the last epoch |\n|---|---|---|---|---|\n" + "\n".join(rows)
             + (f"\n\nEach cell: the value of the one seed that finished all {E} epochs" if n_done == 1 else
                f"\n\nEach cell: mean over the {n_done} seeds that finished all {E} epochs")
-            + (" [95 % bootstrap interval]" if n_done > 1 else "")
+            + (" [95 % bootstrap interval]" if n_done > 2 else "")
             + (f"; not finished yet, so left out: {progress(running)}" if running.seeds else "") + "."))
     else:
         display(Markdown(f"**No seed has finished all {E} epochs yet** ({progress(running)}): their lowest "
@@ -205,7 +157,7 @@ if res is not None:
 
     # What the arm shows, in words, from the mean curves of its finished seeds (the validation mode of
     # its training). A change no larger than the seeds' spread is not called a fall or a rise.
-    mode = "shots" if c["shots"] else "exact"
+    mode = done.mode
     said = []
     spread = {}
     for protocol, name in PROTOCOL_NAMES.items():
@@ -217,22 +169,22 @@ if res is not None:
         own = best_epoch(v).astype(int).tolist()
         lowest = int(np.argmin(curve)) + 1
         if set(own) == {lowest}:
-            seeds_lowest = "each seed has its own lowest there too"
+            seeds_lowest = f"each seed has its own lowest after epoch {lowest} too"
         else:  # the table's epoch of the lowest averages these, which is not the mean curve's lowest
             seeds_lowest = (f"the seeds' own lowest come after epochs {', '.join(map(str, own))} (their mean, "
                             f"{np.mean(own):.1f}, is the table's epoch of the lowest; the mean curve's lowest "
                             f"is after epoch {lowest})")
-        said.append(f"under {name} {'it' if n_done == 1 else 'the mean'} is {describe(curve, spread[protocol])}"
-                    + ("" if n_done == 1 else f"; {seeds_lowest}"))
+        said.append(f"Under {name}, {'it' if n_done == 1 else 'the mean'} is {describe_curve(curve, spread[protocol])}."
+                    + ("" if n_done == 1 else f" {seeds_lowest[0].upper()}{seeds_lowest[1:]}."))
     if said:
-        judged = ("changes no larger than the seeds' standard deviation (its median over the epochs: "
+        judged = ("A change no larger than the seeds' standard deviation (its median over the epochs: "
                   + ", ".join(f"{s:.4f} under {PROTOCOL_NAMES[p]}" for p, s in spread.items())
-                  + ") count as staying within the seed spread" if n_done > 1 else
-                  "one seed, so no spread to judge a change by")
+                  + ") counts as staying within the seed spread." if n_done > 1 else
+                  "With one seed there is no spread to judge a change by.")
         whose = "its one finished seed" if n_done == 1 else f"the mean over its {n_done} finished seeds"
         validation = f"{c['val_shots']:,}-shot" if mode == "shots" else "exact"
-        display(Markdown(f"**What this arm shows** ({whose}, {validation} validation; {judged}): "
-                         + "; ".join(said) + "."))
+        display(Markdown(f"**What this arm shows** ({whose}, {validation} validation). {judged} "
+                         + " ".join(said)))
 
     # The original's logged run beside this arm's seeds, under the deck's protocol with shots as it was
     # logged. One run is set against the range of the seeds, not against the interval of their mean.
@@ -348,6 +300,6 @@ if res is not None:
 # :alt: Training RMSE against update, mean over seeds, smoothed, with a 95 % band
 #
 # Training RMSE per update (the square root of the window's loss), a running mean over 100 updates,
-# averaged over {glue:text}`{{arm}}_train_seeds`, with the 95 % band where there are two seeds or
-# more; grey lines mark epochs.
+# averaged over {glue:text}`{{arm}}_train_seeds`, with the 95 % band where there are three seeds or
+# more (over two, the band is their range); grey lines mark epochs.
 # ```

@@ -38,7 +38,8 @@
 #   state trained; several reservoir seeds. It starts from a zero state in each sequence or window.
 # * **QESN**: the QRNN's own circuit frozen at the random initialisation the trained runs start from,
 #   with only its linear readout (16 outcome probabilities and an intercept) fitted by ridge
-#   regression: the quantum echo-state network of {cite:t}`connerty2025quantum`. It measures what training
+#   regression: the quantum echo-state network of {cite:t}`connerty2025quantum` (a research paper by the
+#   deck's first author with others, the work the deck cites; not the deck). It measures what training
 #   the circuit adds. It is fitted on the training windows, as the trained runs are, and scored with
 #   exact probabilities and with 1,024-shot frequencies.
 #

@@ -33,7 +33,6 @@ equal_lr = 0.001  # the sweep's rate the budget arm is compared at (the budget a
 
 # %% tags=["hide-input"]
 # %matplotlib inline
-from collections import Counter
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -42,19 +41,24 @@ from myst_nb import glue
 
 from qrnn_core import figures
 from qrnn_core.analysis import comparable, final_train_rmse, mean_ci, paired
-from qrnn_core.report import count, results_path, save_json, show_banner
-from qrnn_core.results import load_arm, load_sweep
+from qrnn_core.conclusions import baseline_value
+from qrnn_core.report import results_path, save_json, show_banner
+from qrnn_core.results import load_arm, load_sweep, read_results
 from qrnn_core.scorecard import SWEEPS
 from qrnn_core.study import load_study
+from qrnn_core.words import count
 
 show_banner(profile)
-PLANNED = Counter(r.arm for r in load_study(profile=profile).runs if r.arm)  # seeds the study file plans per arm
+study = load_study(profile=profile)
+# The training-mean predictor's validation RMSE (windows protocol): what a model that learnt nothing scores.
+baselines = read_results(results_dir, "baselines", "baselines.json")
+mean_predictor = baseline_value(baselines, "mean", "windows") if baselines else None
 
 
 def seeds_done(r) -> str:
     """``3 of 5`` seeds finished (of those the study file plans), with those still under way."""
     finished, started = int(r.complete.sum()), len(r.seeds)
-    return f"{finished} of {PLANNED.get(r.arm, started)}" + (f" ({started - finished} under way)" if started > finished else "")
+    return f"{finished} of {len(study.arm_runs(r.arm)) or started}" + (f" ({started - finished} under way)" if started > finished else "")
 
 
 FULL = {figures.ARM_LABELS[a]: a for a in ("spsa-original-shots", "spsa-shots", "spsa-spall-shots", "fdsa-shots")}
@@ -91,8 +95,8 @@ plt.close(fig)
 #
 # Validation RMSE (mean of y and z, 1,024-shot validation) after each epoch against the circuits
 # evaluated in training up to that epoch (log scale; validation circuits not counted; shots are
-# circuits x 1,024); mean over seeds with the 95 % bootstrap band where two seeds or more have run the
-# epoch. Left the deck's protocol (one
+# circuits x 1,024); mean over seeds with the 95 % bootstrap band where three seeds or more have run the
+# epoch (over two, the band is their range). Left the deck's protocol (one
 # sequence), right the windows protocol.
 # ```
 
@@ -125,12 +129,14 @@ left_out = [r.arm for r in found if label(r) not in arms]
 finished = {name: {s for s, ok in zip(r.seeds, r.complete) if ok} for name, r in arms.items()}
 common = sorted(set.intersection(*finished.values())) if arms else []
 ref = next((r for r in arms.values() if r.config["method"] == "fdsa"), None)
-rows, table = [], []
+# Like with like: every row scored with the validation of the estimators that train with shots (the
+# oracle too: its exact-validation score would leave out the shot noise every estimator's score has).
+mode = "shots" if any(r.mode == "shots" for r in arms.values()) else "exact"
+rows, table, vals = [], [], []
 for name, r in arms.items():
     seeds = common or sorted(finished[name])
     idx = [r.seeds.index(s) for s in seeds]
     train = final_train_rmse(r.train_rmse, r.epochs_done)
-    mode = "shots" if r.config["shots"] else "exact"
     val = np.nanmin(r.val["windows"][mode][:, :, 2], axis=1)
     vs = "-"
     if ref is not None and r is not ref:
@@ -139,6 +145,7 @@ for name, r in arms.items():
             vs = str(paired(train[[r.seeds.index(s) for s in pairs]],
                             final_train_rmse(ref.train_rmse, ref.epochs_done)[[ref.seeds.index(s) for s in pairs]]))
     t, v = mean_ci(train[idx]), mean_ci(val[idx])
+    vals.append((short(r), v))
     rows.append(f"| {name} | {len(seeds)} | {t} | {v} | {vs} |")
     table.append([name, t.mean, t.low, t.high, v.mean, v.low, v.high, t.n])
 if rows:
@@ -157,14 +164,24 @@ if rows:
                    "simulator only. Hardware has no backward pass; an exact gradient there needs parameter shift "
                    "(see [the estimators](../../methods)), far more circuits than FDSA's."
                    if any(r.config["method"] == "exact" for r in arms.values()) else "")
+    reach = [name for name, v in vals if mean_predictor is not None and v.low < mean_predictor]
     display(Markdown(
         f"**Equal budget per update** (learning rate {c['lr']:g}; the first {c['train_sequences']} training windows x "
         f"{c['epochs']} epochs; {c['shots']:,} shots):\n\n| arm | seeds (n) | final-epoch train RMSE | lowest validation "
         "RMSE (windows) | train RMSE minus FDSA's, paired |\n|---|---:|---|---|---|\n" + "\n".join(rows)
-        + "\n\n" + seeds_note + "Means [95 % bootstrap interval]; validation with 1,024 shots for the shot arms, "
-        "exact for the oracle; the last column is paired by seed, with a paired t-test and the effect size."
+        + "\n\n" + seeds_note + "Means [95 % bootstrap interval]; every row's validation "
+        + (f"with {c['val_shots']:,} shots, the oracle's too (scored as the estimators are)" if mode == "shots"
+           else "with exact probabilities")
+        + "; the last column is paired by seed, with a paired t-test and the effect size."
         + (f" Left out, as their protocol or learning rate differs: {', '.join(left_out)}." if left_out else "")
         + oracle_note
+        + (f"\n\n**What these runs predict.** At this budget every row's mean lowest validation RMSE lies above the "
+           f"{mean_predictor:.4f} of predicting the training mean (windows protocol, [the baselines](baselines))"
+           + (", each with its whole interval" if not reach else
+              f"; only the interval of {', '.join(reach)} reaches below it")
+           + ": these runs have not shown that they predict unseen rows better than a constant, so this table compares how "
+           "far each estimator trains in a fixed budget, not how well it predicts."
+           if mean_predictor is not None and vals and all(v.mean >= mean_predictor for _, v in vals) else "")
         + (f"\n\n**Not finished yet** (no seed done): {'; '.join(not_yet)}; the comparison fills in as they land."
            if not_yet else "")))
     figures.csv_link(results_path(results_dir, run_name) / "equal_budget.csv", table,

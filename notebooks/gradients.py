@@ -46,11 +46,9 @@ from myst_nb import glue
 from qrnn_core.data import DataConfig, make_task
 from qrnn_core.estimators import FDSA, SPSA
 from qrnn_core.figures import style
-from qrnn_core.model import QRNN
-from qrnn_core.quantum_layer import QuantumLayer
 from qrnn_core.report import results_path, save_json, show_banner
 from qrnn_core.simulator import TorchSimulator
-from qrnn_core.train import TrainConfig
+from qrnn_core.train import TrainConfig, generators, make_model
 
 show_banner(profile)
 style()
@@ -64,9 +62,10 @@ warmup = min(TrainConfig().warmup, steps - 1)
 
 def gradient(estimator, draw=0):
     """The input layer's gradient of the window's training loss, and the circuits its backward cost."""
-    init = torch.Generator().manual_seed(seed)  # drawn in the order build_model draws a run's initial values
-    layer = QuantumLayer(sim, estimator, generator=torch.Generator().manual_seed(10_000 + draw), init_generator=init)
-    model = QRNN(layer, init_generator=init)
+    gens = generators(seed)  # the initial values of the study's runs of this seed
+    gens["directions"] = torch.Generator().manual_seed(10_000 + draw)  # SPSA: a fresh draw each call
+    model = make_model(sim, estimator, gens)
+    layer = model.quantum
     pred = model(x)
     torch.nn.functional.mse_loss(pred[:, warmup:], y[:, warmup:]).backward()
     return torch.cat([layer.weight.grad, layer.bias.grad]), layer.costs[-1].circuits

@@ -27,8 +27,25 @@
 # logs. An *arm* is one training configuration (an estimator, its learning rate, shots or exact
 # probabilities), run once per *seed*; arms that share a seed start from the same parameters and see
 # the windows in the same order (*paired*). The *oracle* is the exact gradient, computed by autograd
-# through the simulator: what SPSA and FDSA estimate. A *profile* is a scale of the whole study:
-# `paper` is the deck's full protocol, `quick` a reduced one for a laptop.
+# through the simulator: what SPSA and FDSA estimate. The arms' names: *SPSA as originally run* keeps
+# the original code's one fixed pair of random directions for the whole run; *SPSA corrected* draws
+# fresh directions every update, as SPSA is defined; *with Spall's gains* its step size and
+# perturbation also shrink over the updates, by Spall's schedule; *(exact)* marks the twin of an arm
+# trained on exact probabilities instead of 1,024 shots; the *complex128 check* repeats corrected SPSA
+# in double precision, to measure how much training in single precision (complex64, as every other
+# arm does) changes the results
+# ([methods](../../methods) has the details). Two *validation protocols* score each arm after every
+# epoch: the deck's, the last 30 % of the series run as **one** 2,969-step sequence, and *windows*,
+# 20-step windows of that span like the training ones, steps 5 to 19 scored (the first 5 steps
+# warm up the circuit's memory, as in training). RMSEs are in *scaled units*: each Lorenz variable of
+# the original's series min-max scaled into [0, 1] over a trajectory longer than the series (see
+# [the data](data)); *train RMSE* is the square root of a
+# training window's loss, the mean squared error of y and z over its steps 5 to 19. A *circuit* is one
+# evaluation of the QRNN over one 20-step window (an update of SPSA costs 5, of FDSA 221); training
+# steps are taken by Adam, a standard gradient-descent optimiser. The *baselines* train no circuit:
+# among them an *echo-state network*, a classical recurrent network whose random internal weights are
+# fixed and only its linear readout is fitted. A *profile* is a scale of the whole study: `paper` is
+# the deck's full protocol, `quick` a reduced one for a laptop.
 
 # %% tags=["parameters", "hide-input"]
 profile = "quick"
@@ -37,7 +54,6 @@ run_name = "summary"
 
 # %% tags=["hide-input"]
 # %matplotlib inline
-import json
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -47,11 +63,12 @@ from myst_nb import glue
 
 from qrnn_core import figures
 from qrnn_core.analysis import MIN_SEEDS
-from qrnn_core.conclusions import BASELINE_NAMES, bottom_line
+from qrnn_core.conclusions import BASELINE_NAMES, bottom_line, describe, first_to_last
 from qrnn_core.report import banner, results_path, save_json, show_banner
-from qrnn_core.results import compute_table, load_arm, load_sweep
+from qrnn_core.results import compute_table, load_arm, load_sweep, read_results
 from qrnn_core.scorecard import FDSA_ARM, SPSA_ARM, SWEEPS, scorecard
 from qrnn_core.study import load_study, partial_warning, profile_note
+from qrnn_core.words import count
 
 show_banner(profile)
 glue("banner_plain", banner(profile, markdown=False), display=False)
@@ -62,18 +79,13 @@ arms = {a: r for a in ARMS if (r := load_arm(results, a)) is not None}
 sweeps = {m: load_sweep(results, family) for m, family in SWEEPS.items()}
 
 
-def read(name, file):
-    path = results / name / file
-    return json.loads(path.read_text()) if path.exists() else None
-
-
-baselines, gradients = read("baselines", "baselines.json"), read("gradients", "gradients.json")
-fidelity = read("fidelity", "fidelity.json")
+baselines, gradients = (read_results(results, "baselines", "baselines.json"),
+                        read_results(results, "gradients", "gradients.json"))
+fidelity = read_results(results, "fidelity", "fidelity.json")
 
 
 study = load_study(profile=profile)
-planned = {a: sum(r.arm == a for r in study.runs) for a in ARMS}
-coverage = [f"{figures.ARM_LABELS[a]}: {int(arms[a].complete.sum()) if a in arms else 0} of {planned[a]}" for a in ARMS]
+coverage = [f"{figures.ARM_LABELS[a]}: {int(arms[a].complete.sum()) if a in arms else 0} of {len(study.arm_runs(a))}" for a in ARMS]
 glue("coverage", "; ".join(coverage) or "none", display=False)
 
 # %% tags=["hide-input"]
@@ -84,21 +96,21 @@ if (warning := partial_warning(profile, "the coverage is below, the remaining co
 
 lines = [text] if (text := bottom_line(arms, baselines or {}, figures.ARM_LABELS)) else []
 o = arms.get("oracle-lr007")
-if o is not None and (o.epochs_done >= 2).any():
-    first_last = {}
-    for protocol in ("sequence", "windows"):
-        v = o.val[protocol]["exact"][o.epochs_done >= 2][:, :, 2]
-        last = int(o.epochs_done.max())
-        first_last[protocol] = (float(np.nanmean(v[:, 0])), float(np.nanmean(v[:, last - 1])), last)
-    (s0, s1, n), (w0, w1, _) = first_last["sequence"], first_last["windows"]
-    if s1 > s0 and w1 < w0:
-        lines.append(f"**The deck's \"validation RMSE rises after an epoch\" is a property of its protocol, not of "
-                     f"an estimator:** with the exact gradient (lr 0.007), validation RMSE goes from {s0:.4f} after "
-                     f"epoch 1 to {s1:.4f} after epoch {n} on the one-sequence protocol, while it falls from {w0:.4f} to "
-                     f"{w1:.4f} on windows like those it trains on.")
+if o is not None and o.complete.sum() >= MIN_SEEDS:
+    # The deck's "rises after an epoch", with the exact gradient: first against last epoch, paired by seed,
+    # over the finished seeds, scored as the key figure scores it.
+    mode = "shots" if o.config.get("val_shots") else "exact"
+    (s0, s1, ds), (w0, w1, dw) = (first_to_last(o, p, mode) for p in ("sequence", "windows"))
+    seq, win = describe(ds), describe(dw)
+    E, how = o.config["epochs"], (f"{o.config['val_shots']:,}-shot" if mode == "shots" else "exact")
+    said = (f"with the exact gradient (lr 0.007, {count(int(o.complete.sum()), 'finished seed')}, {how} validation), "
+            f"validation RMSE goes from {s0} after epoch 1 to {s1} after epoch {E} on the one-sequence protocol, "
+            f"a change of {ds.format(4)} paired by seed; on windows from {w0} to {w1}, a change of {dw.format(4)}")
+    if seq == "higher" and win == "lower":
+        lines.append("**The deck's \"validation RMSE rises after an epoch\" is a property of its protocol, not of "
+                     f"an estimator:** {said}: higher on the one sequence, lower on windows like those it trains on.")
     else:
-        lines.append(f"With the exact gradient (lr 0.007), validation RMSE goes from {s0:.4f} (epoch 1) to {s1:.4f} "
-                     f"(epoch {n}) on the one-sequence protocol and from {w0:.4f} to {w1:.4f} on windows.")
+        lines.append(f"{said[0].upper()}{said[1:]}: {seq} on the one sequence, {win} on windows.")
 lines.append("Each estimator against the exact gradient and each baseline, with intervals, is on "
              "[the conclusions page](conclusions)." if lines else "No arm has finished a seed yet: see the coverage below.")
 display(Markdown("**The answer so far.**\n\n" + "\n\n".join(lines)))
@@ -143,7 +155,7 @@ plt.close(fig)
 #
 # The key result. Validation RMSE (mean of y and z) after each epoch, plotted against training
 # updates, mean over the finished seeds (n in the legend) with 95 % bootstrap bands (drawn where an
-# arm has two seeds or more), every curve scored with 1,024-shot validation, so that the validation's
+# arm has two seeds or more; over two, the band is their range), every curve scored with 1,024-shot validation, so that the validation's
 # own shot noise is alike for all (the oracle, the exact gradient: black at SPSA's learning rate
 # 0.007, grey dashed at FDSA's 0.001; its exact-probability scores are on its own page). Left: the deck's
 # protocol (the validation span as one sequence); right: 20-step windows, as in training. Horizontal
@@ -183,7 +195,10 @@ plt.close(fig)
 # {glue:text}`min_seeds` finished seeds of each arm, since over two seeds a bootstrap interval is just
 # their range). Comparisons also give the effect size $d_z$, the mean paired difference over its
 # standard deviation. The accuracy claims compare SPSA as originally run (fixed directions) with
-# FDSA, both with 1,024 shots, on the same seeds, data, updates and protocol.
+# FDSA, both with 1,024 shots, on the same seeds, data, updates and protocol, each at the deck's own
+# learning rate (0.007 for SPSA, 0.001 for FDSA): estimator and rate change together, as in the deck.
+# [The learning-rate sweep](sweep) sets them side by side at equal rates, and
+# [the conclusions](conclusions) set each against the exact gradient at its own rate.
 
 # %% tags=["hide-input"]
 card = scorecard(arms, gradients, sweeps)
@@ -211,8 +226,9 @@ glue("card_total", len(card), display=False)
 # far (what this shared machine has been doing) and at its fastest (what it does with nothing else
 # running beside the workers); a run none of whose epochs has finished borrows the rates of the
 # measured run with the nearest circuits per update. The seconds depend on the machine and on what
-# else ran beside the workers (two FDSA workers side by side slow each other down); the runs'
-# provenance records the load.
+# else ran beside the workers: the two workers slow each other a little (they share the machine's
+# memory), other work on the machine slows them much more (the sessions that ran this study also built
+# and tested it); the runs' provenance records the load.
 
 # %% tags=["hide-input"]
 compute = compute_table(study.runs, results)
@@ -232,7 +248,6 @@ display(Markdown(
       f"({left_fast / workers:.0f} at the fastest rates). No GPU was lent to the sessions that ran it, so its time "
       "on a GPU is not measured (the [timing page](timing) has the projections from single updates)."))
 save_json(results_path(results_dir, run_name) / "compute.json", {"rows": [c.__dict__ for c in compute]})
-glue("compute_hours", f"{(spent + left) / workers:.0f}", display=False)
 
 # %% [markdown]
 # ## The results archive

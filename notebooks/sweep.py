@@ -34,9 +34,6 @@ rates = None  # the learning rates shown; None: every rate found under results_d
 
 # %% tags=["hide-input"]
 # %matplotlib inline
-import json
-from pathlib import Path
-
 import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import Markdown, display
@@ -45,8 +42,10 @@ from myst_nb import glue
 from qrnn_core import figures
 from qrnn_core.analysis import final_train_rmse, mean_ci
 from qrnn_core.report import results_path, save_json, show_banner
-from qrnn_core.results import load_sweep
+from qrnn_core.conclusions import baseline_value, side
+from qrnn_core.results import load_sweep, read_results
 from qrnn_core.scorecard import SIMILAR, SWEEPS, learning_rate_rows, sweep_ratios
+from qrnn_core.words import and_join
 
 show_banner(profile)
 sweeps = {m: {lr: r for lr, r in load_sweep(results_dir, family).items() if rates is None or lr in rates}
@@ -54,10 +53,12 @@ sweeps = {m: {lr: r for lr, r in load_sweep(results_dir, family).items() if rate
 shots = next((r.config["shots"] for p in sweeps.values() for r in p.values() if r.config["shots"]), 1024)
 LABELS = {"spsa": f"SPSA corrected, {shots:,} shots", "fdsa": f"FDSA, {shots:,} shots", "exact": "oracle (exact gradient)"}
 found = [r for points in sweeps.values() for r in points.values()]
+# Every point scored alike: with shots when an estimator trains with shots, the oracle too (its exact
+# score would leave out the shot noise every estimator's score has).
+MODE = "shots" if any(r.mode == "shots" for r in found) else "exact"
 # The training-mean predictor's validation RMSE (windows protocol), the floor a useful model must beat.
-baselines = Path(results_dir) / "baselines" / "baselines.json"
-mean_predictor = (json.loads(baselines.read_text())["mean"]["windows"]["exact"]["rmse_mean"]
-                  if baselines.exists() else None)
+baselines = read_results(results_dir, "baselines", "baselines.json")
+mean_predictor = baseline_value(baselines, "mean", "windows") if baselines else None
 if found:
     c = found[0].config
     display(Markdown(
@@ -73,7 +74,7 @@ else:
 
 # %% tags=["hide-input"]
 if found:
-    fig = figures.sweep_figure({LABELS[m]: p for m, p in sweeps.items() if p})
+    fig = figures.sweep_figure({LABELS[m]: p for m, p in sweeps.items() if p}, mode=MODE)
     if mean_predictor is not None:  # on the validation panel (right): the training-mean predictor
         val_ax = fig.axes[1]
         line = val_ax.axhline(mean_predictor, color="k", ls="--", lw=1.2, label="training-mean predictor")
@@ -89,8 +90,8 @@ plt.close(fig)
 # :alt: Final-epoch train RMSE and lowest validation RMSE against the learning rate for SPSA, FDSA and the oracle
 #
 # The learning-rate sweep. Left: the training RMSE averaged over the last epoch's updates; right: the
-# lowest validation RMSE (mean of y and z) over epochs under the windows protocol, with 1,024-shot
-# validation for the shot arms and exact validation for the oracle; the dashed line is the
+# lowest validation RMSE (mean of y and z) over epochs under the windows protocol, every point with
+# 1,024-shot validation, the oracle's too (as the estimators are scored); the dashed line is the
 # validation RMSE of the training-mean predictor (see [the baselines](baselines)), a model that
 # ignores its input. Points are means over seeds, bars their 95 % bootstrap intervals (points of one
 # rate are drawn slightly apart); $n$ in the legend is the fewest finished seeds at any rate.
@@ -104,7 +105,7 @@ for lr in sorted({lr for p in sweeps.values() for lr in p}):
     for m in SWEEPS:
         r = sweeps[m].get(lr)
         est = mean_ci(final_train_rmse(r.train_rmse, r.epochs_done)[r.complete]) if r is not None and r.complete.any() else None
-        cells.append(str(est) if est else "-")
+        cells.append(est.format(4, seeds=True) if est else "-")
         if est:
             table.append([m, lr, est.mean, est.low, est.high, est.n])
     ratio = ratios.get(lr)
@@ -113,8 +114,9 @@ for lr in sorted({lr for p in sweeps.values() for lr in p}):
     rows.append(f"| {lr:g} | " + " | ".join(cells) + f" | {ratio_text} |")
 display(Markdown("| learning rate | " + " | ".join(LABELS[m] for m in SWEEPS) + " | SPSA / FDSA, paired |\n"
                  "|---|---|---|---|---|\n" + "\n".join(rows)
-                 + "\n\nFinal-epoch train RMSE, mean over finished seeds [95 % bootstrap interval]; the last "
-                 "column is SPSA's over FDSA's, seed by seed."))
+                 + "\n\nFinal-epoch train RMSE, mean over each estimator's finished seeds [95 % bootstrap interval] "
+                 "(n: its seeds; the columns are over different seeds where their n differ, so they are not "
+                 "paired); the last column is SPSA's over FDSA's seed by seed, over the seeds both finished."))
 save_json(results_path(results_dir, run_name) / "sweep.json", {"columns": ["estimator", "lr", "mean", "low", "high", "n"],
                                                                 "rows": table})
 figures.csv_link(results_path(results_dir, run_name) / "sweep.csv", table,
@@ -135,50 +137,50 @@ if len(oracle) > 1:
 NAMES = {"spsa": "corrected SPSA", "fdsa": "FDSA", "exact": "the oracle"}
 
 
-def and_join(words) -> str:
-    """``a``, ``a and b``, ``a, b and c``."""
-    words = list(words)
-    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
-
-
 def rates_text(lrs) -> str:
     """``rate 0.001`` or ``rates 0.0003, 0.001 and 0.003``."""
     return ("rate " if len(lrs) == 1 else "rates ") + and_join(f"{lr:g}" for lr in sorted(lrs))
 
 
-def lowest_val(r) -> float:
-    """Lowest windows-protocol validation RMSE over epochs, mean over the finished seeds (1,024-shot
-    validation for a shot arm, exact for the oracle: as in the figure)."""
-    mode = "shots" if r.config["shots"] else "exact"
-    return float(np.nanmean(np.nanmin(r.val["windows"][mode][r.complete][:, :, 2], axis=1)))
+def lowest_val(r):
+    """Lowest windows-protocol validation RMSE over epochs per finished seed, as a mean with its interval
+    (scored as in the figure)."""
+    return mean_ci(np.nanmin(r.val["windows"][MODE][r.complete][:, :, 2], axis=1))
 
 
 if mean_predictor is not None and found:
+    # A method fails the constant predictor at a rate only where its whole interval lies above it.
     clauses, above = [], {}  # above: method -> the rates at which it does not beat the mean predictor
     for m, points in sweeps.items():
         val = {lr: lowest_val(r) for lr, r in points.items() if r.complete.any()}
         if not val:
             continue
-        above[m] = [lr for lr, v in val.items() if v >= mean_predictor]
-        span = f"{min(val.values()):.4f}" if len(val) == 1 else \
-            f"{min(val.values()):.4f} to {max(val.values()):.4f} across rates"
-        where = ("at or above it at every swept rate" if len(above[m]) == len(val) else
-                 f"at or above it at {rates_text(above[m])}" if above[m] else "below it at every swept rate")
+        where_is = {lr: side(v, mean_predictor) for lr, v in val.items()}  # by the whole interval
+        above[m] = [lr for lr, w in where_is.items() if w == "above"]
+        across = [lr for lr, w in where_is.items() if w == "either side"]
+        few = [lr for lr, w in where_is.items() if w not in ("above", "below", "either side")]
+        means = [v.mean for v in val.values()]
+        span = f"{means[0]:.4f}" if len(val) == 1 else f"{min(means):.4f} to {max(means):.4f} across rates (means)"
+        below = [lr for lr, w in where_is.items() if w == "below"]
+        groups = [(above[m], "wholly above it"), (across, "straddling it"), (below, "wholly below it"),
+                  (few, "too few finished seeds to say")]
+        where = "; ".join(f"{what} at {'every swept rate' if len(lrs) == len(val) else rates_text(lrs)}"
+                          for lrs, what in groups if lrs)
         clauses.append(f"{NAMES[m]} {span}, {where}")
     oracle_note += (" On validation (windows protocol), the training-mean predictor, which ignores its input, "
                     f"scores {mean_predictor:.4f} (the dashed line in {{numref}}`fig-sweep`; see "
-                    "[the baselines](baselines)). Lowest validation RMSE: " + "; ".join(clauses) + ".")
+                    "[the baselines](baselines)). Lowest validation RMSE, placed by its 95 % interval: "
+                    + "; ".join(clauses) + ".")
     never = [NAMES[m] for m, lrs in above.items() if lrs and len(lrs) == sum(r.complete.any() for r in sweeps[m].values())]
-    some = [NAMES[m] for m, lrs in above.items() if lrs and NAMES[m] not in never]
-    if never or some:
-        oracle_note += (" Where a method is at or above that line, its trained model predicts the unseen rows no "
-                        "better than a constant: on this budget (the first windows of the training span only) "
-                        + "; ".join(([f"{and_join(never)} {'does' if len(never) == 1 else 'do'} not generalise at "
-                                      "any swept rate"] if never else [])
-                                    + ([f"{and_join(some)} {'does' if len(some) == 1 else 'do'} only at "
-                                        f"{'its' if len(some) == 1 else 'their'} other rates"] if some else [])) + ".")
+    if any(above.values()):
+        oracle_note += (" Where a method's interval lies above that line, its trained model predicts the unseen "
+                        "rows no better than a constant: on this budget (the first windows of the training span only) "
+                        + "; ".join(f"{NAMES[m]} does not generalise at any swept rate" if NAMES[m] in never
+                                    else f"{NAMES[m]} does not at {rates_text(lrs)}" for m, lrs in above.items() if lrs)
+                        + ".")
         if above.get("exact"):
-            oracle_note += (f" The oracle, with the exact gradient, fails it too at {rates_text(above['exact'])}: "
+            oracle_note += (f" The oracle, with the exact gradient, does not beat the constant predictor either at "
+                            f"{rates_text(above['exact'])}: "
                             "there the limit is the reduced budget's, not the estimators'.")
 similar = [lr for lr, r in ratios.items() if r.n > 1 and 1 - SIMILAR <= r.low and r.high <= 1 + SIMILAR]
 glue("sweep_verdict", row["verdict"], display=False)

@@ -105,6 +105,10 @@ rows.sort(key=lambda r: ["simulator", "update", "epoch"].index(r.group))
 save_json(results_path(results_dir, run_name) / "timing.json",
           {"rows": [dataclasses.asdict(r) for r in rows], "scaling": scaling, **provenance()})
 display(Markdown(markdown_tables(rows, targets_of(rows))))
+display(Markdown(f"Every row on this page is timed with {torch.get_num_threads()} PyTorch thread"
+                 f"{'s' if torch.get_num_threads() > 1 else ''} on the machine's {cores} cores: the study runs this "
+                 "page alone and gives it every core. Its training workers compute on one thread each, side by side "
+                 "(their own times are on the front page)."))
 if epochs_measured:
     display(Markdown(
         "Where a whole epoch's time goes (one epoch each, exact probabilities; validation runs both "
@@ -184,7 +188,8 @@ plt.close(fig)
 # Time per epoch ({glue:text}`t_epoch_updates` updates), log scale: the deck's published hours (grey)
 # beside this run's, projected from the measured seconds per update in complex128 and complex64.
 # The deck ran Qiskit with 1,024 shots per circuit; the bars here use the exact PyTorch simulator,
-# so they compare the cost of the same training step, not the same software.
+# so they compare the cost of the same update without shots (the same circuits and estimator), not
+# the same software or sampling.
 # ```
 #
 # Here an SPSA update takes {glue:text}`t_spsa_update_ms` ms and an FDSA update
@@ -210,7 +215,8 @@ display(Markdown(
 # ## Cost against the number of parameters
 #
 # The deck's complexity claim: SPSA is $O(N)$ in the number of updates $N$, FDSA $O(PN)$. Per
-# update, SPSA runs $1 + 2K$ circuits whatever $P$; FDSA runs $1 + 2P$ ({numref}`fig-timing-scaling`).
+# update, SPSA runs $1 + 2K$ circuits whatever $P$ ($K$ random directions, 2 here); FDSA runs $1 + 2P$
+# ({numref}`fig-timing-scaling`).
 
 # %% tags=["hide-input"]
 fig, axes = plt.subplots(1, 2, figsize=(11, 4.8), layout="constrained")
@@ -235,6 +241,7 @@ fdsa_pts = [s for s in scaling if s["estimator"] == "fdsa"]
 slope = np.polyfit(np.log([s["parameters"] for s in fdsa_pts]), np.log([s["seconds"] for s in fdsa_pts]), 1)[0]
 glue("t_fdsa_slope", f"{slope:.2f}", display=False)
 glue("t_scaling_qubits", ", ".join(map(str, qubit_counts)), display=False)
+glue("t_scaling_params", ", ".join(str(s["parameters"]) for s in fdsa_pts), display=False)
 
 # %% [markdown]
 # ```{glue:figure} fig_scaling
@@ -247,9 +254,10 @@ glue("t_scaling_qubits", ", ".join(map(str, qubit_counts)), display=False)
 # ```
 #
 # FDSA's circuit count grows linearly in $P$ and SPSA's is constant. FDSA's time grows as
-# $P^{\,s}$ with fitted $s =$ {glue:text}`t_fdsa_slope` here. $P$ grows with the qubit count, so
-# each of FDSA's circuits also gets larger (a state of $2^{n/2}$ memory amplitudes per side): more
-# circuits times dearer circuits is why $s$ exceeds 1.
+# $P^{\,s}$ with $s =$ {glue:text}`t_fdsa_slope` here (a least-squares line through the log-log
+# points at $P =$ {glue:text}`t_scaling_params`; one timing each, so no interval). $P$ grows with
+# the qubit count $n$, so each of FDSA's circuits also gets larger (the state of $n$ qubits has $2^n$
+# amplitudes): more circuits times dearer circuits is why $s$ exceeds 1.
 #
 # ## GPU
 #

@@ -42,7 +42,7 @@ device = 'cpu'  # Torch device (cpu, cuda, cuda:N), or CPU/GPU for Aer.
 precision = 'complex128'  # Simulator precision.
 spsa_c = 0.1  # SPSA perturbation c (the deck: 0.1).
 spsa_directions = 2  # SPSA directions averaged per update (the deck: 2).
-spsa_gamma = 0.0  # SPSA perturbation decay, c_k = c / (k+1) to the power gamma (0: the deck, 0.101: Spall).
+spsa_gamma = 0.0  # SPSA perturbation decay: c_k is c / (k+1) to the power gamma (0: the deck, 0.101: Spall).
 spsa_fixed_directions = False  # Reuse the directions of the first update forever (the quirk of the original).
 fdsa_h = 0.1  # FDSA step h (the deck: 0.1).
 train_sequences = None  # Train on the first k windows only (shuffled each epoch); none: all.

@@ -43,11 +43,14 @@ class Estimate:
 
     def format(self, digits: int = 4, seeds: bool = False) -> str:
         """``mean [low, high]`` to ``digits`` places (``(n = k)`` appended if ``seeds``); one seed has no
-        interval and none has no value."""
+        interval, two have their range (a percentile bootstrap over two values is just their range, not a
+        95 % interval), none has no value."""
         if self.n == 0:
             return "- (no finished seed)"
         if self.n < 2:
             return f"{self.mean:.{digits}f} (1 seed, no interval)"
+        if self.n == 2:
+            return f"{self.mean:.{digits}f} (2 seeds, range {self.low:.{digits}f} to {self.high:.{digits}f}, no interval)"
         return f"{self.mean:.{digits}f} [{self.low:.{digits}f}, {self.high:.{digits}f}]" + (f" (n = {self.n})" if seeds else "")
 
 
@@ -63,8 +66,9 @@ class Comparison:
         return self.format(4)
 
     def format(self, digits: int = 4) -> str:
-        """The difference to ``digits`` places, with the test, the effect size and the seeds."""
-        if self.difference.n < 2:
+        """The difference to ``digits`` places, with the test, the effect size and the seeds (no test
+        below :data:`MIN_SEEDS` seeds)."""
+        if self.difference.n < MIN_SEEDS:
             return self.difference.format(digits)
         return (f"{self.difference.format(digits)} (paired t-test p = {self.p:.2g}, effect size d_z = {self.d_z:.2f}, "
                 f"n = {self.difference.n})")

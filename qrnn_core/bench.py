@@ -243,6 +243,15 @@ def table_notes(rows: list[Row]) -> list[str]:
                      "after it (" + "; ".join(splits) + "). Validation runs each circuit of both protocols once, "
                      "the long sequence and every window, with exact probabilities; its shot-noise scores are "
                      "sampled from those probabilities and add no circuit.")
+    timed = sorted({r.name.split(" | ")[0] for r in rows if r.group == "epoch"} & {e for g, e in DECK_REFERENCE if g == "epoch"})
+    if timed:  # the deck's two tables disagree: say so beside the two "vs deck" columns
+        U = reference.UPDATES_PER_EPOCH
+        notes.append("The deck's epoch table is not its update time x " f"{U:,}: "
+                     + "; ".join(f"{e.upper()} {DECK_REFERENCE[('update', e)]:g} s x {U:,} = "
+                                 f"{DECK_REFERENCE[('update', e)] * U / 3600:.2f} h against its table's "
+                                 f"{DECK_REFERENCE[('epoch', e)] / 3600:g} h" for e in timed)
+                     + ". So an epoch row's \"vs deck\" differs from its update row's by that factor, besides "
+                     "what an epoch adds to its updates here (validation, saving).")
     # Each update row against its complex128 twin (same estimator, backend and device).
     single = {tuple(r.name.split(" | ")): r.seconds for r in rows if r.group == "update"}
     twins = {(est, label): (t64, single[(est, label.replace(", complex64", ""))]) for (est, label), t64 in single.items()

@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from .analysis import MIN_SEEDS, Comparison, Estimate, mean_ci, paired, ratio_paired, verdict_less
-from .report import count
+from .words import and_join, count
 
 #: The oracle (exact gradient) at each estimator arm's learning rate.
 ORACLE_OF = {"spsa-original-shots": "oracle-lr007", "spsa-original-exact": "oracle-lr007",
@@ -49,6 +49,13 @@ def last(res, protocol: str, mode: str | None = None) -> dict[int, float]:
     return {s: float(v[i, -1]) for i, s in enumerate(res.seeds) if res.complete[i]}
 
 
+def first_to_last(res, protocol: str, mode: str | None = None) -> tuple[Estimate, Estimate, Comparison]:
+    """Over the finished seeds of ``res`` (scored as :func:`lowest`): the validation RMSE (mean of y, z)
+    after the first epoch, after the last, and last minus first paired by seed."""
+    v = res.val[protocol][mode or res.mode][res.complete][:, :, 2]
+    return mean_ci(v[:, 0]), mean_ci(v[:, -1]), paired(v[:, -1], v[:, 0])
+
+
 def side(ratio: Estimate, of: float = 1.0) -> str:
     """Where a ratio's interval lies against ``of``: ``below``, ``above``, ``either side``, or too few seeds
     to say (``n seeds``: fewer than :data:`~qrnn_core.analysis.MIN_SEEDS`)."""
@@ -62,9 +69,10 @@ def _pair(a: dict[int, float], b: dict[int, float]) -> tuple[np.ndarray, np.ndar
     return np.array([a[s] for s in seeds]), np.array([b[s] for s in seeds])
 
 
-def oracle_gaps(arms: dict, protocol: str) -> list[dict]:
+def oracle_gaps(arms: dict, protocol: str, measure=None) -> list[dict]:
     """Per estimator arm with finished seeds beside its oracle: ``arm``, ``oracle``, ``mode``, ``difference``
     (:class:`Comparison`, arm - oracle) and ``ratio`` (:class:`Estimate`, arm / oracle), paired by seed.
+    ``measure``: each seed's value, :func:`lowest` (the default) or :func:`last`.
 
     Like is compared with like: the oracle is scored with the arm's own validation (``mode``), 1,024
     shots for a shot arm, so shot noise in the validation is not counted against the estimator."""
@@ -73,7 +81,8 @@ def oracle_gaps(arms: dict, protocol: str) -> list[dict]:
         if arm not in arms or oracle not in arms:
             continue
         mode = arms[arm].mode
-        a, o = _pair(lowest(arms[arm], protocol), lowest(arms[oracle], protocol, mode))
+        measure = measure or lowest
+        a, o = _pair(measure(arms[arm], protocol), measure(arms[oracle], protocol, mode))
         if len(a):
             rows.append({"arm": arm, "oracle": oracle, "mode": mode, "difference": paired(a, o),
                          "ratio": ratio_paired(a, o)})
@@ -91,20 +100,21 @@ def frozen_per_seed(baselines: dict, protocol: str, mode: str) -> dict[int, floa
             if mode in r[protocol]}
 
 
-def baseline_standing(arms: dict, baselines: dict, protocol: str) -> list[dict]:
+def baseline_standing(arms: dict, baselines: dict, protocol: str, mode: str | None = None) -> list[dict]:
     """Per arm with a finished seed: ``arm``, ``rmse`` (:class:`Estimate` of its lowest validation RMSE),
     ``ratio`` (``{baseline: Estimate of arm / baseline}`` for the classical baselines) and ``frozen``
-    (:class:`Comparison`, arm - QESN paired by seed with the same probabilities; None without common seeds)."""
+    (:class:`Comparison`, arm - QESN paired by seed with the same probabilities; None without common seeds).
+    ``mode``: every arm scored with it (default: each with the probabilities it trained with)."""
     rows = []
     for arm, res in arms.items():
-        best = lowest(res, protocol)
+        best = lowest(res, protocol, mode)
         if not best:
             continue
         v = np.array(list(best.values()))
         ratio = {name: mean_ci(v / baseline_value(baselines, name, protocol)) for name in CLASSICAL if name in baselines}
         frozen = None
         if FROZEN in baselines:
-            a, q = _pair(best, frozen_per_seed(baselines, protocol, res.mode))
+            a, q = _pair(best, frozen_per_seed(baselines, protocol, mode or res.mode))
             frozen = paired(a, q) if len(a) else None
         rows.append({"arm": arm, "rmse": mean_ci(v), "ratio": ratio, "frozen": frozen})
     return rows
@@ -118,52 +128,88 @@ def beaten_by(row: dict) -> list[str]:
 def describe(c: Comparison | None) -> str:
     """A paired difference ``a - b`` in words, by the scorecard's rule (:func:`~qrnn_core.analysis.verdict_less`:
     the interval on one side of 0 and the paired t-test's p < 0.05): ``lower``, ``higher``, ``no clear
-    difference`` or ``not enough seeds``."""
+    difference``, ``not enough seeds``, or, when the interval lies on one side of 0 but the test does not
+    give p < 0.05, that it is lower (higher) by its interval only: not yet clear."""
     if c is None:
         return "not enough seeds"
     outcome = verdict_less(c.difference, "a < b", p=c.p).outcome
+    d = c.difference
+    if outcome == "inconclusive" and (d.high < 0 or d.low > 0):  # the interval says it, the test does not
+        return (f"{'lower' if d.high < 0 else 'higher'} by its interval but not by the t-test (p = {c.p:.2g}, "
+                f"n = {d.n}), so not yet clear")
     return {"reproduced": "lower", "not reproduced": "higher", "not tested": "not enough seeds"}.get(
         outcome, "no clear difference")
+
+
+def _span(est: dict, labels: dict) -> str:
+    """``from 0.119 [0.110, 0.128] for arm A to 0.163 [...] for arm B``: the lowest and highest mean."""
+    lo, hi = min(est, key=lambda a: est[a].mean), max(est, key=lambda a: est[a].mean)
+    return f"from {est[lo].format(3)} for {labels[lo]} to {est[hi].format(3)} for {labels[hi]}"
+
+
+def _against(est: dict, value: float, labels: dict) -> str:
+    """Which arms' intervals lie wholly below ``value``, wholly above it, or straddle it (:func:`side`), in
+    words: ``A and B lie wholly below it; C wholly above it``."""
+    groups: dict[str, list[str]] = {}
+    for a, e in est.items():
+        groups.setdefault(side(e, value), []).append(labels[a])
+    said = {"below": "wholly below it", "above": "wholly above it", "either side": "straddling it"}
+    if len(groups) == 1 and len(est) > 1:
+        where = next(iter(groups))
+        return f"every one of them lies {said.get(where, f'at {where} only, too few to say')}"
+    parts = []
+    for where, names in sorted(groups.items(), key=lambda g: list(said).index(g[0]) if g[0] in said else len(said)):
+        verb = ("lie" if len(names) > 1 else "lies") if not parts else ""
+        what = said.get(where, f"at {where} only, too few to say")
+        parts.append(f"{and_join(names)} {verb + ' ' if verb else ''}{what}")
+    return "; ".join(parts)
 
 
 def bottom_line(arms: dict, baselines: dict, labels: dict) -> str | None:
     """The answer in a few sentences (Markdown), from the finished seeds of the :data:`HEADLINE` arms and
     the baselines; None until both protocols have a finished seed and the baselines have run.
 
+    Every arm is scored alike: with shots when any headline arm trains with shots (the oracle too), so
+    that no arm's score carries validation shot noise another's does not. Each number is a mean over
+    finished seeds with its interval (:meth:`~qrnn_core.analysis.Estimate.format`); an arm is placed
+    below or above a baseline only when its whole interval is (:func:`side`).
+
     ``labels``: each arm's name for a reader (e.g. :data:`qrnn_core.figures.ARM_LABELS`)."""
     if not {"linear", "esn"} <= set(baselines):
         return None
-    head = {a: r for a, r in arms.items() if a in HEADLINE}
-    rows = {p: {r["arm"]: r["rmse"] for r in baseline_standing(head, baselines, p)} for p in ("sequence", "windows")}
-    if not rows["sequence"] or not rows["windows"]:
+    head = {a: r for a, r in arms.items() if a in HEADLINE and r.complete.any()}
+    if not head:
         return None
-    seq = [e.mean for e in rows["sequence"].values()]
-    seq_last = [np.mean(list(last(head[a], "sequence").values())) for a in rows["sequence"]]
-    win = {a: e.mean for a, e in rows["windows"].items()}
-    seeds = {a: count(e.n, "seed") for a, e in rows["windows"].items()}
-    lin = {p: baseline_value(baselines, "linear", p) for p in rows}
-    esn = {p: baseline_value(baselines, "esn", p) for p in rows}
-    text = (f"On the deck's protocol, every arm shown here (estimators and oracle) has its lowest validation RMSE "
-            f"over the epochs between {min(seq):.3f} and {max(seq):.3f}, about where the linear regression on x(t) "
-            f"alone lies ({lin['sequence']:.3f}), and {min(seq) / esn['sequence']:.0f} to "
-            f"{max(seq) / esn['sequence']:.0f} times the echo-state network's RMSE ({esn['sequence']:.4f})")
+    mode = "shots" if any(r.mode == "shots" for r in head.values()) else "exact"
+    low = {p: {a: mean_ci(list(lowest(r, p, mode).values())) for a, r in head.items()} for p in ("sequence", "windows")}
+    end = {a: mean_ci(list(last(r, "sequence", mode).values())) for a, r in head.items()}
+    lin = {p: baseline_value(baselines, "linear", p) for p in low}
+    esn = {p: baseline_value(baselines, "esn", p) for p in low}
+    seq = [e.mean for e in low["sequence"].values()]
+    scored = (f"every arm scored with {next(iter(head.values())).config['val_shots']:,}-shot validation, the oracle "
+              "too" if mode == "shots" else "every arm scored with exact probabilities")
+    names = and_join([labels[a] for a in head])
+    text = (f"The arms here: {names}. Means over their finished seeds [95 % bootstrap interval], {scored}. "
+            f"On the deck's protocol, the lowest validation RMSE over the epochs runs {_span(low['sequence'], labels)}. "
+            f"The linear regression on x(t) alone scores {lin['sequence']:.3f}: "
+            f"{_against(low['sequence'], lin['sequence'], labels)}. The echo-state network scores "
+            f"{esn['sequence']:.4f}, {min(seq) / esn['sequence']:.0f} to {max(seq) / esn['sequence']:.0f} times lower "
+            "than the arms.\n\n")
     if "mean" in baselines:
-        text += (f"; after the last epoch they lie between {min(seq_last):.3f} and {max(seq_last):.3f}, against "
-                 f"{baseline_value(baselines, 'mean', 'sequence'):.3f} for predicting the training mean")
-    text += ": on one long sequence the trained circuit does not carry what it learnt on 20-step windows."
-    best = min((a for a in win if not a.startswith("oracle")), key=win.get, default=None)
-    if best is not None:
-        mode = head[best].mode  # the oracle scored as the best estimator is: like with like
-        oracles = {a: np.mean(list(v.values())) for a in win if a.startswith("oracle")
-                   and (v := lowest(head[a], "windows", mode))}
-        oracle = min(oracles, key=oracles.get, default=None)
-        if oracle is not None:
-            scored = (f"scored with {head[best].config['val_shots']:,}-shot validation as the shot arms are"
-                      if mode == "shots" else "scored with exact probabilities")
-            text += (f" On windows like those it trains on, training does pay ({scored}): the {labels[oracle]} "
-                     f"reaches {oracles[oracle]:.3f} ({seeds[oracle]}) and the best estimator, {labels[best]}, "
-                     f"{win[best]:.3f} ({seeds[best]}), against {lin['windows']:.3f} for the linear regression and "
-                     f"{esn['windows']:.4f} for the echo-state network.")
+        mean = baseline_value(baselines, "mean", "sequence")
+        above = [a for a, e in end.items() if side(e, mean) == "above"]
+        text += (f"That lowest epoch is picked on the validation span itself. After the last epoch, which no such "
+                 f"choice flatters, the arms run {_span(end, labels)}. Predicting the training mean scores "
+                 f"{mean:.3f}: {_against(end, mean, labels)}."
+                 + (f" {(who := and_join([labels[a] for a in above]))[0].upper()}{who[1:]} thus "
+                    f"{'ends' if len(above) == 1 else 'end'} worse "
+                    "than a constant on the one sequence, yet not on 20-step windows like the training ones (below): "
+                    "there, what was learnt on windows does not carry over to one long sequence." if above else "")
+                 + "\n\n")
+    text += (f"On 20-step windows like the training ones, the lowest validation RMSE runs "
+             f"{_span(low['windows'], labels)}. The linear regression scores {lin['windows']:.3f}: "
+             f"{_against(low['windows'], lin['windows'], labels)}. The echo-state network scores "
+             f"{esn['windows']:.4f}.")
     fdsa = arms.get("fdsa-shots")
     done = int(fdsa.complete.sum()) if fdsa is not None else 0
     if done < MIN_SEEDS:

@@ -110,10 +110,11 @@ def train_curves(res, smooth: int = 100):
     return fig
 
 
-def sweep_figure(sweeps: dict, protocol: str = "windows"):
+def sweep_figure(sweeps: dict, protocol: str = "windows", mode: str | None = None):
     """Learning-rate sweep: per estimator (``{label: {lr: ArmResults}}``), against the rate (log scale),
     the final-epoch train RMSE (left) and the lowest validation RMSE under ``protocol`` (right), each a
-    mean over finished seeds with its 95 % bootstrap interval as error bars."""
+    mean over finished seeds with its 95 % bootstrap interval as error bars. ``mode``: every point's
+    validation (default: each with the probabilities it trained with)."""
     style()
     fig, axes = plt.subplots(1, 2, figsize=(11, 5.4))
     for k, (label, points) in enumerate(sweeps.items()):
@@ -124,8 +125,7 @@ def sweep_figure(sweeps: dict, protocol: str = "windows"):
                 continue
             rates.append(lr)
             train.append(mean_ci(final_train_rmse(res.train_rmse, res.epochs_done)[done]))
-            mode = "shots" if res.config["shots"] else "exact"
-            val.append(mean_ci(np.nanmin(res.val[protocol][mode][done][:, :, 2], axis=1)))
+            val.append(mean_ci(np.nanmin(res.val[protocol][mode or res.mode][done][:, :, 2], axis=1)))
         for ax, est in zip(axes, (train, val)):
             if not est:
                 continue

@@ -9,11 +9,6 @@ from pathlib import Path
 from .provenance import provenance
 
 
-def count(n: int, noun: str, plural: str | None = None) -> str:
-    """``1 seed``, ``3 seeds``: a number with its noun in the right number."""
-    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
-
-
 def results_path(results_dir: str | Path, name: str) -> Path:
     path = Path(results_dir) / name
     path.mkdir(parents=True, exist_ok=True)

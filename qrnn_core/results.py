@@ -68,6 +68,12 @@ class ArmResults:
         return "shots" if self.config.get("shots") else "exact"
 
 
+def read_results(results: Path | str, run: str, file: str) -> dict | None:
+    """A page run's JSON under ``results`` (e.g. ``baselines``, ``baselines.json``); None until it is written."""
+    path = Path(results) / run / file
+    return json.loads(path.read_text()) if path.exists() else None
+
+
 def instance_dirs(results: Path, arm: str) -> dict[int, Path]:
     found = {}
     for d in sorted(Path(results).glob(f"{arm}@*")):

@@ -16,8 +16,8 @@ When a run is up to date it is skipped:
 Execution (:func:`run_study`) submits every run whose dependencies are done to a Dask cluster: by
 default a ``LocalCluster`` of processes with one thread each, as many workers as cores; or an
 existing cluster by address; in :func:`submission_order` (pages first, then the training instances seed
-by seed, so that a study stopped early leaves paired seeds). Runs marked ``exclusive`` (timing) run
-alone. A lost worker's run is rescheduled by Dask and resumes from its checkpoints. A failing notebook (a dead kernel included) is
+by seed, so that a study stopped early leaves paired seeds). Every run computes on one thread, except
+runs marked ``exclusive`` (timing): they run alone, with every core of their worker's machine. A lost worker's run is rescheduled by Dask and resumes from its checkpoints. A failing notebook (a dead kernel included) is
 reported by name and cell; the other runs go on; the command exits non-zero.
 """
 
@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import ast
 import contextlib
-import dataclasses
 import fcntl
 import hashlib
 import json
@@ -403,8 +402,11 @@ class RunFailed(RuntimeError):
 MALLOC_TRIM = "MALLOC_TRIM_THRESHOLD_"
 
 
-def execute(run: Run, output: str, results: str, key: str, threads: int = 1) -> float:
+def execute(run: Run, output: str, results: str, key: str, threads: int | None = 1) -> float:
     """Execute one run's notebook into ``output/NAME.ipynb`` (in a Dask worker); returns seconds.
+
+    ``threads``: the threads its kernel computes on; None: every core of the worker's machine (a run that
+    runs alone).
 
     Pages and analyses start from an empty results folder when their key changed; a training
     instance keeps its folder (its checkpoints decide what is done). Raises :class:`RunFailed`.
@@ -415,7 +417,7 @@ def execute(run: Run, output: str, results: str, key: str, threads: int = 1) -> 
     output.mkdir(parents=True, exist_ok=True)
     # The kernel inherits these: one run per worker thread, torch's threads pinned to match.
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-        os.environ[var] = str(threads)
+        os.environ[var] = str(threads or os.cpu_count() or 1)
     os.environ.pop(MALLOC_TRIM, None)  # set by the nannies of a cluster started elsewhere
     started = output / f"{run.name}.started"
     if not run.trains and (not started.exists() or started.read_text() != key):
@@ -678,7 +680,8 @@ def _drive(study, client, keys, todo, progress, log) -> int:
             if len(running) >= max(1, sum(client.nthreads().values())):
                 return  # one run per worker thread: "running" means running
             waiting.pop(r.name)
-            threads = 1
+            # One thread a run, so that runs side by side do not contend; a run alone has the machine.
+            threads = None if r.exclusive else 1
             fut = client.submit(execute, r, str(study.output), str(study.results), keys[r.name], threads,
                                 key=f"{r.name}-{keys[r.name][:8]}-{time.time_ns()}", pure=False)
             running[r.name] = fut

@@ -91,7 +91,7 @@ class TrainConfig:
     precision: str = option("complex128", "Simulator precision.", ("complex128", "complex64"))
     spsa_c: float = option(0.1, "SPSA perturbation c (the deck: 0.1).")
     spsa_directions: int = option(2, "SPSA directions averaged per update (the deck: 2).", minimum=1)
-    spsa_gamma: float = option(0.0, "SPSA perturbation decay, c_k = c / (k+1) to the power gamma (0: the deck, 0.101: Spall).",
+    spsa_gamma: float = option(0.0, "SPSA perturbation decay: c_k is c / (k+1) to the power gamma (0: the deck, 0.101: Spall).",
                                minimum=0)
     spsa_fixed_directions: bool = option(False, "Reuse the directions of the first update forever (the quirk of the original).")
     fdsa_h: float = option(0.1, "FDSA step h (the deck: 0.1).")
@@ -208,13 +208,28 @@ class TrainConfig:
         return cls(**d, data=DataConfig(**data))
 
 
+def generators(seed: int) -> dict[str, torch.Generator]:
+    """A run's four generators, seeded ``seed``, ``seed + 1``, ...: initial values, window order,
+    SPSA directions, shots. Paired seeds rest on this: every arm of a seed draws the same initial values
+    and the same window order."""
+    return {name: torch.Generator().manual_seed(seed + k)
+            for k, name in enumerate(("init", "shuffle", "directions", "shots"))}
+
+
+def make_model(backend, estimator, gens: dict[str, torch.Generator], shots: int | None = None) -> QRNN:
+    """The QRNN over ``backend`` with ``estimator``, its initial values drawn from ``gens["init"]`` (the
+    quantum layer's, then the readout's)."""
+    quantum = QuantumLayer(backend, estimator, shots=shots, generator=gens["directions"],
+                           shot_generator=gens["shots"], init_generator=gens["init"])
+    return QRNN(quantum, init_generator=gens["init"])
+
+
 def build_model(config: TrainConfig) -> tuple[QRNN, dict[str, torch.Generator]]:
     """The model and its generators, all seeded from ``config.seed``."""
     from .aer_backend import AerBackend
     from .simulator import TorchSimulator
 
-    gens = {name: torch.Generator().manual_seed(config.seed + k)
-            for k, name in enumerate(("init", "shuffle", "directions", "shots"))}
+    gens = generators(config.seed)
     if config.backend == "torch":
         dtype = torch.complex128 if config.precision == "complex128" else torch.complex64
         backend = TorchSimulator(config.n_qubits, dtype=dtype, device=config.device)
@@ -222,15 +237,7 @@ def build_model(config: TrainConfig) -> tuple[QRNN, dict[str, torch.Generator]]:
             gens["shots"] = torch.Generator(backend.device).manual_seed(config.seed + 3)
     else:
         backend = AerBackend(config.n_qubits, device=config.device if config.device != "cpu" else "CPU")
-    quantum = QuantumLayer(
-        backend,
-        make_estimator(config.method, **config.estimator_settings()),
-        shots=config.shots,
-        generator=gens["directions"],
-        shot_generator=gens["shots"],
-        init_generator=gens["init"],
-    )
-    return QRNN(quantum, init_generator=gens["init"]), gens
+    return make_model(backend, make_estimator(config.method, **config.estimator_settings()), gens, config.shots), gens
 
 
 def _checkpoints(out_dir: Path) -> list[Path]:

@@ -90,3 +90,11 @@ def test_best_epoch_and_the_rank_of_the_quirk():
     fresh = np.array([theta0] + [theta0 + rng.normal(size=50) for _ in range(8)])
     assert subspace_rank(fixed).max() == 2
     assert subspace_rank(fresh).tolist() == list(range(1, 9))
+
+
+def test_two_seeds_are_shown_as_their_range_and_not_tested():
+    two = mean_ci([0.10, 0.12])
+    assert (two.low, two.high) == (0.10, 0.12)  # the percentile bootstrap over two values: their range
+    assert two.format() == "0.1100 (2 seeds, range 0.1000 to 0.1200, no interval)"
+    assert "p =" not in str(paired([0.10, 0.12], [0.11, 0.15]))
+    assert "p =" in str(paired([0.10, 0.12, 0.13], [0.11, 0.15, 0.17]))

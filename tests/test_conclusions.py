@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from qrnn_core.conclusions import (baseline_standing, beaten_by, bottom_line, describe, last, lowest, oracle_gaps,
-                                   side)
-from qrnn_core.analysis import Estimate, paired
+from qrnn_core.conclusions import (baseline_standing, beaten_by, bottom_line, describe, first_to_last, last, lowest,
+                                   oracle_gaps, side)
+from qrnn_core.analysis import Estimate, mean_ci, paired
 
 from .test_scorecard import CONFIG
 from .test_scorecard import arm as _arm
@@ -77,7 +77,8 @@ def test_side_and_describe_need_an_interval_and_a_test():
     assert side(Estimate(0.5, 0.4, 0.6, 2)) == "2 seeds"  # fewer than a verdict needs
     # an interval that excludes 0 with a t-test far from significant: no clear difference
     c = paired([0.10, 0.20, 0.12], [0.09, 0.10, 0.115])
-    assert c.difference.low > 0 and c.p > 0.05 and describe(c) == "no clear difference"
+    assert c.difference.low > 0 and c.p > 0.05 and describe(c) == (
+        "higher by its interval but not by the t-test (p = 0.34, n = 3), so not yet clear")
     assert describe(paired([0.1], [0.2])) == "not enough seeds"
 
 
@@ -90,12 +91,36 @@ def test_the_bottom_line_states_the_computed_numbers_and_what_is_missing():
     labels = {"spsa-original-shots": "SPSA as originally run", "oracle-lr007": "oracle (lr 0.007)"}
     assert bottom_line(arms, {}, labels) is None
     text = bottom_line(arms, baselines(mean=0.178, linear=0.137, esn=0.003), labels)
-    spsa, oracle = (np.mean(list(lowest(arms[a], "sequence").values())) for a in ("spsa-original-shots", "oracle-lr007"))
-    assert f"lowest validation RMSE over the epochs between {spsa:.3f} and {oracle:.3f}" in text
-    assert f"{spsa / 0.003:.0f} to {oracle / 0.003:.0f} times the echo-state network's" in text
-    ends = sorted(np.mean(list(last(arms[a], "sequence").values())) for a in arms)
-    assert f"after the last epoch they lie between {ends[0]:.3f} and {ends[1]:.3f}, against 0.178" in text
-    # the oracle is scored as the shot arm it is set against is: 0.05 with shots, not 0.04 exact
-    assert "(0.137)" in text and "(scored with 1,024-shot validation as the shot arms are)" in text
-    assert "the oracle (lr 0.007) reaches 0.050 (3 seeds)" in text
+    spsa, oracle = (mean_ci(list(lowest(arms[a], "sequence").values())) for a in ("spsa-original-shots", "oracle-lr007"))
+    assert "every arm scored with 1,024-shot validation, the oracle too" in text
+    assert (f"the lowest validation RMSE over the epochs runs from {spsa.format(3)} for SPSA as originally run to "
+            f"{oracle.format(3)} for oracle (lr 0.007)") in text
+    # each arm placed against the baseline by its whole interval
+    assert "scores 0.137: SPSA as originally run lies wholly below it; oracle (lr 0.007) wholly above it." in text
+    assert f"{spsa.mean / 0.003:.0f} to {oracle.mean / 0.003:.0f} times lower than the arms" in text
+    assert text.startswith("The arms here: SPSA as originally run and oracle (lr 0.007).")
+    ends = {a: mean_ci(list(last(arms[a], "sequence").values())) for a in arms}
+    assert f"the arms run from {ends['spsa-original-shots'].format(3)}" in text and "training mean scores 0.178" in text
+    assert "do not carry" not in text  # no arm ends wholly above the training mean
+    # the oracle is scored as the shot arm is: 0.05 with shots, not 0.04 exact
+    assert "from 0.050 [0.050, 0.050] for oracle (lr 0.007)" in text
     assert "FDSA has 0 finished seeds of the 3 a verdict needs" in text
+
+
+def test_first_to_last_pairs_each_finished_seeds_first_and_last_epoch():
+    curves = np.array([[0.20, 0.15, 0.10], [0.22, 0.16, 0.12], [0.21, 0.18, 0.14], [0.30, 0.30, 0.30]])
+    res = arm("oracle-lr007", curves)
+    res.epochs_done[3] = 2  # not finished: left out
+    first, final, change = first_to_last(res, "windows")
+    assert (first.n, final.n) == (3, 3)
+    assert np.isclose(first.mean, 0.21) and np.isclose(final.mean, 0.12)
+    assert np.isclose(change.difference.mean, -0.09) and describe(change) == "lower"
+
+
+def test_oracle_gaps_at_the_last_epoch():
+    # The estimator's lowest is its first epoch; at the last epoch it is 3 times the oracle's.
+    arms = {"fdsa-exact": arm("fdsa-exact", np.array([[0.10, 0.30]] * 3) + np.arange(3)[:, None] * 1e-3),
+            "oracle-lr001": arm("oracle-lr001", np.array([[0.12, 0.10]] * 3) + np.arange(3)[:, None] * 1e-3)}
+    (lowest_row,), (last_row,) = oracle_gaps(arms, "windows"), oracle_gaps(arms, "windows", last)
+    assert lowest_row["ratio"].mean == pytest.approx(np.mean([0.100 / 0.100, 0.101 / 0.101, 0.102 / 0.102]))
+    assert last_row["ratio"].mean == pytest.approx(np.mean([0.300 / 0.100, 0.301 / 0.101, 0.302 / 0.102]))

@@ -77,6 +77,12 @@ def test_the_train_notebook_parameters_derive_from_the_config():
     cell = next(c for c in read_notebook(ROOT / "notebooks" / "train.py").cells
                 if "parameters" in c.metadata.get("tags", []))
     assert cell.source == parameter_cell({"profile": "quick", "results_dir": "results/quick", "run_name": "train"})
+    # papermill reads each parameter and its help from this cell: a line it cannot parse (an "=" in a
+    # help text) loses that parameter's help and prints a warning at every run.
+    from papermill.translators import PythonTranslator
+
+    names = [p.name for p in PythonTranslator.inspect(cell)]
+    assert names == [line.split(" = ")[0] for line in cell.source.splitlines()]
 
 
 def test_papermill_runs_a_notebook_as_users_type_it(tmp_path):
@@ -274,6 +280,22 @@ def test_a_dead_kernel_is_reported_and_the_command_exits_nonzero(tmp_path):
     assert proc.returncode == 1
     assert "FAILED: dies (" in proc.stdout and "DeadKernelError" in proc.stdout, proc.stdout[-3000:]
     assert (tmp_path / "out" / "tiny" / "data.ipynb").exists()
+
+
+def test_a_run_alone_computes_on_every_core_the_others_on_one(tmp_path):
+    probe = tmp_path / "threads.py"
+    probe.write_text('# %% tags=["parameters"]\nprofile = "tiny"\nresults_dir = "x"\nrun_name = "x"\n\n'
+                     "# %%\nimport os, pathlib, torch\n"
+                     "pathlib.Path(results_dir, run_name).mkdir(parents=True, exist_ok=True)\n"
+                     "pathlib.Path(results_dir, run_name, 'threads').write_text(str(torch.get_num_threads()))\n")
+    spec = {"output": str(tmp_path / "out"), "results": str(tmp_path / "res"),
+            "profiles": {"tiny": {"description": "t", "seeds": [1]}},
+            "runs": [{"name": "alone", "notebook": str(probe), "exclusive": True},
+                     {"name": "beside", "notebook": str(probe)}]}
+    (tmp_path / "study.yml").write_text(yaml.safe_dump(spec))
+    assert run_study(load_study(tmp_path / "study.yml", "tiny"), jobs=2, progress=False, log=print) == 0
+    threads = {f.parent.name: int(f.read_text()) for f in (tmp_path / "res").rglob("threads")}
+    assert threads == {"alone": os.cpu_count(), "beside": 1}
 
 
 def _free_port() -> int:

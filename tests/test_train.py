@@ -217,6 +217,18 @@ def test_arms_with_one_seed_are_paired(task):
     assert not torch.equal(torch.cat([p.detach().reshape(-1) for p in other.parameters()]), starts[0][0])
 
 
+def test_a_page_building_a_model_by_seed_starts_where_the_runs_of_that_seed_start():
+    # The gradients page builds its model with make_model(generators(seed)): the same initial values.
+    from qrnn_core.estimators import FDSA
+    from qrnn_core.simulator import TorchSimulator
+    from qrnn_core.train import build_model, generators, make_model
+
+    run, _ = build_model(config_replace(SMALL, method="fdsa", precision="complex128"))
+    page = make_model(TorchSimulator(SMALL.n_qubits), FDSA(), generators(SMALL.seed))
+    for a, b in zip(run.parameters(), page.parameters(), strict=True):
+        assert torch.equal(a, b)
+
+
 def test_spall_gain_schedule():
     from qrnn_core.train import spall_factor
 
