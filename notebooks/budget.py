@@ -41,7 +41,7 @@ from myst_nb import glue
 
 from qrnn_core import figures
 from qrnn_core.analysis import comparable, final_train_rmse, mean_ci, paired
-from qrnn_core.conclusions import baseline_value
+from qrnn_core.conclusions import baseline_value, common_mode
 from qrnn_core.report import results_path, save_json, show_banner
 from qrnn_core.results import load_arm, load_sweep, read_results
 from qrnn_core.scorecard import SWEEPS
@@ -131,7 +131,7 @@ common = sorted(set.intersection(*finished.values())) if arms else []
 ref = next((r for r in arms.values() if r.config["method"] == "fdsa"), None)
 # Like with like: every row scored with the validation of the estimators that train with shots (the
 # oracle too: its exact-validation score would leave out the shot noise every estimator's score has).
-mode = "shots" if any(r.mode == "shots" for r in arms.values()) else "exact"
+mode = common_mode(arms.values())
 rows, table, vals = [], [], []
 for name, r in arms.items():
     seeds = common or sorted(finished[name])

@@ -60,8 +60,8 @@ from myst_nb import glue
 from qrnn_core import figures
 from qrnn_core.analysis import MIN_SEEDS
 from qrnn_core.conclusions import (BASELINE_NAMES as NAMES, CLASSICAL, FROZEN, HEADLINE, baseline_standing,
-                                   baseline_value, beaten_by, bottom_line, describe, frozen_per_seed, last, lowest,
-                                   oracle_gaps, side)
+                                   baseline_value, beaten_by, bottom_line, common_mode, describe, frozen_per_seed,
+                                   last, lowest, oracle_gaps, side)
 from qrnn_core.report import results_path, save_json, show_banner
 from qrnn_core.results import load_arm, load_sweep, read_results
 from qrnn_core.scorecard import SWEEPS, scorecard
@@ -97,7 +97,7 @@ def p_value(c):
 lines = [f"**In short.** {text}"] if (text := bottom_line(arms, baselines, LABEL)) else []
 # The headline arms against the baselines are scored as the answer scores them: with shots, the oracle too.
 headline = {a: arms[a] for a in HEADLINE if a in arms}
-head_mode = "shots" if any(r.mode == "shots" for r in headline.values()) else "exact"
+head_mode = common_mode(headline.values())
 rows = {p: {r["arm"]: r for r in baseline_standing(headline, baselines, p, head_mode)} for p in PROTOCOLS} \
     if baselines else {}
 for p, where in PROTOCOLS.items():

@@ -42,7 +42,7 @@ from myst_nb import glue
 from qrnn_core import figures
 from qrnn_core.analysis import final_train_rmse, mean_ci
 from qrnn_core.report import results_path, save_json, show_banner
-from qrnn_core.conclusions import baseline_value, side
+from qrnn_core.conclusions import baseline_value, common_mode, side
 from qrnn_core.results import load_sweep, read_results
 from qrnn_core.scorecard import SIMILAR, SWEEPS, learning_rate_rows, sweep_ratios
 from qrnn_core.words import and_join
@@ -55,7 +55,7 @@ LABELS = {"spsa": f"SPSA corrected, {shots:,} shots", "fdsa": f"FDSA, {shots:,} 
 found = [r for points in sweeps.values() for r in points.values()]
 # Every point scored alike: with shots when an estimator trains with shots, the oracle too (its exact
 # score would leave out the shot noise every estimator's score has).
-MODE = "shots" if any(r.mode == "shots" for r in found) else "exact"
+MODE = common_mode(found)
 # The training-mean predictor's validation RMSE (windows protocol), the floor a useful model must beat.
 baselines = read_results(results_dir, "baselines", "baselines.json")
 mean_predictor = baseline_value(baselines, "mean", "windows") if baselines else None

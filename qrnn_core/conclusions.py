@@ -36,6 +36,13 @@ BASELINE_NAMES = {"mean": "training mean", "linear": "linear regression on x(t)"
                   "esn": "echo-state network", FROZEN: "frozen circuit (QESN)"}
 
 
+def common_mode(arms) -> str:
+    """The validation a set of arms is compared under: ``"shots"`` when any of them trains with shots (the
+    others, the oracle too, scored with shots as well, so that no score carries validation shot noise
+    another's does not), else ``"exact"``. ``arms``: :class:`~qrnn_core.results.ArmResults`."""
+    return "shots" if any(r.mode == "shots" for r in arms) else "exact"
+
+
 def lowest(res, protocol: str, mode: str | None = None) -> dict[int, float]:
     """Per finished seed of ``res``, its lowest validation RMSE (mean of y, z) over the epochs, scored
     with ``mode`` (``"shots"`` or ``"exact"``; default: the probabilities the arm trained with)."""
@@ -180,7 +187,7 @@ def bottom_line(arms: dict, baselines: dict, labels: dict) -> str | None:
     head = {a: r for a, r in arms.items() if a in HEADLINE and r.complete.any()}
     if not head:
         return None
-    mode = "shots" if any(r.mode == "shots" for r in head.values()) else "exact"
+    mode = common_mode(head.values())
     low = {p: {a: mean_ci(list(lowest(r, p, mode).values())) for a, r in head.items()} for p in ("sequence", "windows")}
     end = {a: mean_ci(list(last(r, "sequence", mode).values())) for a, r in head.items()}
     lin = {p: baseline_value(baselines, "linear", p) for p in low}

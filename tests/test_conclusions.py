@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from qrnn_core.conclusions import (baseline_standing, beaten_by, bottom_line, describe, first_to_last, last, lowest,
-                                   oracle_gaps, side)
+from qrnn_core.conclusions import (baseline_standing, beaten_by, bottom_line, common_mode, describe, first_to_last, last,
+                                   lowest, oracle_gaps, side)
 from qrnn_core.analysis import Estimate, mean_ci, paired
 
 from .test_scorecard import CONFIG
@@ -124,3 +124,8 @@ def test_oracle_gaps_at_the_last_epoch():
     (lowest_row,), (last_row,) = oracle_gaps(arms, "windows"), oracle_gaps(arms, "windows", last)
     assert lowest_row["ratio"].mean == pytest.approx(np.mean([0.100 / 0.100, 0.101 / 0.101, 0.102 / 0.102]))
     assert last_row["ratio"].mean == pytest.approx(np.mean([0.300 / 0.100, 0.301 / 0.101, 0.302 / 0.102]))
+
+
+def test_arms_are_compared_with_shots_when_any_trains_with_shots():
+    shot, exact = arm("spsa-shots", np.full((3, 2), 0.1)), arm("oracle-lr007", np.full((3, 2), 0.1))
+    assert common_mode([shot, exact]) == "shots" and common_mode([exact]) == "exact"
