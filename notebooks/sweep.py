@@ -42,7 +42,7 @@ from myst_nb import glue
 from qrnn_core import figures
 from qrnn_core.analysis import final_train_rmse, mean_ci
 from qrnn_core.report import results_path, save_json, show_banner
-from qrnn_core.conclusions import baseline_value, common_mode, side
+from qrnn_core.conclusions import baseline_value, by_side, common_mode, placed
 from qrnn_core.results import load_sweep, read_results
 from qrnn_core.scorecard import SIMILAR, SWEEPS, learning_rate_rows, sweep_ratios
 from qrnn_core.words import and_join
@@ -155,17 +155,12 @@ if mean_predictor is not None and found:
         val = {lr: lowest_val(r) for lr, r in points.items() if r.complete.any()}
         if not val:
             continue
-        where_is = {lr: side(v, mean_predictor) for lr, v in val.items()}  # by the whole interval
-        above[m] = [lr for lr, w in where_is.items() if w == "above"]
-        across = [lr for lr, w in where_is.items() if w == "either side"]
-        few = [lr for lr, w in where_is.items() if w not in ("above", "below", "either side")]
+        groups = by_side(val, mean_predictor)  # placed by the whole interval
+        above[m] = groups.get("above", [])
         means = [v.mean for v in val.values()]
         span = f"{means[0]:.4f}" if len(val) == 1 else f"{min(means):.4f} to {max(means):.4f} across rates (means)"
-        below = [lr for lr, w in where_is.items() if w == "below"]
-        groups = [(above[m], "wholly above it"), (across, "straddling it"), (below, "wholly below it"),
-                  (few, "too few finished seeds to say")]
-        where = "; ".join(f"{what} at {'every swept rate' if len(lrs) == len(val) else rates_text(lrs)}"
-                          for lrs, what in groups if lrs)
+        where = "; ".join(f"{placed(w)} at {'every swept rate' if len(lrs) == len(val) else rates_text(lrs)}"
+                          for w, lrs in groups.items())
         clauses.append(f"{NAMES[m]} {span}, {where}")
     oracle_note += (" On validation (windows protocol), the training-mean predictor, which ignores its input, "
                     f"scores {mean_predictor:.4f} (the dashed line in {{numref}}`fig-sweep`; see "

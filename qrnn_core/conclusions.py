@@ -154,21 +154,35 @@ def _span(est: dict, labels: dict) -> str:
     return f"from {est[lo].format(3)} for {labels[lo]} to {est[hi].format(3)} for {labels[hi]}"
 
 
+PLACED = {"below": "wholly below it", "either side": "straddling it", "above": "wholly above it"}
+"""How :func:`side`'s answers read after an arm's name, in the order they are listed."""
+
+
+def placed(where: str) -> str:
+    """:func:`side`'s answer in words (:data:`PLACED`); for too few seeds, ``at 2 seeds only, too few to say``."""
+    return PLACED.get(where, f"at {where} only, too few to say")
+
+
+def by_side(est: dict, value: float) -> dict[str, list]:
+    """The keys of ``est`` (each an :class:`Estimate`) grouped by where its interval lies against ``value``
+    (:func:`side`): below first, then straddling, above, and last those with too few seeds."""
+    groups: dict[str, list] = {}
+    for key, e in est.items():
+        groups.setdefault(side(e, value), []).append(key)
+    order = list(PLACED)
+    return dict(sorted(groups.items(), key=lambda g: order.index(g[0]) if g[0] in order else len(order)))
+
+
 def _against(est: dict, value: float, labels: dict) -> str:
-    """Which arms' intervals lie wholly below ``value``, wholly above it, or straddle it (:func:`side`), in
+    """Which arms' intervals lie wholly below ``value``, wholly above it, or straddle it (:func:`by_side`), in
     words: ``A and B lie wholly below it; C wholly above it``."""
-    groups: dict[str, list[str]] = {}
-    for a, e in est.items():
-        groups.setdefault(side(e, value), []).append(labels[a])
-    said = {"below": "wholly below it", "above": "wholly above it", "either side": "straddling it"}
+    groups = by_side(est, value)
     if len(groups) == 1 and len(est) > 1:
-        where = next(iter(groups))
-        return f"every one of them lies {said.get(where, f'at {where} only, too few to say')}"
+        return f"every one of them lies {placed(next(iter(groups)))}"
     parts = []
-    for where, names in sorted(groups.items(), key=lambda g: list(said).index(g[0]) if g[0] in said else len(said)):
-        verb = ("lie" if len(names) > 1 else "lies") if not parts else ""
-        what = said.get(where, f"at {where} only, too few to say")
-        parts.append(f"{and_join(names)} {verb + ' ' if verb else ''}{what}")
+    for where, arms in groups.items():
+        verb = ("lie " if len(arms) > 1 else "lies ") if not parts else ""
+        parts.append(f"{and_join(labels[a] for a in arms)} {verb}{placed(where)}")
     return "; ".join(parts)
 
 

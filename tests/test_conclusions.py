@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from qrnn_core.conclusions import (baseline_standing, beaten_by, bottom_line, common_mode, describe, first_to_last, last,
-                                   lowest, oracle_gaps, side)
+from qrnn_core.conclusions import (_against, baseline_standing, beaten_by, bottom_line, by_side, common_mode, describe,
+                                   first_to_last, last, lowest, oracle_gaps, placed, side)
 from qrnn_core.analysis import Estimate, mean_ci, paired
 
 from .test_scorecard import CONFIG
@@ -80,6 +80,19 @@ def test_side_and_describe_need_an_interval_and_a_test():
     assert c.difference.low > 0 and c.p > 0.05 and describe(c) == (
         "higher by its interval but not by the t-test (p = 0.34, n = 3), so not yet clear")
     assert describe(paired([0.1], [0.2])) == "not enough seeds"
+
+
+def test_arms_are_grouped_by_where_their_whole_interval_lies_and_said_once():
+    est = {"a": Estimate(2, 1.5, 2.5, 3), "b": Estimate(0.5, 0.4, 0.6, 3), "c": Estimate(1, 0.9, 1.1, 3),
+           "d": Estimate(0.5, np.nan, np.nan, 1), "e": Estimate(0.6, 0.5, 0.7, 4)}
+    groups = by_side(est, 1.0)
+    assert groups == {"below": ["b", "e"], "either side": ["c"], "above": ["a"], "1 seed": ["d"]}
+    assert list(groups) == ["below", "either side", "above", "1 seed"]  # the order they are said in
+    assert placed("1 seed") == "at 1 seed only, too few to say"
+    labels = {k: k.upper() for k in est}
+    assert _against(est, 1.0, labels) == ("B and E lie wholly below it; C straddling it; A wholly above it; "
+                                          "D at 1 seed only, too few to say")
+    assert _against({"a": est["a"], "c": Estimate(3, 2, 4, 5)}, 1.0, labels) == "every one of them lies wholly above it"
 
 
 def test_the_bottom_line_states_the_computed_numbers_and_what_is_missing():
