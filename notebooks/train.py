@@ -63,7 +63,7 @@ data_source = 'generated'  # Integrate the series here, or read the original stu
 
 # %% tags=["hide-input"]
 from qrnn_core.cli import CONFIG_PARAMETERS
-from qrnn_core.report import results_path, show_banner
+from qrnn_study.report import results_path, show_banner
 from qrnn_core.train import config_from_parameters, train
 
 show_banner(profile)

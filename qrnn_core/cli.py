@@ -18,7 +18,7 @@ from .train import TrainConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Folders of the repository that hold its source: never a place for a run's files.
-SOURCE_FOLDERS = ("qrnn_core", "notebooks", "tests", "book", "data", ".git", ".ci")
+SOURCE_FOLDERS = ("qrnn_core", "qrnn_study", "qrnn_tools", "notebooks", "tests", "book", "data", ".git", ".ci")
 
 
 #: The notebook and study parameters that set a TrainConfig: its fields and ``data_<field>``.

@@ -5,12 +5,12 @@ import numpy as np
 import pytest
 import torch
 
-from qrnn_core.__main__ import main as cli
+from qrnn_study.__main__ import main as cli
 from qrnn_core.data import DataConfig, make_task
 from qrnn_core.model import QRNN
 from qrnn_core.train import TrainConfig, TrainingDiverged, config_replace, train
 
-from .conftest import cuda
+from ..conftest import cuda
 
 # Small runs: 4 qubits, a short series, a few sequences; the protocol is otherwise the seed's.
 SMALL = TrainConfig(

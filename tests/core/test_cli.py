@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from qrnn_core.__main__ import main as cli
+from qrnn_study.__main__ import main as cli
 from qrnn_core.cli import ROOT
 
 BASE = ["--epochs", "1", "--n-qubits", "4", "--train-sequences", "2", "--val-steps", "10",
@@ -112,6 +112,6 @@ def test_the_gpu_benchmark_says_plainly_when_there_is_no_gpu():
 
     if torch.cuda.is_available():
         pytest.skip("a GPU is here: make gpu-check runs the real thing")
-    proc = subprocess.run([sys.executable, "-m", "qrnn_core", "bench", "--gpu"], cwd=ROOT, capture_output=True,
+    proc = subprocess.run([sys.executable, "-m", "qrnn_study", "bench", "--gpu"], cwd=ROOT, capture_output=True,
                           text=True, timeout=120)
     assert proc.returncode == 1 and "no CUDA device here" in proc.stderr
