@@ -40,7 +40,8 @@ import numpy as np
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from qrnn_study import figures, reference
+from qrnn_core import reference
+from qrnn_study import figures
 from qrnn_study.analysis import best_epoch, mean_ci, subspace_rank
 from qrnn_core.fidelity import CHECKPOINTS
 from qrnn_study.report import results_path, save_json, show_banner

@@ -56,7 +56,7 @@ from matplotlib.ticker import FuncFormatter
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from qrnn_study import reference
+from qrnn_core import reference
 from qrnn_core.aer_backend import aer_devices
 from qrnn_tools.bench import Row, epoch_rows, markdown_report, markdown_tables, simulator_rows, targets_of, update_rows
 from qrnn_study.figures import style

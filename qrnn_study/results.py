@@ -200,14 +200,14 @@ def compute_table(runs, results: Path | str) -> list[ComputeRow]:
 
 def updates_per_epoch(parameters: dict) -> int:
     """Updates an epoch of a run (the paper protocol's 1,384 windows unless ``train_sequences`` is set)."""
-    from .reference import UPDATES_PER_EPOCH
+    from qrnn_core.reference import UPDATES_PER_EPOCH
 
     return math.ceil((parameters.get("train_sequences") or UPDATES_PER_EPOCH) / parameters.get("batch_size", 1))
 
 
 def circuits_per_update(parameters: dict) -> int:
     """Circuits one update of a run evaluates (the forward included)."""
-    from qrnn_core.train import config_from_parameters
+    from .cli import config_from_parameters
 
     return config_from_parameters(parameters).circuits_per_update()
 

@@ -359,7 +359,7 @@ def run_key(run: Run, dep_keys: list[str]) -> str:
 
 def training_done(study: Study, run: Run) -> bool:
     """A training instance's results are complete for the config its parameters describe."""
-    from qrnn_core.train import config_from_parameters
+    from .cli import config_from_parameters
 
     folder = study.results / run.name
     try:
@@ -496,13 +496,13 @@ class StudyLocked(RuntimeError):
 
 @contextlib.contextmanager
 def study_lock(study: Study):
-    """One ``study`` process per profile and tree: a second one is refused, never run beside."""
+    """One ``run`` of the study per profile and tree: a second one is refused, never run beside."""
     study.results.mkdir(parents=True, exist_ok=True)
     with open(study.results / ".study.lock", "w") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise StudyLocked(f"another `study` is running profile {study.profile!r} in this tree "
+            raise StudyLocked(f"another `run` of the study is running profile {study.profile!r} in this tree "
                               f"({study.results / '.study.lock'} is held): wait for it to finish") from None
         yield
 

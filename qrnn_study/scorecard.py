@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import reference
+from qrnn_core import reference
+
 from .analysis import (Estimate, Verdict, best_epoch, comparable, final_train_rmse, mean_ci, paired, ratio_paired,
                        rounding_band, verdict_band, verdict_less)
 from .words import count

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import torch
 
-from qrnn_study import reference
+from qrnn_core import reference
 from qrnn_core.provenance import provenance
 
 

@@ -7,7 +7,7 @@ from qrnn_core.fidelity import (
     CHECKPOINTS, OUTPUTS, Z_FAMILY, fidelity_table, kraus_operators, largest_deviation, load_original,
     logged_matches, model_from_original, trajectory_covariance, validation_sequence,
 )
-from qrnn_study.reference import VAL_RMSE
+from qrnn_core.reference import VAL_RMSE
 from qrnn_core.quantum_layer import angles_from
 
 

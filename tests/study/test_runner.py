@@ -72,7 +72,7 @@ def test_ipynb_twins_match_their_py_notebooks():
 
 
 def test_the_train_notebook_parameters_derive_from_the_config():
-    from qrnn_core.cli import parameter_cell
+    from qrnn_study.cli import parameter_cell
 
     cell = next(c for c in read_notebook(ROOT / "notebooks" / "train.py").cells
                 if "parameters" in c.metadata.get("tags", []))
@@ -221,7 +221,7 @@ def test_only_brings_stale_dependencies_up_to_date(tmp_path):
 def test_a_second_study_process_is_refused(tmp_path):
     study = load_study(tiny_study(tmp_path, runs=["data"]), "tiny")
     with study_lock(study):
-        with pytest.raises(StudyLocked, match="another `study` is running profile 'tiny'"):
+        with pytest.raises(StudyLocked, match="another `run` of the study is running profile 'tiny'"):
             run_study(study, progress=False)
 
 
@@ -331,7 +331,8 @@ def test_a_real_cluster_gives_the_local_results_even_when_a_worker_is_killed(tmp
     """`dask scheduler` and two `dask worker` processes on 127.0.0.1; one worker SIGKILLed mid-run."""
     runs = ["spsa-original-shots", "fdsa-shots"]
     overrides = {r: {"epochs": 6, "train_sequences": 8} for r in runs}
-    from qrnn_core.train import config_from_parameters, train
+    from qrnn_core.train import train
+    from qrnn_study.cli import config_from_parameters
 
     import torch
 
