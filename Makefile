@@ -36,7 +36,7 @@ test: $(STAMP) chromium
 PROFILE ?= quick
 JOBS ?= 2
 book: $(STAMP)
-	$(BIN)/python -m qrnn_core study --profile $(PROFILE) --jobs $(JOBS)
+	$(BIN)/python -m qrnn_study run --profile $(PROFILE) --jobs $(JOBS)
 	$(BIN)/jupyter-book build book/ -W --toc $(CURDIR)/book/generated/$(PROFILE)/_toc.yml
 	@echo "The book ($(PROFILE) profile): _build/html/index.html"
 
@@ -46,14 +46,14 @@ gpu-check:
 	test -x $(GPU_VENV)/bin/python || $(PYTHON) -m venv $(GPU_VENV)
 	$(GPU_VENV)/bin/python -m pip install --quiet -c requirements-gpu.lock -e ".[gpu,dev]"
 	$(GPU_VENV)/bin/python -m pytest -m cuda -q tests
-	$(GPU_VENV)/bin/python -m qrnn_core bench --gpu --json results/gpu/bench.json
+	$(GPU_VENV)/bin/python -m qrnn_study bench --gpu --json results/gpu/bench.json
 
 # The .ipynb twins papermill runs directly, from the .py notebooks (jupytext).
 notebooks: $(STAMP)
 	$(BIN)/jupytext --quiet --sync notebooks/*.py
 
 bench: $(STAMP)
-	$(BIN)/python -m qrnn_core bench --json book/_results/bench.json
+	$(BIN)/python -m qrnn_study bench --json book/_results/bench.json
 
 clean:
 	rm -rf $(VENV) _build

@@ -40,12 +40,13 @@ import numpy as np
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from qrnn_core import figures, reference
-from qrnn_core.analysis import best_epoch, mean_ci, subspace_rank
+from qrnn_core import reference
+from qrnn_study import figures
+from qrnn_study.analysis import best_epoch, mean_ci, subspace_rank
 from qrnn_core.fidelity import CHECKPOINTS
-from qrnn_core.report import results_path, save_json, show_banner
-from qrnn_core.results import instance_dirs, load_arm, reproduces
-from qrnn_core.words import after_epochs, count, describe_curve
+from qrnn_study.report import results_path, save_json, show_banner
+from qrnn_study.results import instance_dirs, load_arm, reproduces
+from qrnn_study.words import after_epochs, count, describe_curve
 
 
 def progress(res):
@@ -57,7 +58,7 @@ show_banner(profile)
 res = load_arm(results_dir, arm, seeds)
 if res is None:  # the page still builds: it says what is missing
     display(Markdown(f"**No seed of this arm has finished an epoch yet** in `{results_dir}`: "
-                     "run `python -m qrnn_core study` (the page fills in as its seeds finish)."))
+                     "run `python -m qrnn_study run` (the page fills in as its seeds finish)."))
     for key in ("fig_val", "fig_train"):
         fig = figures.placeholder(f"{arm}: no finished epoch yet")
         glue(f"{arm}_{key}", fig, display=False)

@@ -63,10 +63,10 @@ import numpy as np
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from qrnn_core import figures
+from qrnn_study import figures
 from qrnn_core.baselines import SHOTS, run_baselines
 from qrnn_core.data import DataConfig, make_task
-from qrnn_core.report import results_path, save_json, show_banner
+from qrnn_study.report import results_path, save_json, show_banner
 
 show_banner(profile)
 figures.style()

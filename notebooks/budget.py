@@ -39,14 +39,14 @@ import numpy as np
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from qrnn_core import figures
-from qrnn_core.analysis import comparable, final_train_rmse, mean_ci, paired
-from qrnn_core.conclusions import baseline_value, common_mode
-from qrnn_core.report import results_path, save_json, show_banner
-from qrnn_core.results import load_arm, load_sweep, read_results
-from qrnn_core.scorecard import SWEEPS
-from qrnn_core.study import load_study
-from qrnn_core.words import count
+from qrnn_study import figures
+from qrnn_study.analysis import comparable, final_train_rmse, mean_ci, paired
+from qrnn_study.conclusions import baseline_value, common_mode
+from qrnn_study.report import results_path, save_json, show_banner
+from qrnn_study.results import load_arm, load_sweep, read_results
+from qrnn_study.scorecard import SWEEPS
+from qrnn_study.runner import load_study
+from qrnn_study.words import count
 
 show_banner(profile)
 study = load_study(profile=profile)
@@ -189,4 +189,4 @@ if rows:
     save_json(results_path(results_dir, run_name) / "equal_budget.json", {"rows": table, "seeds": common})
 else:
     display(Markdown(f"**The equal-budget runs have not finished a seed yet** ({'; '.join(not_yet)}): run "
-                     "`python -m qrnn_core study`."))
+                     "`python -m qrnn_study run`."))

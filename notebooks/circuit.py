@@ -43,10 +43,10 @@ from myst_nb import glue
 
 from qrnn_core.aer_backend import AerBackend
 from qrnn_core.circuit import build_step_block, n_angles
-from qrnn_core.figures import style
-from qrnn_core.report import results_path, save_json, show_banner
+from qrnn_study.figures import style
+from qrnn_study.report import results_path, save_json, show_banner
 from qrnn_core.simulator import TorchSimulator
-from qrnn_core.words import count
+from qrnn_study.words import count
 
 show_banner(profile)
 style()

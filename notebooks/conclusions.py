@@ -57,16 +57,16 @@ import numpy as np
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from qrnn_core import figures
-from qrnn_core.analysis import MIN_SEEDS
-from qrnn_core.conclusions import (BASELINE_NAMES as NAMES, CLASSICAL, FROZEN, HEADLINE, baseline_standing,
+from qrnn_study import figures
+from qrnn_study.analysis import MIN_SEEDS
+from qrnn_study.conclusions import (BASELINE_NAMES as NAMES, CLASSICAL, FROZEN, HEADLINE, baseline_standing,
                                    baseline_value, beaten_by, bottom_line, common_mode, describe, frozen_per_seed,
                                    last, lowest, oracle_gaps, side)
-from qrnn_core.report import results_path, save_json, show_banner
-from qrnn_core.results import load_arm, load_sweep, read_results
-from qrnn_core.scorecard import SWEEPS, scorecard
-from qrnn_core.study import partial_warning, profile_note
-from qrnn_core.words import and_join
+from qrnn_study.report import results_path, save_json, show_banner
+from qrnn_study.results import load_arm, load_sweep, read_results
+from qrnn_study.scorecard import SWEEPS, scorecard
+from qrnn_study.runner import partial_warning, profile_note
+from qrnn_study.words import and_join
 
 show_banner(profile)
 display(Markdown(profile_note(profile)))

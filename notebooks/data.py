@@ -47,8 +47,8 @@ from matplotlib.patches import Patch
 from myst_nb import glue
 
 from qrnn_core.data import ORIGINAL_ROWS, ORIGINAL_SERIES, DataConfig, make_task
-from qrnn_core.figures import style
-from qrnn_core.report import results_path, save_json, show_banner
+from qrnn_study.figures import style
+from qrnn_study.report import results_path, save_json, show_banner
 from qrnn_core.train import TrainConfig
 
 show_banner(profile)

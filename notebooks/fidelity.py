@@ -55,12 +55,12 @@ import torch
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from qrnn_core import figures
+from qrnn_study import figures
 from qrnn_core.fidelity import (
     CHECKPOINTS, FAMILY, LOGS, Z_BAND, Z_FAMILY, fidelity_table, largest_deviation, logged_matches,
 )
 from qrnn_core.reference import VAL_RMSE
-from qrnn_core.report import results_path, save_json, show_banner
+from qrnn_study.report import results_path, save_json, show_banner
 
 torch.set_num_threads(1)  # thousands of 16 x 16 operations in sequence: threads only contend
 show_banner(profile)

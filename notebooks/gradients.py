@@ -45,8 +45,8 @@ from myst_nb import glue
 
 from qrnn_core.data import DataConfig, make_task
 from qrnn_core.estimators import FDSA, SPSA
-from qrnn_core.figures import style
-from qrnn_core.report import results_path, save_json, show_banner
+from qrnn_study.figures import style
+from qrnn_study.report import results_path, save_json, show_banner
 from qrnn_core.simulator import TorchSimulator
 from qrnn_core.train import TrainConfig, generators, make_model
 

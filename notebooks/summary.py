@@ -61,14 +61,14 @@ import numpy as np
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from qrnn_core import figures
-from qrnn_core.analysis import MIN_SEEDS
-from qrnn_core.conclusions import BASELINE_NAMES, bottom_line, describe, first_to_last
-from qrnn_core.report import banner, results_path, save_json, show_banner
-from qrnn_core.results import compute_table, load_arm, load_sweep, read_results
-from qrnn_core.scorecard import FDSA_ARM, SPSA_ARM, SWEEPS, scorecard
-from qrnn_core.study import load_study, partial_warning, profile_note
-from qrnn_core.words import count
+from qrnn_study import figures
+from qrnn_study.analysis import MIN_SEEDS
+from qrnn_study.conclusions import BASELINE_NAMES, bottom_line, describe, first_to_last
+from qrnn_study.report import banner, results_path, save_json, show_banner
+from qrnn_study.results import compute_table, load_arm, load_sweep, read_results
+from qrnn_study.scorecard import FDSA_ARM, SPSA_ARM, SWEEPS, scorecard
+from qrnn_study.runner import load_study, partial_warning, profile_note
+from qrnn_study.words import count
 
 show_banner(profile)
 glue("banner_plain", banner(profile, markdown=False), display=False)

@@ -39,13 +39,13 @@ import numpy as np
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from qrnn_core import figures
-from qrnn_core.analysis import final_train_rmse, mean_ci
-from qrnn_core.report import results_path, save_json, show_banner
-from qrnn_core.conclusions import baseline_value, by_side, common_mode, placed
-from qrnn_core.results import load_sweep, read_results
-from qrnn_core.scorecard import SIMILAR, SWEEPS, learning_rate_rows, sweep_ratios
-from qrnn_core.words import and_join
+from qrnn_study import figures
+from qrnn_study.analysis import final_train_rmse, mean_ci
+from qrnn_study.report import results_path, save_json, show_banner
+from qrnn_study.conclusions import baseline_value, by_side, common_mode, placed
+from qrnn_study.results import load_sweep, read_results
+from qrnn_study.scorecard import SIMILAR, SWEEPS, learning_rate_rows, sweep_ratios
+from qrnn_study.words import and_join
 
 show_banner(profile)
 sweeps = {m: {lr: r for lr, r in load_sweep(results_dir, family).items() if rates is None or lr in rates}
@@ -70,7 +70,7 @@ if found:
             for m, p in sweeps.items()) + "."))
 else:
     display(Markdown(f"**No sweep run has finished an epoch yet** in `{results_dir}`: run "
-                     "`python -m qrnn_core study` (this page fills in as they finish)."))
+                     "`python -m qrnn_study run` (this page fills in as they finish)."))
 
 # %% tags=["hide-input"]
 if found:

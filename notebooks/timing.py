@@ -19,7 +19,7 @@
 #
 # Seconds per 20-step circuit for the simulators, and seconds per update (forward and backward, one
 # 20-step sequence) for each estimator, measured here in one process on the same inputs (the
-# `python -m qrnn_core bench` rows), in complex128 and in complex64 (the precision the paper profile
+# `python -m qrnn_study bench` rows), in complex128 and in complex64 (the precision the paper profile
 # trains in), with the epoch time they imply (1,384 updates, projected as the deck projected its
 # own), beside the deck's 1.2 s / 18 s / 39.58 s per update and 1 h / 8 h / 14.5 h per epoch.
 # Where the run measures them, whole training epochs are timed too, with the share of the epoch
@@ -58,11 +58,11 @@ from myst_nb import glue
 
 from qrnn_core import reference
 from qrnn_core.aer_backend import aer_devices
-from qrnn_core.bench import Row, epoch_rows, markdown_report, markdown_tables, simulator_rows, targets_of, update_rows
-from qrnn_core.figures import style
+from qrnn_tools.bench import Row, epoch_rows, markdown_report, markdown_tables, simulator_rows, targets_of, update_rows
+from qrnn_study.figures import style
 from qrnn_core.provenance import provenance
-from qrnn_core.report import results_path, save_json, show_banner
-from qrnn_core.study import ROOT
+from qrnn_study.report import results_path, save_json, show_banner
+from qrnn_study.runner import ROOT
 
 
 
@@ -262,7 +262,7 @@ glue("t_scaling_params", ", ".join(str(s["parameters"]) for s in fdsa_pts), disp
 # ## GPU
 #
 # The same rows on a GPU, from the benchmark `make gpu-check` runs on a machine with an NVIDIA GPU
-# (`python -m qrnn_core bench --gpu`, written to `results/gpu/bench.json`): PyTorch on CUDA in
+# (`python -m qrnn_study bench --gpu`, written to `results/gpu/bench.json`): PyTorch on CUDA in
 # complex128 and complex64, an update per estimator, Aer on the GPU where it has one, and an FDSA
 # epoch on the GPU.
 

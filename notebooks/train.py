@@ -62,9 +62,9 @@ data_scaling = 'whole'  # Min-max scaling over the whole series (the deck) or th
 data_source = 'generated'  # Integrate the series here, or read the original study's own file.
 
 # %% tags=["hide-input"]
-from qrnn_core.cli import CONFIG_PARAMETERS
-from qrnn_core.report import results_path, show_banner
-from qrnn_core.train import config_from_parameters, train
+from qrnn_study.cli import CONFIG_PARAMETERS, config_from_parameters
+from qrnn_study.report import results_path, show_banner
+from qrnn_core.train import train
 
 show_banner(profile)
 config = config_from_parameters({k: globals()[k] for k in CONFIG_PARAMETERS})

@@ -1,4 +1,8 @@
-"""qrnn_core: the seed's quantum recurrent network, its simulators, estimators and training."""
+"""qrnn_core: the science of the study, readable alone: the original course project's quantum recurrent
+network (circuit, exact PyTorch simulator, Aer backend), its gradient estimators, the Lorenz task, the
+model, training, the two validation protocols, the baselines and the fidelity check against the
+original's own checkpoints. It imports neither :mod:`qrnn_study` (the study machinery) nor
+:mod:`qrnn_tools` (the benchmark and the browser check), which both use it."""
 
 from .circuit import (
     build_sequence_circuit,

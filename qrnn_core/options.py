@@ -1,6 +1,6 @@
 """How a setting is declared: once, with its default, a help sentence and its allowed values.
 
-The CLI (:mod:`qrnn_core.cli`), the config checks and the notebooks' parameters all read these
+The CLI (:mod:`qrnn_study.cli`), the config checks and the notebooks' parameters all read these
 declarations, so no setting's name, default or meaning is typed twice.
 """
 

@@ -489,16 +489,6 @@ def _restore_files(out_dir: Path, state: dict) -> dict:
 
 
 
-#: Parameters a study run passes that are not settings of the run itself.
-RUN_PARAMETERS = ("profile", "results_dir", "run_name")
-
-
-def config_from_parameters(parameters: dict) -> TrainConfig:
-    """The TrainConfig of a study run's (or a notebook's) parameters: TrainConfig fields, and
-    ``data_<field>`` for the data settings; the defaults are the deck's protocol."""
-    return config_replace(TrainConfig(), **{k: v for k, v in parameters.items() if k not in RUN_PARAMETERS})
-
-
 def config_replace(config: TrainConfig, **changes) -> TrainConfig:
     """``dataclasses.replace`` that also accepts ``data_<field>`` for the data settings."""
     data = {k[5:]: v for k, v in changes.items() if k.startswith("data_")}

@@ -1,7 +1,7 @@
 """Numbers and curves in words, for the pages: the sentences a page writes from its results.
 
 Pure functions over plain numbers, so that what a page says about a curve is tested on constructed
-curves (``tests/test_words.py``), not only read on a built page. Epochs in the words are 1-based: the
+curves (``tests/study/test_words.py``), not only read on a built page. Epochs in the words are 1-based: the
 value after epoch ``k`` is ``curve[k - 1]``.
 """
 

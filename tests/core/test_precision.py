@@ -9,7 +9,7 @@ import torch
 from qrnn_core.quantum_layer import QuantumLayer
 from qrnn_core.simulator import TorchSimulator
 
-from .conftest import random_angles
+from ..conftest import random_angles
 
 
 def test_complex64_probabilities_match_complex128_on_the_seed_circuit():

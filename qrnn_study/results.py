@@ -19,9 +19,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .data import make_task
-from .evaluation import validate, validation_inputs
-from .train import TrainConfig, build_model, make_optimizer, training_windows, update, validation_generator
+from qrnn_core.data import make_task
+from qrnn_core.evaluation import validate, validation_inputs
+from qrnn_core.train import TrainConfig, build_model, make_optimizer, training_windows, update, validation_generator
 
 PROTOCOLS = ("sequence", "windows")
 MODES = ("exact", "shots")
@@ -122,7 +122,7 @@ def load_arm(results: Path | str, arm: str, seeds: list[int] | None = None) -> A
 
 def load_sweep(results: Path | str, family: str, parameter: str = "lr") -> dict[float, ArmResults]:
     """Every point of a swept run (its arms ``{family}-{parameter}<value>``, see
-    :func:`qrnn_core.study.sweep_arm`) by the value its config records, ascending."""
+    :func:`qrnn_study.runner.sweep_arm`) by the value its config records, ascending."""
     arms = {d.name.split("@")[0] for d in Path(results).glob(f"{family}-{parameter}*@*")}
     found = {res.config[parameter]: res for a in arms if (res := load_arm(results, a)) is not None}
     return dict(sorted(found.items()))
@@ -146,7 +146,7 @@ class ComputeRow:
 
 
 def compute_table(runs, results: Path | str) -> list[ComputeRow]:
-    """Training compute of ``runs`` (a study's :class:`~qrnn_core.study.Run` list) by study-file run.
+    """Training compute of ``runs`` (a study's :class:`~qrnn_study.runner.Run` list) by study-file run.
 
     Seconds are the training workers' own (``epoch_seconds`` + ``val_seconds`` + ``save_seconds`` of
     each finished epoch, one torch thread a worker, on whatever machine and load ran them). What is
@@ -200,14 +200,14 @@ def compute_table(runs, results: Path | str) -> list[ComputeRow]:
 
 def updates_per_epoch(parameters: dict) -> int:
     """Updates an epoch of a run (the paper protocol's 1,384 windows unless ``train_sequences`` is set)."""
-    from .reference import UPDATES_PER_EPOCH
+    from qrnn_core.reference import UPDATES_PER_EPOCH
 
     return math.ceil((parameters.get("train_sequences") or UPDATES_PER_EPOCH) / parameters.get("batch_size", 1))
 
 
 def circuits_per_update(parameters: dict) -> int:
     """Circuits one update of a run evaluates (the forward included)."""
-    from .train import config_from_parameters
+    from .cli import config_from_parameters
 
     return config_from_parameters(parameters).circuits_per_update()
 

@@ -1,4 +1,4 @@
-"""``python -m qrnn_core study``: the study's notebooks run as tasks on a Dask cluster.
+"""``python -m qrnn_study run``: the study's notebooks run as tasks on a Dask cluster.
 
 The study file (``study.yml``, checked against :data:`SCHEMA`) lists runs: a notebook (jupytext percent
 ``.py``), parameters per profile, what each depends on, and optionally ``seeds`` (one instance per seed,
@@ -7,10 +7,10 @@ files in ``results/<profile>/<run_name>``; executed notebooks go to ``book/gener
 
 When a run is up to date it is skipped:
 
-* a page or analysis run when its key (its notebook, its parameters, the ``qrnn_core`` modules it
+* a page or analysis run when its key (its notebook, its parameters, the modules of this repository it
   imports, the locked versions, and its dependencies' keys) equals the key of its last success;
 * a training instance when its results are complete for its config; training resumes from its
-  checkpoints, and :func:`qrnn_core.results.reproduces` tells whether today's code still computes
+  checkpoints, and :func:`qrnn_study.results.reproduces` tells whether today's code still computes
   what a finished run holds (the book marks runs where it does not as stale).
 
 Execution (:func:`run_study`) submits every run whose dependencies are done to a Dask cluster: by
@@ -40,7 +40,7 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGE = Path(__file__).resolve().parent
+PACKAGES = ("qrnn_core", "qrnn_study", "qrnn_tools")  # the repository's own code, whose changes re-run a page
 LOCK_FILE = ROOT / "requirements.lock"
 TRAIN_NOTEBOOK = "train.py"
 
@@ -301,34 +301,39 @@ def check_parameters(run: Run) -> None:
 # -- what a run's results depend on -------------------------------------------------------------------
 
 
-def imported_modules(source: str, package: str = "qrnn_core") -> set[str]:
-    """``qrnn_core`` modules a piece of code imports (``qrnn_core.train``, ...), not following them."""
+def imported_modules(source: str) -> set[str]:
+    """Modules of :data:`PACKAGES` a piece of code imports (``qrnn_core.train``, ...), not following them."""
+    def ours(name: str) -> bool:
+        return name.split(".")[0] in PACKAGES
+
     found = set()
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
-            found |= {a.name for a in node.names if a.name.split(".")[0] == package}
-        elif isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == package:
+            found |= {a.name for a in node.names if ours(a.name)}
+        elif isinstance(node, ast.ImportFrom) and node.module and ours(node.module):
             found.add(node.module)
             found |= {f"{node.module}.{a.name}" for a in node.names
-                      if (PACKAGE.parent / f"{node.module}.{a.name}".replace(".", "/")).with_suffix(".py").exists()}
+                      if (ROOT / f"{node.module}.{a.name}".replace(".", "/")).with_suffix(".py").exists()}
     return found
 
 
 def module_closure(source: str) -> list[Path]:
-    """The files of every ``qrnn_core`` module ``source`` imports, followed through relative imports."""
+    """The files of every module of :data:`PACKAGES` that ``source`` imports, followed through their own
+    imports (relative ones included)."""
     todo = [m for m in imported_modules(source)]
     files: set[Path] = set()
     while todo:
         name = todo.pop()
-        path = (PACKAGE.parent / name.replace(".", "/")).with_suffix(".py")
+        path = (ROOT / name.replace(".", "/")).with_suffix(".py")
         if not path.exists():
-            path = PACKAGE.parent / name.replace(".", "/") / "__init__.py"
+            path = ROOT / name.replace(".", "/") / "__init__.py"
         if not path.exists() or path in files:
             continue
         files.add(path)
+        package = path.parent.name
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.ImportFrom) and node.level == 1:
-                mod = f"qrnn_core.{node.module}" if node.module else "qrnn_core"
+                mod = f"{package}.{node.module}" if node.module else package
                 todo.append(mod)
                 todo += [f"{mod}.{a.name}" for a in node.names]
             elif isinstance(node, (ast.Import, ast.ImportFrom)):
@@ -344,7 +349,7 @@ def run_key(run: Run, dep_keys: list[str]) -> str:
     h.update(json.dumps(run.parameters, sort_keys=True).encode())
     code = "\n".join(c.source for c in read_notebook(run.notebook).cells if c.cell_type == "code")
     for f in module_closure(code.replace("%matplotlib inline", "")):
-        h.update(f.relative_to(PACKAGE.parent).as_posix().encode() + f.read_bytes())
+        h.update(f.relative_to(ROOT).as_posix().encode() + f.read_bytes())
     if LOCK_FILE.exists():
         h.update(LOCK_FILE.read_bytes())
     for k in dep_keys:
@@ -354,7 +359,7 @@ def run_key(run: Run, dep_keys: list[str]) -> str:
 
 def training_done(study: Study, run: Run) -> bool:
     """A training instance's results are complete for the config its parameters describe."""
-    from .train import config_from_parameters
+    from .cli import config_from_parameters
 
     folder = study.results / run.name
     try:
@@ -491,13 +496,13 @@ class StudyLocked(RuntimeError):
 
 @contextlib.contextmanager
 def study_lock(study: Study):
-    """One ``study`` process per profile and tree: a second one is refused, never run beside."""
+    """One ``run`` of the study per profile and tree: a second one is refused, never run beside."""
     study.results.mkdir(parents=True, exist_ok=True)
     with open(study.results / ".study.lock", "w") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise StudyLocked(f"another `study` is running profile {study.profile!r} in this tree "
+            raise StudyLocked(f"another `run` of the study is running profile {study.profile!r} in this tree "
                               f"({study.results / '.study.lock'} is held): wait for it to finish") from None
         yield
 

@@ -10,7 +10,7 @@ from qrnn_core.estimators import FDSA, SPSA
 from qrnn_core.quantum_layer import QuantumLayer, angles_from
 from qrnn_core.simulator import TorchSimulator
 
-from .conftest import cuda
+from ..conftest import cuda
 
 N_QUBITS, T, B = 4, 5, 2
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from qrnn_core.words import after_epochs, and_join, count, describe_curve, turning_points
+from qrnn_study.words import after_epochs, and_join, count, describe_curve, turning_points
 
 
 def test_count_and_join():

@@ -6,7 +6,7 @@ import json
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .provenance import provenance
+from qrnn_core.provenance import provenance
 
 
 def results_path(results_dir: str | Path, name: str) -> Path:
@@ -21,7 +21,7 @@ def save_json(path: Path, data: dict) -> None:
 
 def load_json(path: Path) -> dict:
     if not Path(path).exists():
-        raise FileNotFoundError(f"{path} is missing: run `python -m qrnn_core study` first")
+        raise FileNotFoundError(f"{path} is missing: run `python -m qrnn_study run` first")
     return json.loads(Path(path).read_text())
 
 

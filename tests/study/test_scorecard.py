@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from qrnn_core.results import ArmResults
-from qrnn_core.scorecard import accuracy_rows, learning_rate_rows, scorecard, speed_rows
+from qrnn_study.results import ArmResults
+from qrnn_study.scorecard import accuracy_rows, learning_rate_rows, scorecard, speed_rows
 
 CONFIG = {"data": {"source": "original"}, "epochs": 4, "train_sequences": None, "batch_size": 1, "warmup": 5,
           "val_steps": None, "val_shots": 1024, "n_qubits": 8}

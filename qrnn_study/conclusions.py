@@ -1,10 +1,10 @@
 """Where the trained arms stand: against the exact gradient they estimate, and against the baselines.
 
-Pure functions over :class:`~qrnn_core.results.ArmResults` and the baselines' ``baselines.json``, tested
+Pure functions over :class:`~qrnn_study.results.ArmResults` and the baselines' ``baselines.json``, tested
 on constructed data. The measure is the one the deck reports: an arm's *lowest* validation RMSE over its
 epochs (mean of y and z), per finished seed. It is chosen on the validation span itself, so it flatters
 the arms a little; the baselines chose their settings on the training span only. Each arm is scored
-with the probabilities it trained with (:attr:`~qrnn_core.results.ArmResults.mode`): 1,024-shot
+with the probabilities it trained with (:attr:`~qrnn_study.results.ArmResults.mode`): 1,024-shot
 validation for shot arms, exact for exact arms and the oracle; set against a shot arm, the oracle and
 the frozen circuit are scored with 1,024 shots too.
 
@@ -39,7 +39,7 @@ BASELINE_NAMES = {"mean": "training mean", "linear": "linear regression on x(t)"
 def common_mode(arms) -> str:
     """The validation a set of arms is compared under: ``"shots"`` when any of them trains with shots (the
     others, the oracle too, scored with shots as well, so that no score carries validation shot noise
-    another's does not), else ``"exact"``. ``arms``: :class:`~qrnn_core.results.ArmResults`."""
+    another's does not), else ``"exact"``. ``arms``: :class:`~qrnn_study.results.ArmResults`."""
     return "shots" if any(r.mode == "shots" for r in arms) else "exact"
 
 
@@ -65,7 +65,7 @@ def first_to_last(res, protocol: str, mode: str | None = None) -> tuple[Estimate
 
 def side(ratio: Estimate, of: float = 1.0) -> str:
     """Where a ratio's interval lies against ``of``: ``below``, ``above``, ``either side``, or too few seeds
-    to say (``n seeds``: fewer than :data:`~qrnn_core.analysis.MIN_SEEDS`)."""
+    to say (``n seeds``: fewer than :data:`~qrnn_study.analysis.MIN_SEEDS`)."""
     if ratio.n < MIN_SEEDS:
         return count(ratio.n, "seed")
     return "below" if ratio.high < of else "above" if ratio.low > of else "either side"
@@ -133,7 +133,7 @@ def beaten_by(row: dict) -> list[str]:
 
 
 def describe(c: Comparison | None) -> str:
-    """A paired difference ``a - b`` in words, by the scorecard's rule (:func:`~qrnn_core.analysis.verdict_less`:
+    """A paired difference ``a - b`` in words, by the scorecard's rule (:func:`~qrnn_study.analysis.verdict_less`:
     the interval on one side of 0 and the paired t-test's p < 0.05): ``lower``, ``higher``, ``no clear
     difference``, ``not enough seeds``, or, when the interval lies on one side of 0 but the test does not
     give p < 0.05, that it is lower (higher) by its interval only: not yet clear."""
@@ -192,10 +192,10 @@ def bottom_line(arms: dict, baselines: dict, labels: dict) -> str | None:
 
     Every arm is scored alike: with shots when any headline arm trains with shots (the oracle too), so
     that no arm's score carries validation shot noise another's does not. Each number is a mean over
-    finished seeds with its interval (:meth:`~qrnn_core.analysis.Estimate.format`); an arm is placed
+    finished seeds with its interval (:meth:`~qrnn_study.analysis.Estimate.format`); an arm is placed
     below or above a baseline only when its whole interval is (:func:`side`).
 
-    ``labels``: each arm's name for a reader (e.g. :data:`qrnn_core.figures.ARM_LABELS`)."""
+    ``labels``: each arm's name for a reader (e.g. :data:`qrnn_study.figures.ARM_LABELS`)."""
     if not {"linear", "esn"} <= set(baselines):
         return None
     head = {a: r for a, r in arms.items() if a in HEADLINE and r.complete.any()}

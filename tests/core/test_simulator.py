@@ -8,7 +8,7 @@ from scipy.stats import chi2
 from qrnn_core.aer_backend import AerBackend
 from qrnn_core.simulator import TorchSimulator
 
-from .conftest import cuda, random_angles
+from ..conftest import cuda, random_angles
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""``python -m qrnn_core bench``: seconds per unit of work, all measured in one run.
+"""``python -m qrnn_study bench``: seconds per unit of work, all measured in one run.
 
 Timings on shared machines drift, so every row is measured in the same process on the same random
 inputs and reported beside ratios; the deck's published times (the original's, on an Apple M3 Max
@@ -16,8 +16,8 @@ from pathlib import Path
 
 import torch
 
-from . import reference
-from .provenance import provenance
+from qrnn_core import reference
+from qrnn_core.provenance import provenance
 
 
 
@@ -65,8 +65,8 @@ def simulator_rows(part: str, repeats: int = 5, seed: int = 0, precisions=("comp
                    device: str = "cpu") -> list[Row]:
     """Seconds per 20-step circuit of the original's. ``part="torch"``: PyTorch at batch 1, 5, 221;
     ``part="aer"``: Aer exact and Aer with 1,024 shots, the original's way."""
-    from .aer_backend import AerBackend
-    from .simulator import TorchSimulator
+    from qrnn_core.aer_backend import AerBackend
+    from qrnn_core.simulator import TorchSimulator
 
     angles, _ = _inputs(seed)
     rows = []
@@ -102,9 +102,9 @@ def update_rows(part: str, repeats: int = 5, full: bool = False, seed: int = 0, 
     ``part="torch"``: ``methods`` on the PyTorch simulator (on ``device``); ``part="aer"``: SPSA
     and FDSA through Aer exact and SPSA with 1,024 shots (``device`` "CPU" or "GPU"; ``full``
     adds FDSA with 1,024 shots, which takes minutes)."""
-    from .aer_backend import AerBackend
-    from .quantum_layer import QuantumLayer
-    from .simulator import TorchSimulator
+    from qrnn_core.aer_backend import AerBackend
+    from qrnn_core.quantum_layer import QuantumLayer
+    from qrnn_core.simulator import TorchSimulator
 
     _, x = _inputs(seed)
     grad_out = torch.randn(1, 20, 2 ** (n_qubits // 2), generator=torch.Generator().manual_seed(seed),
@@ -156,7 +156,7 @@ def epoch_rows(methods=("spsa", "exact", "fdsa"), seed: int = 1929, precision: s
     the updates, the validation (both protocols, exact and 1,024 shots) and the saving, in shares."""
     import tempfile
 
-    from .train import TrainConfig, train
+    from qrnn_core.train import TrainConfig, train
 
     rows = []
     for method in methods:
@@ -356,7 +356,7 @@ def gpu_rows(repeats: int = 5) -> list[Row]:
     rows = simulator_rows("torch", repeats, device="cuda")
     rows += update_rows("torch", repeats, device="cuda", precisions=("complex128", "complex64"))
     rows += epoch_rows(("fdsa",), device="cuda")
-    from .aer_backend import aer_devices
+    from qrnn_core.aer_backend import aer_devices
 
     if "GPU" in aer_devices():
         rows += update_rows("aer", 1, device="GPU")

@@ -5,7 +5,7 @@ import shutil
 
 import pytest
 
-from qrnn_core.book_check import check_book, reader_problems
+from qrnn_tools.book_check import check_book, reader_problems
 
 PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==")
 

@@ -1,8 +1,8 @@
 """The deck's claims, checked against the arms' results: every verdict computed by a stated rule.
 
-``scorecard(arms, gradients)`` takes :class:`~qrnn_core.results.ArmResults` by arm name and returns one
+``scorecard(arms, gradients)`` takes :class:`~qrnn_study.results.ArmResults` by arm name and returns one
 row per claim: the deck's words and figure, the measured estimate (mean over seeds, 95 % bootstrap
-interval), the verdict and its rule (:mod:`qrnn_core.analysis`). Accuracy claims compare the arms run
+interval), the verdict and its rule (:mod:`qrnn_study.analysis`). Accuracy claims compare the arms run
 as the deck ran them (SPSA with its fixed directions, FDSA; 1,024 shots), paired by seed, under each
 validation protocol; a claim whose arms differ in data, updates or protocol is "not tested".
 """
@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import reference
+from qrnn_core import reference
+
 from .analysis import (Estimate, Verdict, best_epoch, comparable, final_train_rmse, mean_ci, paired, ratio_paired,
                        rounding_band, verdict_band, verdict_less)
 from .words import count

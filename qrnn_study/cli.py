@@ -1,6 +1,7 @@
-"""Command-line options built from the config dataclasses, so the CLI and the notebooks construct the
-same :class:`~qrnn_core.train.TrainConfig`: each option's help sentence, allowed values and default come
-from the field's declaration (:func:`qrnn_core.train.option`), never typed twice.
+"""A run's settings from outside: command-line options and notebook parameters, both built from the
+config dataclasses, so the CLI and the notebooks construct the same :class:`~qrnn_core.train.TrainConfig`:
+each option's help sentence, allowed values and default come from the field's declaration
+(:func:`qrnn_core.options.option`), never typed twice.
 
 Bad input is refused before any compute with ONE line naming the option as typed, and exit status 2.
 """
@@ -13,17 +14,25 @@ import os
 import re
 from pathlib import Path
 
-from .data import DataConfig
-from .train import TrainConfig
+from qrnn_core.data import DataConfig
+from qrnn_core.train import TrainConfig, config_replace
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Folders of the repository that hold its source: never a place for a run's files.
-SOURCE_FOLDERS = ("qrnn_core", "notebooks", "tests", "book", "data", ".git", ".ci")
+SOURCE_FOLDERS = ("qrnn_core", "qrnn_study", "qrnn_tools", "notebooks", "tests", "book", "data", ".git", ".ci")
 
 
 #: The notebook and study parameters that set a TrainConfig: its fields and ``data_<field>``.
 CONFIG_PARAMETERS = tuple(f.name for f in dataclasses.fields(TrainConfig) if f.name != "data") + tuple(
     f"data_{f.name}" for f in dataclasses.fields(DataConfig))
+#: Parameters a study run passes that are not settings of the run itself.
+RUN_PARAMETERS = ("profile", "results_dir", "run_name")
+
+
+def config_from_parameters(parameters: dict) -> TrainConfig:
+    """The TrainConfig of a study run's (or a notebook's) parameters: TrainConfig fields, and
+    ``data_<field>`` for the data settings; the defaults are the deck's protocol."""
+    return config_replace(TrainConfig(), **{k: v for k, v in parameters.items() if k not in RUN_PARAMETERS})
 
 
 def _parser_for(annotation: str):

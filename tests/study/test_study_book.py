@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from qrnn_core.study import ROOT, load_study, run_study
+from qrnn_study.runner import ROOT, load_study, run_study
 
-from .test_study import tiny_study
+from .test_runner import tiny_study
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +52,7 @@ def test_book_builds_with_warnings_as_errors(tiny_book):
 
 def test_book_in_a_real_browser(tiny_book):
     """Every page opened in headless Chromium: no JavaScript error, figures load with captions, math renders."""
-    from qrnn_core.book_check import check_book
+    from qrnn_tools.book_check import check_book
 
     tmp, build = tiny_book
     assert build.returncode == 0

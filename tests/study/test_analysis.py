@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from qrnn_core.analysis import (Estimate, best_epoch, comparable, mean_ci, paired, rounding_band,
+from qrnn_study.analysis import (Estimate, best_epoch, comparable, mean_ci, paired, rounding_band,
                                 subspace_rank, verdict_band, verdict_less)
 
 

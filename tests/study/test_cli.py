@@ -4,8 +4,11 @@ import json
 
 import pytest
 
-from qrnn_core.__main__ import main as cli
-from qrnn_core.cli import ROOT
+from qrnn_study.__main__ import main as cli
+from qrnn_study.cli import ROOT
+from qrnn_core.train import TrainConfig, config_replace
+
+from ..core.test_train import SMALL
 
 BASE = ["--epochs", "1", "--n-qubits", "4", "--train-sequences", "2", "--val-steps", "10",
         "--data-n-samples", "600", "--quiet"]
@@ -112,6 +115,20 @@ def test_the_gpu_benchmark_says_plainly_when_there_is_no_gpu():
 
     if torch.cuda.is_available():
         pytest.skip("a GPU is here: make gpu-check runs the real thing")
-    proc = subprocess.run([sys.executable, "-m", "qrnn_core", "bench", "--gpu"], cwd=ROOT, capture_output=True,
+    proc = subprocess.run([sys.executable, "-m", "qrnn_study", "bench", "--gpu"], cwd=ROOT, capture_output=True,
                           text=True, timeout=120)
     assert proc.returncode == 1 and "no CUDA device here" in proc.stderr
+
+
+def test_cli_builds_the_same_config(tmp_path):
+    out = tmp_path / "cli"
+    cli(["train", "--out", str(out), "--quiet", "--method", "spsa", "--epochs", "1", "--n-qubits", "4",
+         "--train-sequences", "3", "--val-steps", "10", "--data-n-samples", "600", "--shots", "none"])
+    saved = TrainConfig.from_dict(json.loads((out / "config.json").read_text()))
+    assert saved == config_replace(SMALL, epochs=1, train_sequences=3, val_steps=10)
+
+
+def test_cli_rejects_a_bad_config(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        cli(["train", "--out", str(tmp_path / "x"), "--epochs", "0"])
+    assert "epochs must be" in capsys.readouterr().err

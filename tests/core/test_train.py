@@ -5,12 +5,11 @@ import numpy as np
 import pytest
 import torch
 
-from qrnn_core.__main__ import main as cli
 from qrnn_core.data import DataConfig, make_task
 from qrnn_core.model import QRNN
 from qrnn_core.train import TrainConfig, TrainingDiverged, config_replace, train
 
-from .conftest import cuda
+from ..conftest import cuda
 
 # Small runs: 4 qubits, a short series, a few sequences; the protocol is otherwise the seed's.
 SMALL = TrainConfig(
@@ -111,20 +110,6 @@ def test_batches_run_as_one_batch(tmp_path, task):
     assert len(metrics["train_rmse"][0]) == 3  # 12 sequences in batches of 4
     # the updates, then the two validation protocols: ONE sequence and one 20-step window (30 steps)
     assert metrics["circuits"][0] == 3 * 4 * (1 + 2 * 2 * 27) + 1 + 1
-
-
-def test_cli_builds_the_same_config(tmp_path):
-    out = tmp_path / "cli"
-    cli(["train", "--out", str(out), "--quiet", "--method", "spsa", "--epochs", "1", "--n-qubits", "4",
-         "--train-sequences", "3", "--val-steps", "10", "--data-n-samples", "600", "--shots", "none"])
-    saved = TrainConfig.from_dict(json.loads((out / "config.json").read_text()))
-    assert saved == config_replace(SMALL, epochs=1, train_sequences=3, val_steps=10)
-
-
-def test_cli_rejects_a_bad_config(tmp_path, capsys):
-    with pytest.raises(SystemExit):
-        cli(["train", "--out", str(tmp_path / "x"), "--epochs", "0"])
-    assert "epochs must be" in capsys.readouterr().err
 
 
 @cuda

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from qrnn_core.results import load_arm, reproduces
-from qrnn_core.study import ROOT
+from qrnn_study.results import load_arm, reproduces
+from qrnn_study.runner import ROOT
 
 SHIPPED = ROOT / "results" / "paper"
 
@@ -60,8 +60,8 @@ def test_a_fresh_clone_builds_the_shipped_paper_book(tmp_path):
 
 
 def test_the_compute_table_counts_every_epoch_and_projects_from_the_median_and_the_fastest(tmp_path):
-    from qrnn_core.results import compute_table
-    from qrnn_core.study import Run
+    from qrnn_study.results import compute_table
+    from qrnn_study.runner import Run
 
     def run(name, family, **parameters):
         return Run(name, Path("notebooks/train.py"), {"epochs": 4, "train_sequences": 10, **parameters},
@@ -82,7 +82,7 @@ def test_the_compute_table_counts_every_epoch_and_projects_from_the_median_and_t
 
 
 def test_an_arm_restricted_to_some_seeds_keeps_each_seeds_rows_together():
-    from tests.test_scorecard import CONFIG, arm
+    from .test_scorecard import CONFIG, arm
 
     res = arm("fdsa-shots", [[0.3, 0.2], [0.5, 0.4], [0.7, 0.6]], 1, {**CONFIG, "epochs": 2})
     res.epochs_done[1] = 1

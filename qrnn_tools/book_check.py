@@ -15,7 +15,7 @@ is loaded in Debian's chromium driven by Playwright. A page has a problem when i
 
 Requests to other origins are blocked, so the check is hermetic and works offline.
 
-Usage: ``python -m qrnn_core.book_check _build/html`` (exit status 1 when there are problems).
+Usage: ``python -m qrnn_tools.book_check _build/html`` (exit status 1 when there are problems).
 Needs ``apt-get install chromium`` and ``pip install playwright`` (no ``playwright install``).
 """
 
@@ -237,10 +237,10 @@ def check_book(html_dir: str | Path, *, timeout_s: float = 30,
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Command line: ``python -m qrnn_core.book_check HTML_DIR``; 1 when there are problems."""
+    """Command line: ``python -m qrnn_tools.book_check HTML_DIR``; 1 when there are problems."""
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) != 1:
-        print("usage: python -m qrnn_core.book_check HTML_DIR", file=sys.stderr)
+        print("usage: python -m qrnn_tools.book_check HTML_DIR", file=sys.stderr)
         return 2
     problems = check_book(argv[0])
     print("\n".join(problems) if problems else

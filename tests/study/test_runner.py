@@ -19,8 +19,8 @@ import numpy as np
 import pytest
 import yaml
 
-from qrnn_core.results import training_circuits
-from qrnn_core.study import (ROOT, StudyLocked, load_study, notebook_parameters, plan, read_notebook, run_study,
+from qrnn_study.results import training_circuits
+from qrnn_study.runner import (ROOT, StudyLocked, load_study, notebook_parameters, plan, read_notebook, run_study,
                              study_lock, submission_order)
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.py"))
@@ -47,7 +47,7 @@ def tiny_study(tmp: Path, runs=None, overrides=None) -> Path:
 
 
 def cli(*args, cwd=ROOT):
-    return subprocess.run([sys.executable, "-m", "qrnn_core", *args], cwd=cwd, capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "qrnn_study", *args], cwd=cwd, capture_output=True, text=True,
                           timeout=600)
 
 
@@ -72,7 +72,7 @@ def test_ipynb_twins_match_their_py_notebooks():
 
 
 def test_the_train_notebook_parameters_derive_from_the_config():
-    from qrnn_core.cli import parameter_cell
+    from qrnn_study.cli import parameter_cell
 
     cell = next(c for c in read_notebook(ROOT / "notebooks" / "train.py").cells
                 if "parameters" in c.metadata.get("tags", []))
@@ -137,11 +137,11 @@ def _run(spec, name):
     ],
 )
 def test_a_bad_study_file_is_refused_in_one_line(tmp_path, capsys, change, says):
-    from qrnn_core.__main__ import main
+    from qrnn_study.__main__ import main
 
     path = _broken(tmp_path, change)
     with pytest.raises(SystemExit) as exit_:
-        main(["study", "--study-file", str(path), "--profile", "tiny"])
+        main(["run", "--study-file", str(path), "--profile", "tiny"])
     err = capsys.readouterr().err
     assert exit_.value.code == 2, err
     assert f"study.yml: {says}" in err and err.count("\n") == 1, err
@@ -150,17 +150,17 @@ def test_a_bad_study_file_is_refused_in_one_line(tmp_path, capsys, change, says)
 
 def test_the_command_line_refuses_a_bad_study_file_without_a_traceback(tmp_path):
     path = _broken(tmp_path, lambda s: _run(s, "data").update(depends=["ghost"]))
-    proc = cli("study", "--study-file", str(path), "--profile", "tiny")
+    proc = cli("run", "--study-file", str(path), "--profile", "tiny")
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
 
 
 def test_unknown_profile_and_run_are_refused(capsys):
-    from qrnn_core.__main__ import main
+    from qrnn_study.__main__ import main
 
     for args, says in ((["--profile", "fast"], "unknown profile 'fast'"),
                        (["--profile", "tiny", "--only", "nope"], "no run named 'nope'")):
         with pytest.raises(SystemExit) as exit_:
-            main(["study", *args])
+            main(["run", *args])
         assert exit_.value.code == 2 and says in capsys.readouterr().err
 
 
@@ -221,16 +221,19 @@ def test_only_brings_stale_dependencies_up_to_date(tmp_path):
 def test_a_second_study_process_is_refused(tmp_path):
     study = load_study(tiny_study(tmp_path, runs=["data"]), "tiny")
     with study_lock(study):
-        with pytest.raises(StudyLocked, match="another `study` is running profile 'tiny'"):
+        with pytest.raises(StudyLocked, match="another `run` of the study is running profile 'tiny'"):
             run_study(study, progress=False)
 
 
 def test_the_key_follows_imported_modules_not_tools():
-    from qrnn_core.study import module_closure
+    from qrnn_study.runner import module_closure
 
-    files = {p.name for p in module_closure("from qrnn_core.train import train\nimport qrnn_core.report")}
-    assert {"train.py", "simulator.py", "estimators.py", "data.py", "report.py"} <= files
-    assert not {"book_check.py", "bench.py", "study.py"} & files
+    files = {p.relative_to(ROOT).as_posix() for p in module_closure(
+        "from qrnn_core.train import train\nimport qrnn_study.report\nfrom qrnn_study import figures")}
+    assert {"qrnn_core/train.py", "qrnn_core/simulator.py", "qrnn_core/estimators.py", "qrnn_core/data.py",
+            "qrnn_study/report.py", "qrnn_core/provenance.py",  # across packages
+            "qrnn_study/figures.py", "qrnn_study/analysis.py"} <= files  # a module imported by name, and its relative imports
+    assert not {"qrnn_tools/book_check.py", "qrnn_tools/bench.py", "qrnn_study/runner.py"} & files
 
 
 # -- running ----------------------------------------------------------------------------------------
@@ -250,8 +253,8 @@ def test_failures_are_reported_by_run_and_cell_and_the_rest_goes_on(tmp_path):
 
 
 def test_long_work_reports_its_epochs_and_what_training_is_left(tmp_path, monkeypatch):
-    import qrnn_core.study as study_module
-    from qrnn_core.study import epochs_done, training_left
+    import qrnn_study.runner as study_module
+    from qrnn_study.runner import epochs_done, training_left
 
     study = load_study(tiny_study(tmp_path, runs=["spsa-shots"], overrides={"spsa-shots": {"epochs": 3}}), "tiny")
     (run,) = study.runs
@@ -276,7 +279,7 @@ def test_a_dead_kernel_is_reported_and_the_command_exits_nonzero(tmp_path):
             "profiles": {"tiny": {"description": "t", "seeds": [1]}},
             "runs": [{"name": "dies", "notebook": str(bad)}, {"name": "data", "notebook": str(ROOT / "notebooks/data.py")}]}
     (tmp_path / "study.yml").write_text(yaml.safe_dump(spec))
-    proc = cli("study", "--study-file", str(tmp_path / "study.yml"), "--profile", "tiny", "--jobs", "2")
+    proc = cli("run", "--study-file", str(tmp_path / "study.yml"), "--profile", "tiny", "--jobs", "2")
     assert proc.returncode == 1
     assert "FAILED: dies (" in proc.stdout and "DeadKernelError" in proc.stdout, proc.stdout[-3000:]
     assert (tmp_path / "out" / "tiny" / "data.ipynb").exists()
@@ -314,7 +317,7 @@ def _results(folder: Path) -> dict:
 
 def test_the_local_cluster_keeps_glibc_malloc_defaults():
     """Dask's MALLOC_TRIM_THRESHOLD_ makes the simulator 2.3x slower: the study's workers do not get it."""
-    from qrnn_core.study import MALLOC_TRIM, _client
+    from qrnn_study.runner import MALLOC_TRIM, _client
 
     client, cluster = _client(1, None, None)
     try:
@@ -328,7 +331,8 @@ def test_a_real_cluster_gives_the_local_results_even_when_a_worker_is_killed(tmp
     """`dask scheduler` and two `dask worker` processes on 127.0.0.1; one worker SIGKILLed mid-run."""
     runs = ["spsa-original-shots", "fdsa-shots"]
     overrides = {r: {"epochs": 6, "train_sequences": 8} for r in runs}
-    from qrnn_core.train import config_from_parameters, train
+    from qrnn_core.train import train
+    from qrnn_study.cli import config_from_parameters
 
     import torch
 
@@ -354,7 +358,7 @@ def test_a_real_cluster_gives_the_local_results_even_when_a_worker_is_killed(tmp
         time.sleep(4)
         remote = tmp_path / "remote"
         study = tiny_study(remote, runs, overrides)
-        runner = subprocess.Popen([sys.executable, "-m", "qrnn_core", "study", "--study-file", str(study), "--profile",
+        runner = subprocess.Popen([sys.executable, "-m", "qrnn_study", "run", "--study-file", str(study), "--profile",
                                    "tiny", "--scheduler", f"tcp://127.0.0.1:{port}"], cwd=ROOT,
                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         # kill a worker once a training has written its first checkpoint

@@ -1,8 +1,9 @@
-"""Command line of the study.
+"""Command line of the study: one front door over the study's runner (``run``), the core's training
+(``train``, :func:`qrnn_core.train.train`) and the benchmark (``bench``, :mod:`qrnn_tools.bench`).
 
-  python -m qrnn_core bench [--json PATH]             time simulators, updates and epochs
-  python -m qrnn_core train --method spsa --epochs 1  train one run (every TrainConfig field is an option)
-  python -m qrnn_core study [--profile quick|paper]   run the study's notebooks into the book
+  python -m qrnn_study run [--profile quick|paper]      run the study's notebooks into the book
+  python -m qrnn_study train --method spsa --epochs 1   train one run (every TrainConfig field is an option)
+  python -m qrnn_study bench [--json PATH]              time simulators, updates and epochs
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ class OneLineParser(argparse.ArgumentParser):
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = OneLineParser(prog="python -m qrnn_core", description=__doc__,
+    parser = OneLineParser(prog="python -m qrnn_study", description=__doc__,
                            formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
 
@@ -33,25 +34,25 @@ def main(argv: list[str] | None = None) -> int:
     bench.add_argument("--full", action="store_true",
                        help="also time an FDSA update through Aer with 1,024 shots (minutes)")
 
-    from .cli import add_config_arguments, config_from_args
+    from .cli import add_config_arguments
 
     train = sub.add_parser("train", help="train one run with the seed's protocol")
     train.add_argument("--out", required=True, help="run folder: checkpoints, metrics.json, config.json")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     add_config_arguments(train)
 
-    study = sub.add_parser("study", help="run the study's notebooks on a Dask cluster (resumable)")
-    study.add_argument("--profile", default="quick", help="quick (default), paper, or tiny (tests)")
-    study.add_argument("--only", metavar="NAME",
-                       help="this run (or every seed of it) and whatever it depends on that is out of date")
-    study.add_argument("--jobs", type=int, default=None,
-                       help="workers of the local cluster, one thread each (default: one per core)")
-    study.add_argument("--scheduler", metavar="ADDRESS", help="use this running Dask cluster (tcp://host:8786)")
-    study.add_argument("--scheduler-file", metavar="PATH", help="use the Dask cluster this scheduler file names")
-    study.add_argument("--rerun", action="store_true", help="re-run even what is up to date")
-    study.add_argument("--no-train", action="store_true",
-                       help="run no training: build the pages from the seeds finished so far")
-    study.add_argument("--study-file", default=None, help="default: study.yml at the top of the repository")
+    run = sub.add_parser("run", help="run the study's notebooks on a Dask cluster (resumable)")
+    run.add_argument("--profile", default="quick", help="quick (default), paper, or tiny (tests)")
+    run.add_argument("--only", metavar="NAME",
+                     help="this run (or every seed of it) and whatever it depends on that is out of date")
+    run.add_argument("--jobs", type=int, default=None,
+                     help="workers of the local cluster, one thread each (default: one per core)")
+    run.add_argument("--scheduler", metavar="ADDRESS", help="use this running Dask cluster (tcp://host:8786)")
+    run.add_argument("--scheduler-file", metavar="PATH", help="use the Dask cluster this scheduler file names")
+    run.add_argument("--rerun", action="store_true", help="re-run even what is up to date")
+    run.add_argument("--no-train", action="store_true",
+                     help="run no training: build the pages from the seeds finished so far")
+    run.add_argument("--study-file", default=None, help="default: study.yml at the top of the repository")
 
     args = parser.parse_args(argv)
     if args.command == "bench":
@@ -61,30 +62,30 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"--only: unknown sections {sorted(unknown)}; use simulator, update, epoch")
         if args.repeats < 1:
             parser.error("--repeats must be >= 1")
-        from .bench import main as bench_main
+        from qrnn_tools.bench import main as bench_main
 
         bench_main(args.json, args.repeats, args.full, sections, gpu=args.gpu)
     elif args.command == "train":
         return _train_command(train, args)
-    elif args.command == "study":
-        from .study import ROOT, StudyLocked, load_study, run_study
+    elif args.command == "run":
+        from .runner import ROOT, StudyLocked, load_study, run_study
 
         if args.jobs is not None and args.jobs < 1:
-            study.error("--jobs must be >= 1")
+            run.error("--jobs must be >= 1")
         try:
             spec = load_study(args.study_file or ROOT / "study.yml", args.profile)
             return 1 if run_study(spec, only=args.only, jobs=args.jobs, scheduler=args.scheduler,
                                   scheduler_file=args.scheduler_file, rerun=args.rerun,
                                   train=not args.no_train) else 0
         except (ValueError, StudyLocked) as err:
-            study.error(str(err))
+            run.error(str(err))
     return 0
 
 
 def _train_command(parser, args) -> int:
     from .cli import as_typed, check_out_dir, config_from_args
-    from .train import RunLocked, TrainingDiverged, last_epoch
-    from .train import train as run_training
+    from qrnn_core.train import RunLocked, TrainingDiverged, last_epoch
+    from qrnn_core.train import train as run_training
 
     try:
         out = check_out_dir(args.out)

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from qrnn_core.conclusions import (_against, baseline_standing, beaten_by, bottom_line, by_side, common_mode, describe,
+from qrnn_study.conclusions import (_against, baseline_standing, beaten_by, bottom_line, by_side, common_mode, describe,
                                    first_to_last, last, lowest, oracle_gaps, placed, side)
-from qrnn_core.analysis import Estimate, mean_ci, paired
+from qrnn_study.analysis import Estimate, mean_ci, paired
 
 from .test_scorecard import CONFIG
 from .test_scorecard import arm as _arm
