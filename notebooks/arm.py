@@ -44,6 +44,8 @@ from qrnn_core import reference
 from qrnn_study import figures
 from qrnn_study.analysis import best_epoch, mean_ci, subspace_rank
 from qrnn_core.fidelity import CHECKPOINTS
+from qrnn_core.circuit import n_angles
+from qrnn_core.train import TrainConfig
 from qrnn_study.report import results_path, save_json, show_banner
 from qrnn_study.results import instance_dirs, load_arm, reproduces
 from qrnn_study.words import after_epochs, count, describe_curve
@@ -63,7 +65,7 @@ if res is None:  # the page still builds: it says what is missing
         fig = figures.placeholder(f"{arm}: no finished epoch yet")
         glue(f"{arm}_{key}", fig, display=False)
         plt.close(fig)
-    for key in ("val_seeds", "val_marks", "train_seeds"):  # the captions' computed pieces
+    for key in ("val_seeds", "val_marks", "train_seeds", "smooth"):  # the captions' computed pieces
         glue(f"{arm}_{key}", "(no seed has run an epoch yet)", display=False)
 if res is not None:
     c = res.config
@@ -79,7 +81,7 @@ if res is not None:
         f"**{count(len(res.seeds), 'seed')}** ({', '.join(map(str, res.seeds))}): {state}. "
         f"{res.train_rmse.shape[2]:,} updates an epoch, {count(res.circuits_per_update, 'circuit')} per update"
         f"{f', {res.shots_per_circuit:,} shots each' if res.shots_per_circuit else ' (exact probabilities)'}; "
-        f"learning rate {c['lr'] or reference.LEARNING_RATE.get(c['method'], 0.001)} ({c['lr_schedule']}); "
+        f"learning rate {TrainConfig.from_dict(c).learning_rate:g} ({c['lr_schedule']}); "
         f"data: the {'original study' + chr(39) + 's series' if c['data']['source'] == 'original' else 'regenerated series'}; "
         f"{c['precision']}.\n\n**Reproduction check:** {check}."))
     if not check.current:
@@ -246,18 +248,20 @@ if res is not None:
     fig = figures.train_curves(shown)
     glue(f"{arm}_fig_train", fig, display=False)
     plt.close(fig)
+    glue(f"{arm}_smooth", f"{figures.smoothing(res.train_rmse.shape[2]):,}", display=False)
     glue(f"{arm}_train_seeds", (f"its {seed_words}" if not running.seeds else
                                 f"the {seed_words} that finished all {E} epochs" if n_done else
                                 f"its {count(len(res.seeds), 'seed')}, none finished yet, over the "
                                 f"{count(common, 'epoch')} all of them have run"), display=False)
 
     if c["method"] == "spsa" and n_done:
-        ranks = [subspace_rank(p[:, :110]) for p in done.params]  # the 110 quantum parameters
+        n_quantum = 2 * n_angles(c["n_qubits"])  # the quantum layer's parameters lead the vector
+        ranks = [subspace_rank(p[:, :n_quantum]) for p in done.params]
         final = [int(r[-1]) for r in ranks]
         glue(f"{arm}_rank", f"{min(final)}-{max(final)}" if min(final) != max(final) else str(final[0]), display=False)
         display(Markdown(
             f"**Where the quantum parameters went.** The rank of $\\{{\\theta_t - \\theta_0\\}}$ over the epoch "
-            f"snapshots of the 110 quantum parameters is {', '.join(map(str, final))} "
+            f"snapshots of the {n_quantum} quantum parameters is {', '.join(map(str, final))} "
             f"{'across its finished seeds' if len(final) > 1 else 'for its one finished seed'} "
             + ("(the same two directions every update keep them in a plane)." if c["spsa_fixed_directions"] else
                f"(fresh directions: it can grow by one with each of the {E} epoch snapshots).")))
@@ -300,7 +304,7 @@ if res is not None:
 # :name: fig-{{arm}}-train
 # :alt: Training RMSE against update, mean over seeds, smoothed, with a 95 % band
 #
-# Training RMSE per update (the square root of the window's loss), a running mean over 100 updates,
+# Training RMSE per update (the square root of the window's loss), a running mean over {glue:text}`{{arm}}_smooth` updates,
 # averaged over {glue:text}`{{arm}}_train_seeds`, with the 95 % band where there are three seeds or
 # more (over two, the band is their range); grey lines mark epochs.
 # ```

@@ -52,7 +52,7 @@
 profile = "quick"
 results_dir = "results/quick"
 run_name = "baselines"  # this run's folder under results_dir
-seeds = [1929, 1930, 1931]  # the ESN's reservoir seeds and the QESN's circuit seeds (the trained arms' seeds)
+seeds = None  # the ESN's reservoir seeds and the QESN's circuit seeds; None: the profile's (the trained arms' seeds)
 
 # %% tags=["hide-input"]
 # %matplotlib inline
@@ -65,6 +65,7 @@ from myst_nb import glue
 
 from qrnn_study import figures
 from qrnn_core.baselines import SHOTS, run_baselines
+from qrnn_study.runner import load_study
 from qrnn_core.data import DataConfig, make_task
 from qrnn_study.report import results_path, save_json, show_banner
 
@@ -72,6 +73,8 @@ show_banner(profile)
 figures.style()
 task = make_task(DataConfig(source="original"))
 t0 = time.perf_counter()
+if seeds is None:
+    seeds = load_study(profile=profile).seeds
 results = run_baselines(task, seeds=seeds, shots=SHOTS)
 seconds = time.perf_counter() - t0
 out_dir = results_path(results_dir, run_name)

@@ -115,9 +115,9 @@ def short(r):
 
 
 expected = {"SPSA with 110 directions (budget-spsa110)": load_arm(results_dir, "budget-spsa110"),
-            f"FDSA at learning rate {equal_lr:g} (the sweep's)": load_sweep(results_dir, SWEEPS["fdsa"]).get(equal_lr),
-            f"2-direction SPSA at learning rate {equal_lr:g} (the sweep's)": load_sweep(results_dir, SWEEPS["spsa"]).get(equal_lr),
-            f"the oracle at learning rate {equal_lr:g} (the sweep's)": load_sweep(results_dir, SWEEPS["exact"]).get(equal_lr)}
+            f"FDSA at learning rate {equal_lr:g} (the sweep's)": load_sweep(results_dir, SWEEPS["fdsa"], values=[equal_lr]).get(equal_lr),
+            f"2-direction SPSA at learning rate {equal_lr:g} (the sweep's)": load_sweep(results_dir, SWEEPS["spsa"], values=[equal_lr]).get(equal_lr),
+            f"the oracle at learning rate {equal_lr:g} (the sweep's)": load_sweep(results_dir, SWEEPS["exact"], values=[equal_lr]).get(equal_lr)}
 found = [r for r in expected.values() if r is not None and r.complete.any()]
 not_yet = [name for name, r in expected.items() if r is None or not r.complete.any()]
 # Only runs of one protocol and learning rate are compared (the budget arm's, when it has results).

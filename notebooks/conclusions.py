@@ -65,7 +65,7 @@ from qrnn_study.conclusions import (BASELINE_NAMES as NAMES, CLASSICAL, FROZEN, 
 from qrnn_study.report import results_path, save_json, show_banner
 from qrnn_study.results import load_arm, load_sweep, read_results
 from qrnn_study.scorecard import SWEEPS, scorecard
-from qrnn_study.runner import partial_warning, profile_note
+from qrnn_study.runner import load_study, partial_warning, profile_note
 from qrnn_study.words import and_join
 
 show_banner(profile)
@@ -79,7 +79,8 @@ PROTOCOLS = {"sequence": "the deck's protocol (one 2,969-step sequence)", "windo
 LABEL = figures.ARM_LABELS
 gaps = {p: oracle_gaps(arms, p) for p in PROTOCOLS}
 standing = {p: baseline_standing(arms, baselines, p) for p in PROTOCOLS} if baselines else {}
-card = scorecard(arms, None, {m: load_sweep(results, f) for m, f in SWEEPS.items()})
+study = load_study(profile=profile)
+card = scorecard(arms, None, {m: load_sweep(results, f, values=study.sweep_values(f)) for m, f in SWEEPS.items()})
 
 
 def est(e, digits=4):

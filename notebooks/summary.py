@@ -54,6 +54,8 @@ run_name = "summary"
 
 # %% tags=["hide-input"]
 # %matplotlib inline
+import os
+from collections import Counter
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -73,18 +75,16 @@ from qrnn_study.words import count
 show_banner(profile)
 glue("banner_plain", banner(profile, markdown=False), display=False)
 results = Path(results_dir)
-ARMS = ("spsa-original-shots", "spsa-original-exact", "spsa-shots", "spsa-exact", "spsa-spall-shots",
-        "spsa-spall-exact", "fdsa-shots", "fdsa-exact", "oracle-lr001", "oracle-lr007", "precision-check")
+ARMS = tuple(figures.ARM_LABELS)  # the study's training arms, in the order the book lists them
 arms = {a: r for a in ARMS if (r := load_arm(results, a)) is not None}
-sweeps = {m: load_sweep(results, family) for m, family in SWEEPS.items()}
+study = load_study(profile=profile)
+sweeps = {m: load_sweep(results, family, values=study.sweep_values(family)) for m, family in SWEEPS.items()}
 
 
 baselines, gradients = (read_results(results, "baselines", "baselines.json"),
                         read_results(results, "gradients", "gradients.json"))
 fidelity = read_results(results, "fidelity", "fidelity.json")
 
-
-study = load_study(profile=profile)
 coverage = [f"{figures.ARM_LABELS[a]}: {int(arms[a].complete.sum()) if a in arms else 0} of {len(study.arm_runs(a))}" for a in ARMS]
 glue("coverage", "; ".join(coverage) or "none", display=False)
 
@@ -238,15 +238,20 @@ rows = [f"| {figures.ARM_LABELS.get(c.family, c.family)} | {c.finished} of {c.in
         f"{c.seconds_left / 3600:.1f} ({c.seconds_left_fastest / 3600:.1f}) |" for c in compute]
 spent = sum(c.seconds_done for c in compute) / 3600
 left, left_fast = (sum(getattr(c, k) for c in compute) / 3600 for k in ("seconds_left", "seconds_left_fastest"))
-workers = 2
+# The machine that trained most epochs, from the runs' provenance; the study ran one worker per core.
+machines = Counter((p["machine"]["cpu"], p["machine"]["cores"]) for r in arms.values() for p in r.provenance)
+cpu, workers = machines.most_common(1)[0][0] if machines else ("this", os.cpu_count())
+gpu = Path("results/gpu/bench.json").exists()  # what `make gpu-check` writes on a GPU machine
 display(Markdown(
     "| run | seeds finished | epochs done | seconds per update: median (fastest) | worker-hours spent | "
     "worker-hours left: median (fastest) |\n|---|---|---|---|---|---|\n" + "\n".join(rows)
     + f"\n\n**In all:** {spent:.1f} worker-hours spent and {left:.1f} left at the median rates ({left_fast:.1f} at "
-      f"the fastest), so about {(spent + left) / workers:.0f} hours of wall time for the whole profile on this "
-      f"{workers}-core machine with `--jobs {workers}`, of which about {left / workers:.0f} hours remain "
-      f"({left_fast / workers:.0f} at the fastest rates). No GPU was lent to the sessions that ran it, so its time "
-      "on a GPU is not measured (the [timing page](timing) has the projections from single updates)."))
+      f"the fastest), so about {(spent + left) / workers:.0f} hours of wall time for the whole profile on the "
+      f"{cpu} machine with {workers} cores that ran it, with `--jobs {workers}`, of which about {left / workers:.0f} "
+      f"hours remain ({left_fast / workers:.0f} at the fastest rates). "
+      + ("Its time on a GPU is projected on the [timing page](timing) from the GPU benchmark." if gpu else
+         "No GPU was lent to the sessions that ran it, so its time on a GPU is not measured (the "
+         "[timing page](timing) has the projections from single updates).")))
 save_json(results_path(results_dir, run_name) / "compute.json", {"rows": [c.__dict__ for c in compute]})
 
 # %% [markdown]

@@ -30,7 +30,6 @@
 profile = "quick"
 results_dir = "results/quick"
 run_name = "sweep"
-rates = None  # the learning rates shown; None: every rate found under results_dir
 
 # %% tags=["hide-input"]
 # %matplotlib inline
@@ -44,12 +43,13 @@ from qrnn_study.analysis import final_train_rmse, mean_ci
 from qrnn_study.report import results_path, save_json, show_banner
 from qrnn_study.conclusions import baseline_value, by_side, common_mode, placed
 from qrnn_study.results import load_sweep, read_results
+from qrnn_study.runner import load_study
 from qrnn_study.scorecard import SIMILAR, SWEEPS, learning_rate_rows, sweep_ratios
 from qrnn_study.words import and_join
 
 show_banner(profile)
-sweeps = {m: {lr: r for lr, r in load_sweep(results_dir, family).items() if rates is None or lr in rates}
-          for m, family in SWEEPS.items()}
+study = load_study(profile=profile)
+sweeps = {m: load_sweep(results_dir, family, values=study.sweep_values(family)) for m, family in SWEEPS.items()}
 shots = next((r.config["shots"] for p in sweeps.values() for r in p.values() if r.config["shots"]), 1024)
 LABELS = {"spsa": f"SPSA corrected, {shots:,} shots", "fdsa": f"FDSA, {shots:,} shots", "exact": "oracle (exact gradient)"}
 found = [r for points in sweeps.values() for r in points.values()]

@@ -20,8 +20,8 @@
 # Seconds per 20-step circuit for the simulators, and seconds per update (forward and backward, one
 # 20-step sequence) for each estimator, measured here in one process on the same inputs (the
 # `python -m qrnn_study bench` rows), in complex128 and in complex64 (the precision the paper profile
-# trains in), with the epoch time they imply (1,384 updates, projected as the deck projected its
-# own), beside the deck's 1.2 s / 18 s / 39.58 s per update and 1 h / 8 h / 14.5 h per epoch.
+# trains in), with the epoch time they imply (an epoch of the deck's protocol, projected as the deck
+# projected its own), beside the deck's own seconds per update and hours per epoch.
 # Where the run measures them, whole training epochs are timed too, with the share of the epoch
 # spent on updates, validation and saving.
 # PyTorch rows are timed before Qiskit Aer first runs in the process (once Aer's thread pool

@@ -72,9 +72,11 @@ import torch
 
 from .data import LorenzTask
 from .evaluation import PROTOCOLS, scores, validation_inputs
+from .train import TrainConfig
 
-#: Steps at the start of each window left out of the fit and of the windows protocol's score.
-WARMUP = 5
+#: Steps at the start of each window left out of the fit and of the windows protocol's score: the
+#: trained arms' (so both are scored on the same steps).
+WARMUP = TrainConfig.warmup
 #: Sequence form: the fresh-start transient's length (steps of the long run replaced by fresh starts).
 WASHOUT = 100
 #: Share of the training span the 80/20 rule fits on.
@@ -95,10 +97,8 @@ ESN_LR = (0.2, 0.5)
 ESN_INPUT_SCALING = (0.3, 1.0, 3.0)
 #: The reservoir seed ESN hyperparameters are chosen with (then every evaluation seed reuses them).
 ESN_SELECTION_SEED = 0
-#: Shots of the QESN's shot-noise scores.
-SHOTS = 1024
-#: The study's seeds (the trained arms' initial circuits).
-DEFAULT_SEEDS = tuple(range(1929, 1939))
+#: Shots of the QESN's shot-noise scores: the trained arms' validation shots.
+SHOTS = TrainConfig.val_shots
 
 Predictor = Callable[[np.ndarray], np.ndarray]  # x (B, T) -> (B, T, 2), each row started fresh
 
@@ -579,7 +579,7 @@ def _aggregate(per_seed: list[dict]) -> tuple[dict, dict]:
     return mean, std
 
 
-def run_baselines(task: LorenzTask, seeds=DEFAULT_SEEDS, shots: int | None = SHOTS, log=None) -> dict:
+def run_baselines(task: LorenzTask, seeds, shots: int | None = SHOTS, log=None) -> dict:
     """Every baseline fitted on the training span and scored on both validation protocols; JSON-able.
 
     ``{name: {"sequence": {mode: scores}, "windows": {mode: scores}, "settings": {...}, "seconds",

@@ -17,6 +17,7 @@ trajectory, so RMSEs on the two sources are in different units and never compare
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import math
 from dataclasses import dataclass
@@ -79,10 +80,20 @@ class DataConfig:
         if self.source == "original" and self.n_samples != ORIGINAL_ROWS:
             raise ValueError(f"data.n_samples must be {ORIGINAL_ROWS} with data.source 'original' (its rows), "
                              f"got {self.n_samples}")
+        if self.source == "original":
+            # The file is already integrated and scaled: a setting of the integration or the scaling would
+            # be silently ignored, so it is refused instead.
+            ignored = [f.name for f in dataclasses.fields(self) if f.name in GENERATOR_SETTINGS
+                       and getattr(self, f.name) != f.default]
+            if ignored:
+                raise ValueError(f"data.{', data.'.join(ignored)}: a setting of the generated series; "
+                                 "data.source 'original' reads a file already integrated and scaled")
 
 
 SOURCES = ("generated", "original")
-#: The original study's series (see data/README.md): rows and SHA-256, checked when read.
+#: The settings that make the generated series (integration and scaling); the original file has its own.
+GENERATOR_SETTINGS = ("dt", "sigma", "rho", "beta", "initial", "transient", "scaling")
+#: The original study's series (see data/original/README.md): rows and SHA-256, checked when read.
 ORIGINAL_SERIES = Path(__file__).resolve().parent.parent / "data" / "original" / "train_data_lorenz_full.npy"
 ORIGINAL_ROWS = 9900
 ORIGINAL_SHA256 = "2370f749ee8b374d781e24161794efecabe2aa45e36faf22f1d51b57f0237987"

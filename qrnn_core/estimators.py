@@ -182,6 +182,10 @@ class SPSA:
         return ThetaPlan(torch.cat([theta + c * directions, theta - c * directions]),
                          lambda s: directional_estimate(*s.chunk(2), directions, c))
 
+    def circuits(self, *, n_params: int, steps: int, gates) -> int:
+        """Circuits an update's gradient evaluates, the forward aside: ``2K``."""
+        return 2 * self.num_directions
+
 
 @dataclass(frozen=True)
 class FDSA:
@@ -196,6 +200,10 @@ class FDSA:
     def plan(self, theta: torch.Tensor, **_) -> ThetaPlan:
         step = self.h * torch.eye(theta.numel(), dtype=theta.dtype)
         return ThetaPlan(torch.cat([theta + step, theta - step]), lambda s: central_difference(*s.chunk(2), self.h))
+
+    def circuits(self, *, n_params: int, steps: int, gates) -> int:
+        """Circuits an update's gradient evaluates, the forward aside: ``2 P``."""
+        return 2 * n_params
 
 
 @dataclass(frozen=True)
@@ -221,12 +229,20 @@ class ParameterShift:
             state["shift_plan"] = cached
         return cached[1]
 
+    def circuits(self, *, n_params: int, steps: int, gates) -> int:
+        """Circuits an update's gradient evaluates, the forward aside: each gate's rule at each step."""
+        return steps * sum(len(shift_rule(g.name)[0]) for g in gates)
+
 
 @dataclass(frozen=True)
 class Exact:
     """Reverse-mode autograd through the PyTorch simulator (needs a differentiable backend)."""
 
     name: ClassVar[str] = "exact"
+
+    def circuits(self, *, n_params: int, steps: int, gates) -> int:
+        """None beyond the forward: autograd differentiates the forward's own simulation."""
+        return 0
 
 
 Estimator = SPSA | FDSA | ParameterShift | Exact

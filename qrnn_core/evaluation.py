@@ -37,6 +37,8 @@ def validation_inputs(task: LorenzTask, warmup: int, val_steps: int | None = Non
     seq_x, seq_y = task.val_x, task.val_y
     win_x, win_y = task.val_windows_x, task.val_windows_y
     if val_steps is not None:  # a prefix of the span (tests and quick runs)
+        if val_steps > len(seq_x):
+            raise ValueError(f"val_steps: {val_steps} steps asked, the validation span has {len(seq_x)}")
         seq_x, seq_y = seq_x[:val_steps], seq_y[:val_steps]
         keep = max(1, val_steps // task.train_x.shape[1])
         win_x, win_y = win_x[:keep], win_y[:keep]

@@ -5,7 +5,8 @@
 * ``config.json``: the frozen config, written once the whole config is valid;
 * ``checkpoint_epoch{k}.pt`` (the last two epochs): model, Adam, learning-rate schedule, every
   generator and the config it was made with, so an interrupted run resumes to exactly the result
-  of an uninterrupted one, and a run with another config is refused;
+  of an uninterrupted one, and a run with another config is refused (more epochs are allowed, except
+  with Spall's gains at the default A, which depends on the epochs);
 * ``metrics.json``: config, versions, machine and git commit; per epoch the validation RMSEs
   (both protocols, exact and with shots; :mod:`qrnn_core.evaluation`), seconds and circuits;
 * ``trajectory.npz``: ``train_rmse (epochs, updates)`` float32 per update, and
@@ -22,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import fcntl
+import functools
 import json
 import math
 import os
@@ -33,20 +35,20 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from .circuit import check_n_qubits, n_angles
+from .circuit import build_step_block, check_n_qubits, n_angles
 from .data import DataConfig, LorenzTask, make_task
 from .estimators import ESTIMATORS, make_estimator
 from .evaluation import validate, validation_inputs
 from .model import QRNN
 from .options import option
+from .program import read_step_program
 from .provenance import provenance
 from .quantum_layer import QuantumLayer
+from .reference import LEARNING_RATE
 from .validation import resolve_device
 
 #: What metrics.json records per epoch.
 _SERIES = ("val", "epoch_seconds", "val_seconds", "save_seconds", "circuits", "shots")
-#: The seed's learning rates; other estimators default to FDSA's.
-SEED_LR = {"spsa": 0.007, "fdsa": 0.001}
 #: Spall's (1998) exponents of the gain sequences a_k and c_k.
 SPALL_ALPHA, SPALL_GAMMA = 0.602, 0.101
 #: Seeds a torch.Generator takes (manual_seed wraps larger values silently: refused instead).
@@ -77,7 +79,8 @@ class TrainConfig:
     shots: int | None = option(None, "Shots per training circuit; none for exact probabilities (the deck: 1024).",
                                minimum=1)
     epochs: int = option(10, "Passes over the training windows.", minimum=1)
-    lr: float | None = option(None, "Adam's learning rate; none for the deck's (0.007 SPSA, 0.001 otherwise).")
+    lr: float | None = option(None, f"Adam's learning rate; none for the deck's ({LEARNING_RATE['spsa']:g} SPSA, "
+                                f"{LEARNING_RATE['fdsa']:g} otherwise).")
     lr_schedule: str = option("constant", "Learning rate over updates: constant (the deck), or spall: the gain of Spall (1998), "
                               "lr times ((1+A)/(k+1+A)) to the power 0.602.", ("constant", "spall"))
     spall_a: float | None = option(None, "Spall's stability constant A; none for 10 % of the run's updates.",
@@ -104,7 +107,7 @@ class TrainConfig:
 
     @property
     def learning_rate(self) -> float:
-        return self.lr if self.lr is not None else SEED_LR.get(self.method, 0.001)
+        return self.lr if self.lr is not None else LEARNING_RATE.get(self.method, LEARNING_RATE["fdsa"])
 
     def estimator_settings(self) -> dict:
         if self.method == "spsa":
@@ -174,12 +177,10 @@ class TrainConfig:
                              f"{', '.join(aer_devices())}); GPU needs qiskit-aer-gpu and an NVIDIA GPU")
 
     def circuits_per_update(self) -> int:
-        """Circuits one update evaluates per window (forward included)."""
-        P = 2 * n_angles(self.n_qubits)
-        extra = {"spsa": 2 * self.spsa_directions, "fdsa": 2 * P}.get(self.method, 0)
-        if self.method == "parameter_shift":
-            extra = 4 * n_angles(self.n_qubits) * self.data.window  # at most 4 per angle and step
-        return 1 + extra
+        """Circuits one update evaluates per window (forward included), as the estimator plans them."""
+        estimator = make_estimator(self.method, **self.estimator_settings())
+        return 1 + estimator.circuits(n_params=2 * n_angles(self.n_qubits), steps=self.data.window,
+                                      gates=step_gates(self.n_qubits))
 
     def _check_memory(self) -> None:
         """Refuse a size whose simulation cannot fit in memory (a rough upper estimate)."""
@@ -206,6 +207,12 @@ class TrainConfig:
         if unknown:
             raise ValueError(f"unknown config fields: {', '.join(unknown)}")
         return cls(**d, data=DataConfig(**data))
+
+
+@functools.lru_cache(maxsize=None)
+def step_gates(n_qubits: int) -> tuple:
+    """The gates of one step of the circuit (:func:`qrnn_core.program.read_step_program`)."""
+    return read_step_program(build_step_block(n_qubits)).gates
 
 
 def generators(seed: int) -> dict[str, torch.Generator]:
@@ -304,6 +311,9 @@ def train(config: TrainConfig, out_dir: str | Path, *, progress: bool = True, ta
     ``lock_wait``: seconds to wait for another training of the same folder to end (0: refuse at once).
     """
     config.check()
+    task = task or make_task(config.data)
+    training_windows(config, task)  # sizes the data lacks are refused here, before anything is written
+    validation_inputs(task, config.warmup, config.val_steps)
     out_dir = Path(out_dir)
     current = json.loads(json.dumps(config.to_dict()))
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -316,6 +326,12 @@ def train(config: TrainConfig, out_dir: str | Path, *, progress: bool = True, ta
         if saved is not None and (differ := _differing_fields(saved, current)):
             raise ValueError(f"{out_dir} holds a run with another config (differs in {', '.join(differ)}): "
                              "choose another --out (nothing was changed)")
+        if (saved is not None and saved["epochs"] != config.epochs and config.lr_schedule == "spall"
+                and config.spall_a is None):
+            # A defaults to a tenth of the run's updates: more epochs would change the gains already applied.
+            raise ValueError(f"{out_dir} holds a run of {saved['epochs']} epochs with Spall's gains, whose A depends "
+                             f"on the epochs: it cannot be extended to {config.epochs} (a run started with an "
+                             "explicit spall_a can be; nothing was changed)")
         if state is not None and state["epoch"] >= config.epochs:
             log(f"{out_dir}: {state['epoch']} epoch(s) already done (asked for {config.epochs}): nothing to do")
             return _restore_files(out_dir, state)
@@ -348,7 +364,6 @@ def _exclusive(out_dir: Path, wait: float = 0):
 
 def _train(config, out_dir, current, state, progress, task, log) -> dict:
 
-    task = task or make_task(config.data)
     train_x, train_y = training_windows(config, task)
     val_inputs = validation_inputs(task, config.warmup, config.val_steps)
     updates_per_epoch = math.ceil(len(train_x) / config.batch_size)
@@ -433,6 +448,8 @@ def training_windows(config: TrainConfig, task: LorenzTask) -> tuple[torch.Tenso
     """The windows a run trains on: ``x (S, W)``, ``y (S, W, 2)`` (the first ``train_sequences`` if set)."""
     x, y = task.train_x, task.train_y
     if config.train_sequences is not None:
+        if config.train_sequences > len(x):
+            raise ValueError(f"train_sequences: {config.train_sequences} windows asked, the training span has {len(x)}")
         x, y = x[: config.train_sequences], y[: config.train_sequences]
     return x, y
 

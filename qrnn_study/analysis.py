@@ -115,8 +115,13 @@ def paired(a, b, level: float = LEVEL, n_boot: int = BOOTSTRAP, seed: int = 0) -
     keep = np.isfinite(a) & np.isfinite(b)
     d = a[keep] - b[keep]
     est = mean_ci(d, level, n_boot, seed)
-    if len(d) < 2 or np.all(d == d[0]):
-        return Comparison(est, math.nan if len(d) < 2 else 0.0, math.nan)
+    if len(d) < 2:
+        return Comparison(est, math.nan, math.nan)
+    if np.all(d == d[0]):
+        # No spread, so no t statistic: identical arms are no evidence of a difference (p = 1); a
+        # difference the same on every seed is as strong as evidence gets (p = 0, infinite effect).
+        return (Comparison(est, 1.0, 0.0) if d[0] == 0 else
+                Comparison(est, 0.0, math.copysign(math.inf, d[0])))
     p = float(stats.ttest_rel(a[keep], b[keep]).pvalue)
     return Comparison(est, p, float(d.mean() / d.std(ddof=1)))
 

@@ -4,9 +4,9 @@ Pure functions over :class:`~qrnn_study.results.ArmResults` and the baselines' `
 on constructed data. The measure is the one the deck reports: an arm's *lowest* validation RMSE over its
 epochs (mean of y and z), per finished seed. It is chosen on the validation span itself, so it flatters
 the arms a little; the baselines chose their settings on the training span only. Each arm is scored
-with the probabilities it trained with (:attr:`~qrnn_study.results.ArmResults.mode`): 1,024-shot
-validation for shot arms, exact for exact arms and the oracle; set against a shot arm, the oracle and
-the frozen circuit are scored with 1,024 shots too.
+with the probabilities it trained with (:attr:`~qrnn_study.results.ArmResults.mode`): validation with
+shots (the config's ``val_shots``, 1,024 in the paper profile) for shot arms, exact for exact arms and the
+oracle; set against a shot arm, the oracle and the frozen circuit are scored with shots too.
 
 * :func:`oracle_gaps`: each estimator's arm against the oracle at its learning rate, paired by seed
   (difference and ratio);
@@ -81,7 +81,7 @@ def oracle_gaps(arms: dict, protocol: str, measure=None) -> list[dict]:
     (:class:`Comparison`, arm - oracle) and ``ratio`` (:class:`Estimate`, arm / oracle), paired by seed.
     ``measure``: each seed's value, :func:`lowest` (the default) or :func:`last`.
 
-    Like is compared with like: the oracle is scored with the arm's own validation (``mode``), 1,024
+    Like is compared with like: the oracle is scored with the arm's own validation (``mode``), with
     shots for a shot arm, so shot noise in the validation is not counted against the estimator."""
     rows = []
     for arm, oracle in ORACLE_OF.items():
@@ -214,8 +214,10 @@ def bottom_line(arms: dict, baselines: dict, labels: dict) -> str | None:
             f"On the deck's protocol, the lowest validation RMSE over the epochs runs {_span(low['sequence'], labels)}. "
             f"The linear regression on x(t) alone scores {lin['sequence']:.3f}: "
             f"{_against(low['sequence'], lin['sequence'], labels)}. The echo-state network scores "
-            f"{esn['sequence']:.4f}, {min(seq) / esn['sequence']:.0f} to {max(seq) / esn['sequence']:.0f} times lower "
-            "than the arms.\n\n")
+            f"{esn['sequence']:.4f}"
+            + (f", {min(seq) / esn['sequence']:.0f} to {max(seq) / esn['sequence']:.0f} times lower than the arms.\n\n"
+               if all(side(e, esn["sequence"]) == "above" for e in low["sequence"].values()) else
+               f": {_against(low['sequence'], esn['sequence'], labels)}.\n\n"))
     if "mean" in baselines:
         mean = baseline_value(baselines, "mean", "sequence")
         above = [a for a, e in end.items() if side(e, mean) == "above"]

@@ -28,6 +28,11 @@ PROTOCOL_TITLE = {"sequence": "deck's protocol:\none 2,969-step sequence",
                   "windows": "windows protocol:\n20-step windows"}
 
 
+def _mode_words(res, mode: str) -> str:
+    """How an arm's validation of ``mode`` scored: "exact" or "1,024 shots" (its config's shots)."""
+    return "exact" if mode == "exact" else f"{res.config['val_shots']:,} shots"
+
+
 def style() -> None:
     plt.rcParams.update(STYLE)
 
@@ -43,7 +48,7 @@ def validation_curves(res, deck: dict | None = None, original: dict | None = Non
             if not np.isfinite(v).any():
                 continue
             mean, lo, hi = band(v)
-            label = f"here, {'exact' if mode == 'exact' else '1,024 shots'} (n = {int(np.isfinite(v[:, 0]).sum())})"
+            label = f"here, {_mode_words(res, mode)} (n = {int(np.isfinite(v[:, 0]).sum())})"
             ax.plot(epochs, mean, ls, color=color, marker="o", ms=4, label=label)
             if np.isfinite(v[:, 0]).sum() > 1:  # one seed has no band
                 ax.fill_between(epochs, lo, hi, color=color, alpha=0.2, lw=0)
@@ -53,8 +58,7 @@ def validation_curves(res, deck: dict | None = None, original: dict | None = Non
         if protocol == "sequence" and original:
             ep = sorted(original)
             ax.plot(ep, [original[e][2] for e in ep], "x", color="C3", ms=7, label="original code's log")
-        ax.set(title=PROTOCOL_TITLE[protocol], xlabel="epoch (1,384 updates each)" if res.train_rmse.shape[2] == 1384
-               else f"epoch ({res.train_rmse.shape[2]:,} updates each)")
+        ax.set(title=PROTOCOL_TITLE[protocol], xlabel=f"epoch ({res.train_rmse.shape[2]:,} updates each)")
         ax.set_xticks(epochs)
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("validation RMSE, mean of y and z\n(scaled units)")
@@ -74,7 +78,7 @@ def add_unfinished(fig, res) -> None:
         for mode, ls, color in (("exact", "-", "C0"), ("shots", "--", "C1")):  # as validation_curves
             rows = [row for row in res.val[protocol][mode][:, :, 2] if np.isfinite(row).any()]
             for k, row in enumerate(rows):
-                label = f"here, {'exact' if mode == 'exact' else '1,024 shots'}, unfinished: {which}"
+                label = f"here, {_mode_words(res, mode)}, unfinished: {which}"
                 ax.plot(epochs, row, ls, color=color, lw=1, marker="o", ms=3, alpha=0.7,
                         label=label if k == 0 else "_")  # the marker: a seed at one epoch is a point
     for legend in list(fig.legends):
@@ -84,15 +88,20 @@ def add_unfinished(fig, res) -> None:
     fig.tight_layout(rect=(0, 0.04 + 0.055 * len(labels), 1, 1))
 
 
+def smoothing(updates_per_epoch: int, smooth: int = 100) -> int:
+    """Updates in :func:`train_curves`' running mean: ``smooth``, at most a fifth of an epoch."""
+    return max(1, min(smooth, updates_per_epoch // 5))
+
+
 def train_curves(res, smooth: int = 100):
-    """Training RMSE per update: a running mean over ``smooth`` updates, mean over seeds, 95 % band."""
+    """Training RMSE per update: a running mean over :func:`smoothing` updates, mean over seeds, 95 % band
+    (an update not yet run is NaN, and so is every window of the mean that holds it)."""
     style()
     S, E, U = res.train_rmse.shape
     flat = res.train_rmse.reshape(S, E * U)
-    k = max(1, min(smooth, U // 5))
+    k = smoothing(U, smooth)
     kernel = np.ones(k) / k
-    smoothed = np.array([np.convolve(row, kernel, "valid") if np.isfinite(row).all() else
-                         np.convolve(np.nan_to_num(row, nan=np.nan), kernel, "valid") for row in flat])
+    smoothed = np.array([np.convolve(row, kernel, "valid") for row in flat])
     x = np.arange(k, E * U + 1)
     mean, lo, hi = band(smoothed[:, :: max(1, len(x) // 600)])
     xs = x[:: max(1, len(x) // 600)]
@@ -163,7 +172,9 @@ def budget_curves(arms: dict, mode: str = "shots"):
         ax.set_xscale("log")
         ax.set(title=PROTOCOL_TITLE[protocol], xlabel="circuits evaluated in training (log scale)")
         ax.grid(alpha=0.3, which="both")
-    axes[0].set_ylabel("validation RMSE, mean of y and z\n" + ("(1,024-shot validation)" if mode == "shots" else "(exact validation)"))
+    shots = {r.config.get("val_shots") for r in arms.values()}
+    axes[0].set_ylabel("validation RMSE, mean of y and z\n" + (f"({'/'.join(f'{n:,}' for n in sorted(shots))}-shot validation)"
+                                                              if mode == "shots" else "(exact validation)"))
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncol=2, frameon=False)  # below: never over the data
     fig.tight_layout(rect=(0, 0.05 + 0.06 * ((len(labels) + 1) // 2), 1, 1))

@@ -11,6 +11,7 @@ change of the code has made them stale.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import math
 from dataclasses import dataclass
@@ -19,12 +20,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from qrnn_core.data import make_task
-from qrnn_core.evaluation import validate, validation_inputs
+from qrnn_core.data import DataConfig, make_task
+from qrnn_core.evaluation import MODES, PROTOCOLS, validate, validation_inputs
 from qrnn_core.train import TrainConfig, build_model, make_optimizer, training_windows, update, validation_generator
 
-PROTOCOLS = ("sequence", "windows")
-MODES = ("exact", "shots")
+from .cli import config_from_parameters
+
 OUTPUTS = ("rmse_y", "rmse_z", "rmse_mean")
 
 
@@ -34,7 +35,8 @@ class ArmResults:
 
     ``val[protocol][mode]``: ``(S, E, 3)`` validation RMSE (y, z, mean) per seed and epoch, NaN where
     an epoch is not done; ``train_rmse``: ``(S, E, U)`` per update (NaN where missing); ``params``:
-    ``(S, E + 1, 144)``; ``epoch_seconds (S, E)``; ``epochs_done (S,)``; ``config`` of the first seed (seed aside, all alike).
+    ``(S, E + 1, 144)``; ``epoch_seconds (S, E)``; ``epochs_done (S,)``; ``config`` of the first seed (seed aside, all
+    alike: :func:`load_arm` refuses seeds whose configs differ).
     """
 
     arm: str
@@ -91,6 +93,10 @@ def load_arm(results: Path | str, arm: str, seeds: list[int] | None = None) -> A
         return None
     metrics = {s: json.loads((d / "metrics.json").read_text()) for s, d in dirs.items()}
     config = next(iter(metrics.values()))["config"]
+    for s, m in metrics.items():  # seeds of one arm must differ in their seed only, or they are not one arm
+        if differ := sorted(k for k in set(config) | set(m["config"]) if k != "seed" and config.get(k) != m["config"].get(k)):
+            raise ValueError(f"{arm}: seed {s}'s config differs from seed {next(iter(metrics))}'s in "
+                             f"{', '.join(differ)} ({dirs[s]}): results of another config; re-run or remove it")
     E = config["epochs"]
     trajectories = {}
     for s, d in dirs.items():
@@ -120,10 +126,18 @@ def load_arm(results: Path | str, arm: str, seeds: list[int] | None = None) -> A
                       cfg.shots or 0, [metrics[s]["provenance"] for s in dirs])
 
 
-def load_sweep(results: Path | str, family: str, parameter: str = "lr") -> dict[float, ArmResults]:
-    """Every point of a swept run (its arms ``{family}-{parameter}<value>``, see
-    :func:`qrnn_study.runner.sweep_arm`) by the value its config records, ascending."""
-    arms = {d.name.split("@")[0] for d in Path(results).glob(f"{family}-{parameter}*@*")}
+def load_sweep(results: Path | str, family: str, parameter: str = "lr", values=None) -> dict[float, ArmResults]:
+    """The points of a swept run (its arms ``{family}-{parameter}<value>``, see
+    :func:`qrnn_study.runner.sweep_arm`) by the value its config records, ascending.
+
+    ``values``: the points the study lists (e.g. ``Study.sweep_values(family)``); folders of other values
+    (an older study file's) are left out. None: every point found under ``results``."""
+    from .runner import sweep_arm
+
+    if values is None:
+        arms = {d.name.split("@")[0] for d in Path(results).glob(f"{family}-{parameter}*@*")}
+    else:
+        arms = {sweep_arm(family, parameter, v) for v in values}
     found = {res.config[parameter]: res for a in arms if (res := load_arm(results, a)) is not None}
     return dict(sorted(found.items()))
 
@@ -153,11 +167,12 @@ def compute_table(runs, results: Path | str) -> list[ComputeRow]:
     left is projected twice: at the run's median epoch so far (what the machine has been doing) and at
     its fastest (what it does with nothing else running beside the workers). A run none of whose
     epochs has finished borrows the rates of the measured run with the nearest circuits per update
-    (an FDSA-sized SPSA update costs what an FDSA update costs).
+    (an FDSA-sized SPSA update costs what an FDSA update costs). A run whose config is invalid is left
+    out: it fails where it runs, with its own message.
     """
     groups: dict[str, list] = {}
     for r in runs:
-        if r.trains:
+        if r.trains and _valid(r.parameters):
             groups.setdefault(r.family or r.arm, []).append(r)
     stats = {}
     for family, members in groups.items():
@@ -165,7 +180,7 @@ def compute_table(runs, results: Path | str) -> list[ComputeRow]:
         done_epochs = total_epochs = finished = updates_done = updates_total = 0
         for r in members:
             path = Path(results) / r.name / "metrics.json"
-            epochs, per = r.parameters.get("epochs", 10), updates_per_epoch(r.parameters)
+            epochs, per = config_from_parameters(r.parameters).epochs, updates_per_epoch(r.parameters)
             total_epochs += epochs
             updates_total += epochs * per
             if not path.exists():
@@ -198,23 +213,33 @@ def compute_table(runs, results: Path | str) -> list[ComputeRow]:
     return rows
 
 
-def updates_per_epoch(parameters: dict) -> int:
-    """Updates an epoch of a run (the paper protocol's 1,384 windows unless ``train_sequences`` is set)."""
-    from qrnn_core.reference import UPDATES_PER_EPOCH
+def _valid(parameters: dict) -> bool:
+    try:
+        config_from_parameters(parameters).check()
+    except ValueError:
+        return False
+    return True
 
-    return math.ceil((parameters.get("train_sequences") or UPDATES_PER_EPOCH) / parameters.get("batch_size", 1))
+
+@functools.lru_cache(maxsize=None)
+def _windows(data: DataConfig) -> int:
+    return len(make_task(data).train_x)
+
+
+def updates_per_epoch(parameters: dict) -> int:
+    """Updates an epoch of a run: its training windows (all of its data's, or ``train_sequences``) per batch."""
+    config = config_from_parameters(parameters)
+    return math.ceil(len(range(_windows(config.data))[: config.train_sequences]) / config.batch_size)
 
 
 def circuits_per_update(parameters: dict) -> int:
     """Circuits one update of a run evaluates (the forward included)."""
-    from .cli import config_from_parameters
-
     return config_from_parameters(parameters).circuits_per_update()
 
 
 def training_circuits(parameters: dict) -> int:
     """Circuits a whole training run evaluates: its cost, up to the seconds a circuit takes."""
-    return parameters.get("epochs", 10) * updates_per_epoch(parameters) * circuits_per_update(parameters)
+    return config_from_parameters(parameters).epochs * updates_per_epoch(parameters) * circuits_per_update(parameters)
 
 
 @dataclass

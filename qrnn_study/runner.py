@@ -129,9 +129,14 @@ class Study:
     runs: list[Run] = field(default_factory=list)
     description: str = ""
     path: Path | None = None
+    seeds: list[int] = field(default_factory=list)  # the profile's seeds, in the study file's order
 
     def arm_runs(self, arm: str) -> list[Run]:
         return [r for r in self.runs if r.arm == arm]
+
+    def sweep_values(self, family: str, parameter: str = "lr") -> list:
+        """The values a swept run takes in this profile, ascending (empty: none, or not a swept run)."""
+        return sorted({r.point[parameter] for r in self.runs if r.family == family and r.point})
 
 
 def _fail(path: Path, where: str, message: str):
@@ -251,7 +256,7 @@ def load_study(path: Path | str = ROOT / "study.yml", profile: str = "quick") ->
         else:
             expanded[name] = [name]
             runs.append(Run(name, parameters={**params, "run_name": name}, **common))
-    return Study(output, results, profile, runs, prof.get("description", "").strip(), path)
+    return Study(output, results, profile, runs, prof.get("description", "").strip(), path, list(prof["seeds"]))
 
 
 def write_toc(study: Study, book: Path = ROOT / "book") -> Path:
@@ -567,10 +572,16 @@ def submission_order(runs: list[Run]) -> list[Run]:
     """
     from .results import training_circuits
 
+    def cost(r: Run) -> int:
+        try:
+            return training_circuits(r.parameters)
+        except ValueError:  # a bad config: its own run reports it, where it fails; here it goes last
+            return 0
+
     ranks = {s: i for i, s in enumerate(sorted({r.seed for r in runs if r.seed is not None}))}
     first = {r.name: k for k, r in enumerate(runs)}
     return sorted(runs, key=lambda r: (0, 0, 0, first[r.name]) if not r.trains else
-                  (1, ranks.get(r.seed, -1), -training_circuits(r.parameters), first[r.name]))
+                  (1, ranks.get(r.seed, -1), -cost(r), first[r.name]))
 
 
 def _client(jobs: int | None, scheduler: str | None, scheduler_file: str | None):
@@ -660,13 +671,14 @@ def _drive(study, client, keys, todo, progress, log) -> int:
 
     def report_epochs() -> None:
         """A line for each running training that has finished an epoch since the last look."""
+        from .cli import config_from_parameters
         for name in sorted(running):
             run = by_name[name]
             if not run.trains:
                 continue
             n = epochs_done(study, run)
             if n > epochs_seen.setdefault(name, n):
-                log(f"{stamp()} {name}: epoch {n} of {run.parameters.get('epochs', 10)} finished")
+                log(f"{stamp()} {name}: epoch {n} of {config_from_parameters(run.parameters).epochs} finished")
             epochs_seen[name] = n
 
     def submit_ready() -> None:

@@ -50,7 +50,7 @@ def speed_rows(arms: dict) -> list[dict]:
     s, f = arms.get(SPSA_ARM), arms.get(FDSA_ARM)
     deck = reference.HOURS_PER_EPOCH["FDSA, CPU"] / reference.HOURS_PER_EPOCH["SPSA, CPU"]
     per_update = reference.SECONDS_PER_UPDATE["FDSA, CPU"] / reference.SECONDS_PER_UPDATE["SPSA, CPU"]
-    claim = "SPSA is about 14.5x faster per epoch than FDSA on CPU"
+    claim = f"SPSA is about {deck:.1f}x faster per epoch than FDSA on CPU"
     if s is None or f is None or not len(_common_seeds(s, f, finished=False)[0]):
         return [_row(claim, f"{deck:.1f}x", "-", _missing("needs an epoch of SPSA and of FDSA on a common seed"), "")]
     i, j = _common_seeds(s, f, finished=False)
@@ -61,14 +61,16 @@ def speed_rows(arms: dict) -> list[dict]:
     by_mean = mean_ci(np.nanmean(fs, 1) / np.nanmean(ss, 1))
     lo, hi = deck / 2, deck * 2
     rows = [_row(claim, f"{deck:.1f}x", f"FDSA / SPSA = {ratio.format(1, seeds=True)}",
-                 verdict_band(ratio, lo, hi, "a factor 2 of the deck's 14.5x"),
+                 verdict_band(ratio, lo, hi, f"a factor 2 of the deck's {deck:.1f}x"),
                  "each seed's median seconds per training epoch, FDSA over SPSA as originally run (1,024 shots, the "
                  f"study's workers, one thread each, on a machine shared with other work: with each seed's mean epoch "
                  f"{by_mean.format(1)}, at its fastest {fastest.format(1)}); the deck's own per-update times give "
                  f"{per_update:.0f}x, its epoch table {deck:.1f}x")]
     for claim in ("SPSA (CPU) is an order of magnitude faster than FDSA on GPU",
                   "FDSA on GPU is about 1.8x faster than on CPU"):
-        rows.append(_row(claim, "-", "-", _missing("no GPU was lent to the sessions that ran this study"), ""))
+        rows.append(_row(claim, "-", "-", _missing(f"the arms trained on {_devices(s, f)} only: no FDSA epoch on a GPU "
+                                                   "to set beside them (the timing page projects one where a GPU "
+                                                   "benchmark exists)"), ""))
     return rows
 
 
@@ -84,6 +86,7 @@ def accuracy_rows(arms: dict, protocol: str) -> list[dict]:
                      _missing(f"the arms differ in {', '.join(differ)}: not comparable"), "")]
     sv, fv = s.val[protocol]["shots"], f.val[protocol]["shots"]  # (S, E, 3): y, z, mean
     rows = []
+    (e_deck_s, v_deck_s), (e_deck_f, v_deck_f) = _deck_lowest("spsa"), _deck_lowest("fdsa")
     done_s = sv[s.complete]
     best_s = best_epoch(done_s[:, :, 2])
     e_s = mean_ci(best_s)
@@ -100,26 +103,27 @@ def accuracy_rows(arms: dict, protocol: str) -> list[dict]:
     if len(i):
         diff = paired(np.nanmin(sv[i, :, 2], 1), np.nanmin(fv[j, :, 2], 1))
         rows.append(_row(f"SPSA found better parameters than FDSA ({where})",
-                         "SPSA .1142 < FDSA .1178", f"SPSA - FDSA = {diff}", verdict_less(diff.difference, "SPSA < FDSA", p=diff.p),
+                         f"SPSA {_short(v_deck_s)} < FDSA {_short(v_deck_f)}", f"SPSA - FDSA = {diff}", verdict_less(diff.difference, "SPSA < FDSA", p=diff.p),
                          "lowest validation RMSE (mean of y, z) per seed, paired by seed"))
         de = paired(best_epoch(sv[i, :, 2]), best_epoch(fv[j, :, 2]))
-        rows.append(_row(f"... in fewer epochs ({where})", "epoch 2 vs 4", f"SPSA - FDSA = {de.format(1)}",
+        rows.append(_row(f"... in fewer epochs ({where})", f"epoch {e_deck_s} vs {e_deck_f}", f"SPSA - FDSA = {de.format(1)}",
                          verdict_less(de.difference, "SPSA's best epoch earlier", p=de.p), "epoch of the lowest, paired by seed"))
     # Both judged on y, the lowest of the logged RMSEs (the SPSA figure matches its log's best y); the mean of
     # y and z is shown beside each.
     best_y, best_s_mean = (mean_ci(np.nanmin(done_s[:, :, k], 1)) for k in (0, 2))
-    rows.append(_row(f"Lowest RMSE observed with SPSA: .09 ({where})", ".09",
+    low_s, low_f = (_short(reference.LOWEST_RMSE[m]) for m in ("spsa", "fdsa"))
+    rows.append(_row(f"Lowest RMSE observed with SPSA: {low_s} ({where})", low_s,
                      f"y {_fmt(best_y)}; mean of y, z {best_s_mean}",
-                     verdict_band(best_y, *rounding_band(0.09, 2), "the deck's .09 as rounded"),
+                     verdict_band(best_y, *rounding_band(reference.LOWEST_RMSE["spsa"], 2), f"the deck's {low_s} as rounded"),
                      "lowest validation RMSE of y, SPSA as originally run (the deck does not say which measure; its "
-                     ".09 matches its best y)"))
+                     f"{low_s} matches its best y)"))
     best_f_y, best_f = (mean_ci(np.nanmin(done_f[:, :, k], 1)) for k in (0, 2))
-    rows.append(_row(f"Lowest RMSE observed with FDSA: .11 ({where})", ".11",
+    rows.append(_row(f"Lowest RMSE observed with FDSA: {low_f} ({where})", low_f,
                      f"y {_fmt(best_f_y)}; mean of y, z {best_f}",
-                     verdict_band(best_f_y, *rounding_band(0.11, 2), "the deck's .11 as rounded"),
+                     verdict_band(best_f_y, *rounding_band(reference.LOWEST_RMSE["fdsa"], 2), f"the deck's {low_f} as rounded"),
                      "lowest validation RMSE of y, FDSA, the measure of the SPSA row (the deck does not say which; in the original's "
                      f"FDSA log neither the best y, {_best_logged('fdsa', 0):.4f}, nor the best mean, "
-                     f"{_best_logged('fdsa', 2):.4f}, rounds to .11)"))
+                     f"{_best_logged('fdsa', 2):.4f}, rounds to {low_f})"))
     return rows
 
 
@@ -155,6 +159,22 @@ def learning_rate_rows(sweeps: dict) -> list[dict]:
                  verdict_band(ratios[lowest], lo, hi, f"SPSA / FDSA at lr {lowest:g} (within {SIMILAR * 100:.0f} % of 1)"),
                  f"final-epoch train RMSE, SPSA (fresh directions) over FDSA, paired by seed; learning-rate "
                  f"sweep at a reduced budget ({cfg['train_sequences']} windows x {cfg['epochs']} epochs, 1,024 shots)")]
+
+
+def _devices(*arms) -> str:
+    """The devices the arms trained on, in words (``the CPU``, ``cuda``)."""
+    return " and ".join(sorted({"the CPU" if r.config.get("device", "cpu") == "cpu" else r.config["device"] for r in arms}))
+
+
+def _deck_lowest(method: str) -> tuple[int, float]:
+    """The epoch of the deck's lowest validation RMSE (mean of y, z) and that RMSE."""
+    epoch, (_, _, mean) = min(reference.VAL_RMSE[method].items(), key=lambda item: item[1][2])
+    return epoch, mean
+
+
+def _short(value: float) -> str:
+    """A deck figure as the deck writes it: ``0.09`` as ".09"."""
+    return f"{value:g}".removeprefix("0")
 
 
 def _best_logged(method: str, output: int) -> float:

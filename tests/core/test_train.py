@@ -85,6 +85,9 @@ def test_a_different_config_never_overwrites_a_run(tmp_path, task):
         ({"batch_size": 0}, "batch_size"),
         ({"spsa_c": 0.0}, "c must be"),
         ({"method": "exact", "backend": "aer"}, "exact"),
+        ({"train_sequences": 10**6}, "train_sequences: 1000000 windows asked"),
+        ({"val_steps": 10**6}, "val_steps: 1000000 steps asked"),
+        ({"data_source": "original", "data_n_samples": 9900, "data_rho": 20.0}, "data.rho: a setting of the generated"),
     ],
 )
 def test_bad_config_fails_before_any_compute(tmp_path, changes, field):
@@ -221,6 +224,35 @@ def test_spall_gain_schedule():
     assert f(0) == 1.0
     assert f(13839) == pytest.approx(((1 + 1384) / (13840 + 1384)) ** 0.602)
     assert spall_factor(SMALL, 1384)(500) == 1.0
+
+
+def test_a_spall_run_at_the_default_a_is_not_extended(tmp_path, task):
+    # A is a tenth of the run's updates: more epochs would change the gains already applied
+    spall = config_replace(SMALL, epochs=1, lr_schedule="spall")
+    run(tmp_path, "s", spall, task)
+    with pytest.raises(ValueError, match="cannot be extended to 2"):
+        run(tmp_path, "s", config_replace(spall, epochs=2), task)
+    explicit = config_replace(spall, spall_a=5.0)
+    run(tmp_path, "e", explicit, task)
+    assert len(run(tmp_path, "e", config_replace(explicit, epochs=2), task)["val"]) == 2
+
+
+@pytest.mark.parametrize("method", ["spsa", "fdsa", "parameter_shift", "exact"])
+def test_circuits_per_update_count_what_the_estimator_plans(method):
+    from qrnn_core.circuit import n_angles
+    from qrnn_core.estimators import ShiftPlan, make_estimator
+    from qrnn_core.train import step_gates
+
+    config = config_replace(SMALL, method=method, spsa_directions=3)
+    estimator = make_estimator(method, **config.estimator_settings())
+    theta = torch.zeros(2 * n_angles(config.n_qubits), dtype=torch.float64)
+    if method == "exact":
+        planned = 0  # autograd through the forward
+    else:
+        plan = estimator.plan(theta, update=0, generator=torch.Generator().manual_seed(0), state={},
+                              steps=config.data.window, gates=step_gates(config.n_qubits))
+        planned = len(plan.step) if isinstance(plan, ShiftPlan) else len(plan.rows)
+    assert config.circuits_per_update() == 1 + planned
 
 
 def test_an_overflowing_learning_rate_names_epoch_and_update(tmp_path, task):

@@ -23,7 +23,10 @@ def test_paired_difference_sign_test_and_effect_size():
     a = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
     c = paired(a, a - 0.5 + np.array([0.01, -0.01, 0.02, -0.02, 0.0]))
     assert c.difference.mean == pytest.approx(0.5) and c.p < 1e-4 and c.d_z > 10
-    assert paired(a, a).p == 0.0 or math.isnan(paired(a, a).d_z)
+    same = paired(a, a)  # identical arms: no evidence of a difference
+    assert (same.p, same.d_z) == (1.0, 0.0)
+    constant = paired(a, a - 0.5)  # the same difference on every seed: as strong as it gets
+    assert constant.p == 0.0 and constant.d_z == math.inf
 
 
 @pytest.mark.parametrize(

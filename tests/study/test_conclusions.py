@@ -118,6 +118,10 @@ def test_the_bottom_line_states_the_computed_numbers_and_what_is_missing():
     # the oracle is scored as the shot arm is: 0.05 with shots, not 0.04 exact
     assert "from 0.050 [0.050, 0.050] for oracle (lr 0.007)" in text
     assert "FDSA has 0 finished seeds of the 3 a verdict needs" in text
+    # an echo-state network no better than an arm is placed like any baseline, never "0 times lower"
+    text = bottom_line(arms, baselines(mean=0.178, linear=0.137, esn=0.14), labels)
+    assert ("echo-state network scores 0.1400: SPSA as originally run lies wholly below it; oracle (lr 0.007) "
+            "wholly above it.") in text and "times lower" not in text
 
 
 def test_first_to_last_pairs_each_finished_seeds_first_and_last_epoch():

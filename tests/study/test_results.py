@@ -90,3 +90,34 @@ def test_an_arm_restricted_to_some_seeds_keeps_each_seeds_rows_together():
     assert done.seeds == [1929, 1931] and done.complete.all()
     assert done.val["windows"]["shots"][:, :, 2].tolist() == [[0.3, 0.2], [0.7, 0.6]]
     assert res.subset(~res.complete).seeds == [1930]
+
+
+def _copy_seeds(tmp_path, arm, seeds, as_arm=None):
+    """Two shipped seeds of ``arm`` (metrics and trajectory only), under ``as_arm`` if given."""
+    import shutil
+
+    for s in seeds:
+        dest = tmp_path / f"{as_arm or arm}@{s}"
+        dest.mkdir()
+        for f in ("metrics.json", "trajectory.npz"):
+            shutil.copy(ROOT / "results" / "paper" / f"{arm}@{s}" / f, dest / f)
+
+
+def test_seeds_of_one_arm_with_different_configs_are_refused(tmp_path):
+    _copy_seeds(tmp_path, "spsa-shots", (1929, 1930))
+    assert load_arm(tmp_path, "spsa-shots").seeds == [1929, 1930]
+    path = tmp_path / "spsa-shots@1930" / "metrics.json"
+    metrics = json.loads(path.read_text())
+    metrics["config"]["lr"] = 0.5
+    path.write_text(json.dumps(metrics))
+    with pytest.raises(ValueError, match="seed 1930's config differs from seed 1929's in lr"):
+        load_arm(tmp_path, "spsa-shots")
+
+
+def test_a_sweep_reads_the_values_the_study_lists_only(tmp_path):
+    from qrnn_study.results import load_sweep
+
+    _copy_seeds(tmp_path, "sweep-spsa-lr0.001", (1929,))
+    _copy_seeds(tmp_path, "sweep-spsa-lr0.007", (1929,))
+    assert list(load_sweep(tmp_path, "sweep-spsa")) == [0.001, 0.007]  # whatever is on disk
+    assert list(load_sweep(tmp_path, "sweep-spsa", values=[0.007, 0.02])) == [0.007]  # an older rate left out

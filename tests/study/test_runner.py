@@ -178,6 +178,15 @@ def test_seeds_expand_into_paired_instances_in_dependency_order():
     assert all(names.index(d) < summary for d in next(r for r in study.runs if r.name == "summary").depends)
 
 
+def test_pages_that_report_the_whole_study_depend_on_every_training_run():
+    # They state how much of the study is finished (partial_warning, compute_table): a run they do not
+    # depend on could progress without their being re-run.
+    study = load_study(profile="paper")
+    training = {r.name for r in study.runs if r.trains}
+    for page in ("summary", "conclusions"):
+        assert training <= set(next(r for r in study.runs if r.name == page).depends), page
+
+
 def test_training_starts_seed_by_seed_costliest_first_after_the_pages():
     runs = submission_order(load_study(profile="paper").runs)
     trains = [r for r in runs if r.trains]
