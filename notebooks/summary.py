@@ -247,8 +247,9 @@ display(Markdown(
     "worker-hours left: median (fastest) |\n|---|---|---|---|---|---|\n" + "\n".join(rows)
     + f"\n\n**In all:** {spent:.1f} worker-hours spent and {left:.1f} left at the median rates ({left_fast:.1f} at "
       f"the fastest), so about {(spent + left) / workers:.0f} hours of wall time for the whole profile on the "
-      f"{cpu} machine with {workers} cores that ran it, with `--jobs {workers}`, of which about {left / workers:.0f} "
-      f"hours remain ({left_fast / workers:.0f} at the fastest rates). "
+      f"{cpu} machine with {workers} cores that ran it, with `--jobs {workers}`"
+      + (f", of which about {left / workers:.0f} hours remain ({left_fast / workers:.0f} at the fastest rates). "
+         if left > 0 else ": every run has finished. ")
       + ("Its time on a GPU is projected on the [timing page](timing) from the GPU benchmark." if gpu else
          "No GPU was lent to the sessions that ran it, so its time on a GPU is not measured (the "
          "[timing page](timing) has the projections from single updates).")))
