@@ -20,7 +20,8 @@
 # after each epoch as a mean over seeds with a 95 % bootstrap band, under both validation protocols,
 # exact and with 1,024 shots, beside the deck's and the original code's numbers where the arm is the
 # original's; and the training RMSE per update. Means and comparisons over seeds use the seeds that
-# have finished all their epochs; a seed still training is drawn on its own, up to its last epoch.
+# have finished all their epochs (while a seed is still training, it is drawn on its own, up to its
+# last epoch).
 
 # %% tags=["parameters", "hide-input"]
 profile = "quick"

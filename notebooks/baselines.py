@@ -193,5 +193,6 @@ if q_seq > m_seq:
         f"On the deck's protocol the QESN's exact readout scores {q_seq:.4f}, worse than the mean predictor's "
         f"{m_seq:.4f}: a readout fitted on 20-step windows does not carry over to one 2,969-step sequence."
         + (f" Its readout fitted on {SHOTS:,}-shot frequencies scores {q_shots:.4f}: noise in the fitted features "
-           "shrinks a least-squares readout as a ridge penalty would, which likely explains the better score."
+           "shrinks a least-squares readout as a ridge penalty would, a likely explanation of the better score "
+           "that this study does not test."
            if q_shots is not None and q_shots < q_seq else "")))

@@ -61,12 +61,11 @@ from qrnn_study import figures
 from qrnn_study.analysis import MIN_SEEDS
 from qrnn_study.conclusions import (BASELINE_NAMES as NAMES, CLASSICAL, FROZEN, HEADLINE, baseline_standing,
                                    baseline_value, beaten_by, bottom_line, common_mode, describe, frozen_per_seed,
-                                   last, lowest, oracle_gaps, side)
+                                   frozen_words, last, lowest, oracle_gaps, side)
 from qrnn_study.report import results_path, save_json, show_banner
 from qrnn_study.results import load_arm, load_sweep, read_results
 from qrnn_study.scorecard import SWEEPS, scorecard
 from qrnn_study.runner import load_study, partial_warning, profile_note
-from qrnn_study.words import and_join
 
 show_banner(profile)
 display(Markdown(profile_note(profile)))
@@ -88,7 +87,7 @@ def est(e, digits=4):
 
 
 def p_value(c):
-    return "-" if c is None or c.difference.n < MIN_SEEDS or not np.isfinite(c.p) else f"{c.p:.2g}"
+    return "-" if c is None or c.difference.n < MIN_SEEDS or not np.isfinite(c.p) else f"{c.p:.3g}"
 
 
 # %% [markdown]
@@ -126,16 +125,11 @@ for p, where in PROTOCOLS.items():
             f"{'with 1,024 shots, the oracle too' if head_mode == 'shots' else 'with exact probabilities'}): the "
             f"lowest mean is {LABEL[best['arm']]}'s, {est(best['rmse'])}. The linear regression on x(t) alone scores {lin:.4f}. Below it (interval wholly "
             f"under): {'; '.join(under) or 'none'}. Above it: {'; '.join(over) or 'none'}. The best classical "
-            f"baseline, the {NAMES[strongest]}, scores {ref:.4f}; the best arm's RMSE is {best['rmse'].mean / ref:.0f} "
+            f"baseline, the {NAMES[strongest]}, scores {ref:.4f}; the best arm's RMSE is {best['rmse'].mean / ref:.1f} "
             f"times that.")
-    frozen = {a: r["frozen"] for a, r in here.items() if r["frozen"] is not None and r["frozen"].difference.n >= 2}
-    if frozen:
-        by_outcome = {}
-        for a, c in frozen.items():
-            by_outcome.setdefault(describe(c), []).append(LABEL[a])
+    if (frozen := frozen_words(here, LABEL)):
         text += (" Against the same circuit frozen at the same initial parameters with only a ridge readout fitted "
-                 "(QESN, scored alike, paired by seed), the trained circuit's RMSE is, "
-                 + "; ".join(f"for {and_join(names)}: {outcome}" for outcome, names in by_outcome.items()) + ".")
+                 f"(QESN, scored alike, paired by seed), the trained circuit's RMSE is, {frozen}.")
     lines.append(text)
 for r in card:
     if r["claim"].startswith("SPSA found better parameters than FDSA"):
@@ -149,14 +143,14 @@ order = [a for a in figures.ARM_LABELS if a in arms]
 fig, axes = plt.subplots(1, 2, figsize=(12, 2.4 + 0.5 * len(order)), sharey=True, sharex=True)
 plotted = []
 lines_drawn = {"mean": (":", "C7", "exact"), "linear": ("--", "tan", "exact"), FROZEN: ((0, (5, 1, 1, 1)), "C5", "shots"),
-               "ngrc": ("-.", "C4", "exact"), "esn": ("-", "C2", "exact")}
+               "ngrc": ("-.", "C6", "exact"), "esn": ("-", "C8", "exact")}  # colours no arm uses
 for ax, p in zip(axes, PROTOCOLS):
     here = {r["arm"]: r for r in standing.get(p, [])}
     for k, a in enumerate(order):
         if (r := here.get(a)) is None:
             continue
         e = r["rmse"]
-        color = "k" if a.startswith("oracle") else "C3" if a.startswith("fdsa") else "C0"
+        color = figures.arm_color(a)
         err = [[e.mean - e.low], [e.high - e.mean]] if e.n > 1 else None
         ax.errorbar(e.mean, k, xerr=err, fmt="o", color=color, mfc=color if arms[a].mode == "shots" else "white",
                     capsize=3, ms=7)
@@ -194,8 +188,9 @@ else:
 # :alt: For each arm, its lowest validation RMSE with a 95 % interval on a logarithmic axis, beside vertical lines for the linear regression, the frozen circuit, NG-RC and the echo-state network, under the two validation protocols
 #
 # Where each arm stands. Each arm's lowest validation RMSE (mean over its n finished seeds, 95 %
-# bootstrap interval where n is three or more, the two seeds' range where n is two; filled: 1,024 shots, open: exact probabilities; black:
-# the oracle, red: FDSA, blue: SPSA) against the baselines (vertical lines: predicting the training
+# bootstrap interval where n is three or more, the two seeds' range where n is two; filled: 1,024 shots, open: exact
+# probabilities; the colours of every figure of the book: blue, SPSA as originally run; green, SPSA corrected;
+# orange, with Spall's gains; red, FDSA; black and grey, the oracle at lr 0.007 and 0.001) against the baselines (vertical lines: predicting the training
 # mean, the linear regression, the frozen circuit (QESN, its readout fitted on 1,024-shot frequencies
 # and scored with 1,024 shots, a mean over its seeds), NG-RC
 # and the echo-state network), on a logarithmic axis. Left: the deck's protocol; right: 20-step
@@ -247,9 +242,11 @@ if standing:
             display(Markdown(
                 f"The exact arms' large differences from the QESN on the deck's protocol say more about the QESN than "
                 f"about them: with exact probabilities its ridge readout scores {q:.4f} there as a mean over its "
-                f"{len(per_seed)} seeds, worse than predicting the training mean ({m:.4f}), and "
-                f"{np.mean([per_seed[s] for s in shared]):.4f} over the seeds the exact arms are paired with "
-                f"({', '.join(map(str, shared))}), of which {worst} scores {per_seed[worst]:.4f}. On windows it "
+                f"{len(per_seed)} seeds, worse than predicting the training mean ({m:.4f})"
+                + ("" if set(shared) == set(per_seed) else
+                   f", and {np.mean([per_seed[s] for s in shared]):.4f} over the seeds the exact arms are paired with "
+                   f"({', '.join(map(str, shared))})")
+                + f"; seed {worst} scores {per_seed[worst]:.4f}. On windows it "
                 f"scores {baseline_value(baselines, FROZEN, 'windows'):.4f}."))
     save_json(out / "standing.json", {p: [{"arm": r["arm"], "rmse": r["rmse"].__dict__,
                                            "ratio": {n: e.__dict__ for n, e in r["ratio"].items()},

@@ -94,7 +94,19 @@ if (warning := partial_warning(profile, "the coverage is below, the remaining co
     display(Markdown(warning))
 
 
-lines = [text] if (text := bottom_line(arms, baselines or {}, figures.ARM_LABELS)) else []
+card = scorecard(arms, gradients, sweeps)
+# The question in one line, from the scorecard's rows: speed per epoch, then SPSA against FDSA per protocol.
+speed = next(r for r in card if r["claim"].startswith("SPSA is about"))
+versus = [r for r in card if r["claim"].startswith("SPSA found better parameters than FDSA")]
+lines = []
+if speed["measured"] != "-" and versus:
+    lines.append(
+        f"**In one line.** Per training epoch FDSA takes {speed['measured'].removeprefix('FDSA / SPSA = ')} times as "
+        f"long as SPSA (the deck: {speed['deck']}; **{speed['verdict']}**). Accuracy, SPSA as originally run against "
+        "FDSA, each seed's lowest validation RMSE, paired: "
+        + "; ".join(f"{r['claim'].split('(')[-1].rstrip(')')}: {r['measured'].removeprefix('SPSA - FDSA = ')} "
+                    f"(**{r['verdict']}** for \"SPSA found better parameters\")" for r in versus) + ".")
+lines += [text] if (text := bottom_line(arms, baselines or {}, figures.ARM_LABELS)) else []
 o = arms.get("oracle-lr007")
 if o is not None and o.complete.sum() >= MIN_SEEDS:
     # The deck's "rises after an epoch", with the exact gradient: first against last epoch, paired by seed,
@@ -113,16 +125,15 @@ if o is not None and o.complete.sum() >= MIN_SEEDS:
         lines.append(f"{said[0].upper()}{said[1:]}: {seq} on the one sequence, {win} on windows.")
 lines.append("Each estimator against the exact gradient and each baseline, with intervals, is on "
              "[the conclusions page](conclusions)." if lines else "No arm has finished a seed yet: see the coverage below.")
-display(Markdown("**The answer so far.**\n\n" + "\n\n".join(lines)))
+display(Markdown(f"**The answer{' so far' if warning else ''}.**\n\n" + "\n\n".join(lines)))
 
 # %% tags=["hide-input"]
 figures.style()
 fig, axes = plt.subplots(1, 2, figsize=(11, 6.4), sharey=True)
 plotted = []
 for ax, protocol in zip(axes, ("sequence", "windows")):
-    for a, color in ((SPSA_ARM, "C0"), ("spsa-shots", "C2"), ("oracle-lr007", "k"), (FDSA_ARM, "C3"),
-                     ("oracle-lr001", "grey")):
-        r = arms.get(a)
+    for a in (SPSA_ARM, "spsa-shots", "oracle-lr007", FDSA_ARM, "oracle-lr001"):
+        r, color = arms.get(a), figures.arm_color(a)
         if r is None or not r.complete.any():
             continue
         v = r.val[protocol]["shots"][r.complete][:, :, 2]  # finished seeds; the oracle too scored with shots
@@ -134,7 +145,7 @@ for ax, protocol in zip(axes, ("sequence", "windows")):
             ax.fill_between(x, lo, hi, color=color, alpha=0.15, lw=0)
         plotted.append([a, protocol, *map(float, mean)])
     if baselines:
-        for name, ls, color in (("mean", ":", "C7"), ("linear", "--", "tan"), ("esn", "-.", "C4")):
+        for name, ls, color in (("mean", ":", "C7"), ("linear", "--", "tan"), ("esn", "-.", "C8")):
             if name in baselines:
                 ax.axhline(baselines[name][protocol]["exact"]["rmse_mean"], color=color, ls=ls,
                            label=f"baseline: {BASELINE_NAMES[name]}")
@@ -201,7 +212,6 @@ plt.close(fig)
 # [the conclusions](conclusions) set each against the exact gradient at its own rate.
 
 # %% tags=["hide-input"]
-card = scorecard(arms, gradients, sweeps)
 glue("min_seeds", f"{MIN_SEEDS}", display=False)
 display(Markdown("| claim | deck | here | verdict | rule and basis |\n|---|---|---|---|---|\n" + "\n".join(
     f"| {r['claim']} | {r['deck']} | {r['measured']} | **{r['verdict']}** | {'; '.join(x for x in (r['rule'], r['basis']) if x)} |"
@@ -220,7 +230,7 @@ glue("card_total", len(card), display=False)
 # %% [markdown]
 # ## The compute of this profile
 #
-# What the training runs of this profile have cost so far and what is left, by run of the study file,
+# What the training runs of this profile have cost, and what is left of them while any is unfinished, by run of the study file,
 # from the training workers' own seconds (training, validation and checkpointing of every finished
 # epoch; one torch thread a worker). What is left is projected twice: at each run's median epoch so
 # far (what this shared machine has been doing) and at its fastest (what it does with nothing else
@@ -250,9 +260,10 @@ display(Markdown(
       f"{cpu} machine with {workers} cores that ran it, with `--jobs {workers}`"
       + (f", of which about {left / workers:.0f} hours remain ({left_fast / workers:.0f} at the fastest rates). "
          if left > 0 else ": every run has finished. ")
-      + ("Its time on a GPU is projected on the [timing page](timing) from the GPU benchmark." if gpu else
-         "No GPU was lent to the sessions that ran it, so its time on a GPU is not measured (the "
-         "[timing page](timing) has the projections from single updates).")))
+      + ("The [timing page](timing) has an FDSA epoch timed on a GPU by `make gpu-check`; the profile itself "
+         "ran on the CPU." if gpu else
+         "No GPU was lent to the sessions that ran it, so its time on a GPU is not measured: `make gpu-check` "
+         "on a machine with an NVIDIA GPU times an FDSA epoch there, and the [timing page](timing) shows it.")))
 save_json(results_path(results_dir, run_name) / "compute.json", {"rows": [c.__dict__ for c in compute]})
 
 # %% [markdown]

@@ -70,7 +70,7 @@ class Comparison:
         below :data:`MIN_SEEDS` seeds)."""
         if self.difference.n < MIN_SEEDS:
             return self.difference.format(digits)
-        return (f"{self.difference.format(digits)} (paired t-test p = {self.p:.2g}, effect size d_z = {self.d_z:.2f}, "
+        return (f"{self.difference.format(digits)} (paired t-test p = {self.p:.3g}, effect size d_z = {self.d_z:.2f}, "
                 f"n = {self.difference.n})")
 
 

@@ -136,16 +136,27 @@ def describe(c: Comparison | None) -> str:
     """A paired difference ``a - b`` in words, by the scorecard's rule (:func:`~qrnn_study.analysis.verdict_less`:
     the interval on one side of 0 and the paired t-test's p < 0.05): ``lower``, ``higher``, ``no clear
     difference``, ``not enough seeds``, or, when the interval lies on one side of 0 but the test does not
-    give p < 0.05, that it is lower (higher) by its interval only: not yet clear."""
+    give p < 0.05, that it is lower (higher) by its interval only: not established."""
     if c is None:
         return "not enough seeds"
     outcome = verdict_less(c.difference, "a < b", p=c.p).outcome
     d = c.difference
     if outcome == "inconclusive" and (d.high < 0 or d.low > 0):  # the interval says it, the test does not
-        return (f"{'lower' if d.high < 0 else 'higher'} by its interval but not by the t-test (p = {c.p:.2g}, "
-                f"n = {d.n}), so not yet clear")
+        return (f"{'lower' if d.high < 0 else 'higher'} by its interval but not by the t-test (p = {c.p:.3g}, "
+                f"n = {d.n}), so not established")
     return {"reproduced": "lower", "not reproduced": "higher", "not tested": "not enough seeds"}.get(
         outcome, "no clear difference")
+
+
+def frozen_words(rows: dict, labels: dict) -> str | None:
+    """Each arm against the frozen circuit (QESN), grouped by :func:`describe`'s outcome:
+    ``for A and B: lower; for C: no clear difference``. ``rows``: :func:`baseline_standing`'s rows by arm;
+    None when no arm has two seeds paired with the QESN's."""
+    by_outcome: dict[str, list] = {}
+    for arm, r in rows.items():
+        if r["frozen"] is not None and r["frozen"].difference.n >= 2:
+            by_outcome.setdefault(describe(r["frozen"]), []).append(labels[arm])
+    return "; ".join(f"for {and_join(names)}: {outcome}" for outcome, names in by_outcome.items()) or None
 
 
 def _span(est: dict, labels: dict) -> str:
@@ -173,16 +184,22 @@ def by_side(est: dict, value: float) -> dict[str, list]:
     return dict(sorted(groups.items(), key=lambda g: order.index(g[0]) if g[0] in order else len(order)))
 
 
+#: :func:`side`'s answers as the verb of a clause, one arm and several.
+CLAUSE = {"below": ("lies wholly below it", "lie wholly below it"),
+          "either side": ("has it inside its interval", "have it inside their intervals"),
+          "above": ("lies wholly above it", "lie wholly above it")}
+
+
 def _against(est: dict, value: float, labels: dict) -> str:
-    """Which arms' intervals lie wholly below ``value``, wholly above it, or straddle it (:func:`by_side`), in
-    words: ``A and B lie wholly below it; C wholly above it``."""
+    """Which arms' intervals lie wholly below ``value``, wholly above it, or hold it (:func:`by_side`), in
+    words: ``A and B lie wholly below it; C lies wholly above it``."""
     groups = by_side(est, value)
-    if len(groups) == 1 and len(est) > 1:
-        return f"every one of them lies {placed(next(iter(groups)))}"
+    if len(groups) == 1 and len(est) > 1 and next(iter(groups)) in CLAUSE:
+        return f"every one of them {CLAUSE[next(iter(groups))][0]}"
     parts = []
     for where, arms in groups.items():
-        verb = ("lie " if len(arms) > 1 else "lies ") if not parts else ""
-        parts.append(f"{and_join(labels[a] for a in arms)} {verb}{placed(where)}")
+        verb = CLAUSE[where][len(arms) > 1] if where in CLAUSE else f"{'are' if len(arms) > 1 else 'is'} {placed(where)}"
+        parts.append(f"{and_join(labels[a] for a in arms)} {verb}")
     return "; ".join(parts)
 
 
@@ -215,7 +232,7 @@ def bottom_line(arms: dict, baselines: dict, labels: dict) -> str | None:
             f"The linear regression on x(t) alone scores {lin['sequence']:.3f}: "
             f"{_against(low['sequence'], lin['sequence'], labels)}. The echo-state network scores "
             f"{esn['sequence']:.4f}"
-            + (f", {min(seq) / esn['sequence']:.0f} to {max(seq) / esn['sequence']:.0f} times lower than the arms.\n\n"
+            + (f", {min(seq) / esn['sequence']:.1f} to {max(seq) / esn['sequence']:.1f} times lower than the arms.\n\n"
                if all(side(e, esn["sequence"]) == "above" for e in low["sequence"].values()) else
                f": {_against(low['sequence'], esn['sequence'], labels)}.\n\n"))
     if "mean" in baselines:
@@ -233,6 +250,13 @@ def bottom_line(arms: dict, baselines: dict, labels: dict) -> str | None:
              f"{_span(low['windows'], labels)}. The linear regression scores {lin['windows']:.3f}: "
              f"{_against(low['windows'], lin['windows'], labels)}. The echo-state network scores "
              f"{esn['windows']:.4f}.")
+    if "qesn" in baselines:
+        frozen = {p: frozen_words({r["arm"]: r for r in baseline_standing(head, baselines, p, mode)}, labels)
+                  for p in ("sequence", "windows")}
+        if all(frozen.values()):
+            text += ("\n\nAgainst the same circuit frozen at its initial parameters with only a readout fitted (QESN, "
+                     f"scored alike, paired by seed), training changed the lowest validation RMSE as follows. On the "
+                     f"deck's protocol, {frozen['sequence']}. On windows, {frozen['windows']}.")
     fdsa = arms.get("fdsa-shots")
     done = int(fdsa.complete.sum()) if fdsa is not None else 0
     if done < MIN_SEEDS:

@@ -24,6 +24,17 @@ ARM_LABELS = {"spsa-original-shots": "SPSA as originally run", "spsa-original-ex
               "spsa-spall-exact": "SPSA corrected with Spall's gains (exact)",
               "fdsa-shots": "FDSA", "fdsa-exact": "FDSA (exact)", "oracle-lr001": "oracle (lr 0.001)",
               "oracle-lr007": "oracle (lr 0.007)", "precision-check": "SPSA corrected (complex128 check)"}
+#: One colour per estimator across the book, by the arm's name (its twins and its sweep share it).
+ARM_COLORS = (("spsa-original", "C0"), ("spsa-spall", "C1"), ("budget-spsa", "C4"), ("precision", "C9"),
+              ("spsa", "C2"), ("sweep-spsa", "C2"), ("fdsa", "C3"), ("sweep-fdsa", "C3"),
+              ("oracle-lr001", "grey"), ("oracle", "k"), ("sweep-oracle", "k"))
+
+
+def arm_color(arm: str, fallback: str = "C7") -> str:
+    """The colour of ``arm`` (:data:`ARM_COLORS`, the first prefix that matches)."""
+    return next((color for prefix, color in ARM_COLORS if arm.startswith(prefix)), fallback)
+
+
 PROTOCOL_TITLE = {"sequence": "deck's protocol:\none 2,969-step sequence",
                   "windows": "windows protocol:\n20-step windows"}
 
@@ -141,8 +152,9 @@ def sweep_figure(sweeps: dict, protocol: str = "windows", mode: str | None = Non
             m = np.array([e.mean for e in est])
             err = np.array([[e.mean - e.low, e.high - e.mean] if e.n > 1 else [0, 0] for e in est]).T
             n = min(e.n for e in est)
+            color = arm_color(next(iter(points.values())).arm, f"C{k}")
             ax.errorbar(np.array(rates) * (1 + 0.04 * (k - 1)), m, yerr=err, marker="o", ms=5, capsize=3,
-                        color=f"C{k}", label=f"{label} (n ≥ {n})")
+                        color=color, label=f"{label} (n ≥ {n})")
     for ax, ylabel in zip(axes, ("final-epoch train RMSE\n(scaled units)",
                                  f"lowest validation RMSE\n({protocol} protocol)")):
         ax.set_xscale("log")
@@ -167,8 +179,9 @@ def budget_curves(arms: dict, mode: str = "shots"):
             keep = np.isfinite(v).any(0)
             mean, lo, hi = band(v[:, keep])
             circuits = res.circuits_per_update * res.train_rmse.shape[2] * np.arange(1, v.shape[1] + 1)[keep]
-            ax.plot(circuits, mean, marker="o", ms=4, color=f"C{k}", label=label)
-            ax.fill_between(circuits, lo, hi, color=f"C{k}", alpha=0.2, lw=0)
+            color = arm_color(res.arm, f"C{k}")
+            ax.plot(circuits, mean, marker="o", ms=4, color=color, label=f"{label} (n = {int(np.isfinite(v[:, 0]).sum())})")
+            ax.fill_between(circuits, lo, hi, color=color, alpha=0.2, lw=0)
         ax.set_xscale("log")
         ax.set(title=PROTOCOL_TITLE[protocol], xlabel="circuits evaluated in training (log scale)")
         ax.grid(alpha=0.3, which="both")

@@ -78,7 +78,7 @@ def test_side_and_describe_need_an_interval_and_a_test():
     # an interval that excludes 0 with a t-test far from significant: no clear difference
     c = paired([0.10, 0.20, 0.12], [0.09, 0.10, 0.115])
     assert c.difference.low > 0 and c.p > 0.05 and describe(c) == (
-        "higher by its interval but not by the t-test (p = 0.34, n = 3), so not yet clear")
+        "higher by its interval but not by the t-test (p = 0.34, n = 3), so not established")
     assert describe(paired([0.1], [0.2])) == "not enough seeds"
 
 
@@ -90,8 +90,8 @@ def test_arms_are_grouped_by_where_their_whole_interval_lies_and_said_once():
     assert list(groups) == ["below", "either side", "above", "1 seed"]  # the order they are said in
     assert placed("1 seed") == "at 1 seed only, too few to say"
     labels = {k: k.upper() for k in est}
-    assert _against(est, 1.0, labels) == ("B and E lie wholly below it; C straddling it; A wholly above it; "
-                                          "D at 1 seed only, too few to say")
+    assert _against(est, 1.0, labels) == ("B and E lie wholly below it; C has it inside its interval; A lies wholly "
+                                          "above it; D is at 1 seed only, too few to say")
     assert _against({"a": est["a"], "c": Estimate(3, 2, 4, 5)}, 1.0, labels) == "every one of them lies wholly above it"
 
 
@@ -109,8 +109,8 @@ def test_the_bottom_line_states_the_computed_numbers_and_what_is_missing():
     assert (f"the lowest validation RMSE over the epochs runs from {spsa.format(3)} for SPSA as originally run to "
             f"{oracle.format(3)} for oracle (lr 0.007)") in text
     # each arm placed against the baseline by its whole interval
-    assert "scores 0.137: SPSA as originally run lies wholly below it; oracle (lr 0.007) wholly above it." in text
-    assert f"{spsa.mean / 0.003:.0f} to {oracle.mean / 0.003:.0f} times lower than the arms" in text
+    assert "scores 0.137: SPSA as originally run lies wholly below it; oracle (lr 0.007) lies wholly above it." in text
+    assert f"{spsa.mean / 0.003:.1f} to {oracle.mean / 0.003:.1f} times lower than the arms" in text
     assert text.startswith("The arms here: SPSA as originally run and oracle (lr 0.007).")
     ends = {a: mean_ci(list(last(arms[a], "sequence").values())) for a in arms}
     assert f"the arms run from {ends['spsa-original-shots'].format(3)}" in text and "training mean scores 0.178" in text
@@ -121,7 +121,7 @@ def test_the_bottom_line_states_the_computed_numbers_and_what_is_missing():
     # an echo-state network no better than an arm is placed like any baseline, never "0 times lower"
     text = bottom_line(arms, baselines(mean=0.178, linear=0.137, esn=0.14), labels)
     assert ("echo-state network scores 0.1400: SPSA as originally run lies wholly below it; oracle (lr 0.007) "
-            "wholly above it.") in text and "times lower" not in text
+            "lies wholly above it.") in text and "times lower" not in text
 
 
 def test_first_to_last_pairs_each_finished_seeds_first_and_last_epoch():
