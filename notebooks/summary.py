@@ -100,12 +100,15 @@ speed = next(r for r in card if r["claim"].startswith("SPSA is about"))
 versus = [r for r in card if r["claim"].startswith("SPSA found better parameters than FDSA")]
 lines = []
 if speed["measured"] != "-" and versus:
+    where = {id(r): r["claim"].split("(")[-1].rstrip(")").replace(", one sequence", " (one sequence)")
+             for r in versus}  # "deck's protocol (one sequence)", "windows protocol"
     lines.append(
         f"**In one line.** Per training epoch FDSA takes {speed['measured'].removeprefix('FDSA / SPSA = ')} times as "
-        f"long as SPSA (the deck: {speed['deck']}; **{speed['verdict']}**). Accuracy, SPSA as originally run against "
-        "FDSA, each seed's lowest validation RMSE, paired: "
-        + "; ".join(f"{r['claim'].split('(')[-1].rstrip(')')}: {r['measured'].removeprefix('SPSA - FDSA = ')} "
-                    f"(**{r['verdict']}** for \"SPSA found better parameters\")" for r in versus) + ".")
+        f"long as SPSA (the deck: {speed['deck']}): **{speed['verdict']}**. Each seed's lowest validation RMSE, SPSA as "
+        "originally run minus FDSA, paired by seed, is "
+        + " and ".join(f"{r['measured'].removeprefix('SPSA - FDSA = ')} on the {where[id(r)]}" for r in versus)
+        + "; the deck's \"SPSA found better parameters\" is thus "
+        + " and ".join(f"**{r['verdict']}** on the {where[id(r)]}" for r in versus) + ".")
 lines += [text] if (text := bottom_line(arms, baselines or {}, figures.ARM_LABELS)) else []
 o = arms.get("oracle-lr007")
 if o is not None and o.complete.sum() >= MIN_SEEDS:
