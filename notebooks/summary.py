@@ -23,29 +23,33 @@
 # comparable accuracy. Does that hold when the protocol is run in full, over paired seeds, against
 # the exact gradient and against simple baselines?
 #
-# **Words this book uses.** The *deck* is the course project's slides, the *original* its code and
-# logs. An *arm* is one training configuration (an estimator, its learning rate, shots or exact
-# probabilities), run once per *seed*; arms that share a seed start from the same parameters and see
-# the windows in the same order (*paired*). The *oracle* is the exact gradient, computed by autograd
-# through the simulator: what SPSA and FDSA estimate. The arms' names: *SPSA as originally run* keeps
-# the original code's one fixed pair of random directions for the whole run; *SPSA corrected* draws
-# fresh directions every update, as SPSA is defined; *with Spall's gains* its step size and
-# perturbation also shrink over the updates, by Spall's schedule; *(exact)* marks the twin of an arm
-# trained on exact probabilities instead of 1,024 shots; the *complex128 check* repeats corrected SPSA
-# in double precision, to measure how much training in single precision (complex64, as every other
-# arm does) changes the results
-# ([methods](../../methods) has the details). Two *validation protocols* score each arm after every
-# epoch: the deck's, the last 30 % of the series run as **one** 2,969-step sequence, and *windows*,
-# 20-step windows of that span like the training ones, steps 5 to 19 scored (the first 5 steps
-# warm up the circuit's memory, as in training). RMSEs are in *scaled units*: each Lorenz variable of
-# the original's series min-max scaled into [0, 1] over a trajectory longer than the series (see
-# [the data](data)); *train RMSE* is the square root of a
-# training window's loss, the mean squared error of y and z over its steps 5 to 19. A *circuit* is one
-# evaluation of the QRNN over one 20-step window (an update of SPSA costs 5, of FDSA 221); training
-# steps are taken by Adam, a standard gradient-descent optimiser. The *baselines* train no circuit:
-# among them an *echo-state network*, a classical recurrent network whose random internal weights are
-# fixed and only its linear readout is fitted. A *profile* is a scale of the whole study: `paper` is
-# the deck's full protocol, `quick` a reduced one for a laptop.
+# **Words this book uses.**
+#
+# - *deck*: the course project's slides; *original*: its code and logs.
+# - *arm*: one training configuration (an estimator, its learning rate, shots or exact probabilities),
+#   run once per *seed*; arms that share a seed start from the same parameters and see the windows in
+#   the same order (*paired*).
+# - *oracle*: the exact gradient, computed by autograd through the simulator: what SPSA and FDSA estimate.
+# - The arms' names: *SPSA as originally run* keeps the original code's one fixed pair of random
+#   directions for the whole run; *SPSA corrected* draws fresh directions every update, as SPSA is
+#   defined; *with Spall's gains* its step size and perturbation also shrink over the updates, by
+#   Spall's schedule; *(exact)* marks the twin of an arm trained on exact probabilities instead of
+#   1,024 shots; the *complex128 check* repeats corrected SPSA in double precision, to measure how
+#   much training in single precision (complex64, as every other arm does) changes the results
+#   ([methods](../../methods) has the details).
+# - Two *validation protocols* score each arm after every epoch: the deck's, the last 30 % of the
+#   series run as **one** 2,969-step sequence, and *windows*: {glue:text}`windows_words`, 20 steps
+#   each like the training ones, steps 5 to 19 scored (the first 5 steps warm up the circuit's memory,
+#   as in training).
+# - *scaled units*: each Lorenz variable of the original's series min-max scaled into [0, 1] over a
+#   trajectory longer than the series (see [the data](data)); *train RMSE* is the square root of a
+#   training window's loss, the mean squared error of y and z over its steps 5 to 19.
+# - *circuit*: one evaluation of the QRNN over one 20-step window (an update of SPSA costs 5, of FDSA
+#   221); training steps are taken by Adam, a standard gradient-descent optimiser.
+# - *baselines* train no circuit: among them an *echo-state network*, a classical recurrent network
+#   whose random internal weights are fixed and only its linear readout is fitted.
+# - *profile*: a scale of the whole study: `paper` is the deck's full protocol, `quick` a reduced one
+#   for a laptop.
 
 # %% tags=["parameters", "hide-input"]
 profile = "quick"
@@ -63,6 +67,7 @@ import numpy as np
 from IPython.display import Markdown, display
 from myst_nb import glue
 
+from qrnn_core.data import DataConfig, make_task
 from qrnn_study import figures
 from qrnn_study.analysis import MIN_SEEDS
 from qrnn_study.conclusions import BASELINE_NAMES, bottom_line, describe, first_to_last
@@ -85,6 +90,9 @@ baselines, gradients = (read_results(results, "baselines", "baselines.json"),
                         read_results(results, "gradients", "gradients.json"))
 fidelity = read_results(results, "fidelity", "fidelity.json")
 
+task = make_task(DataConfig(source="original"))  # the windows protocol's count and stride, for the glossary
+glue("windows_words", f"the {len(task.val_windows_x):,} windows of that span that start every "
+                      f"{DataConfig().stride}th step", display=False)
 coverage = [f"{figures.ARM_LABELS[a]}: {int(arms[a].complete.sum()) if a in arms else 0} of {len(study.arm_runs(a))}" for a in ARMS]
 glue("coverage", "; ".join(coverage) or "none", display=False)
 
