@@ -61,7 +61,7 @@ from qrnn_study import figures
 from qrnn_study.analysis import MIN_SEEDS
 from qrnn_study.conclusions import (BASELINE_NAMES as NAMES, CLASSICAL, FROZEN, HEADLINE, baseline_standing,
                                    baseline_value, beaten_by, bottom_line, common_mode, describe, frozen_per_seed,
-                                   frozen_words, last, lowest, oracle_gaps, side)
+                                   last, lowest, oracle_gaps, side)
 from qrnn_study.report import results_path, save_json, show_banner
 from qrnn_study.results import load_arm, load_sweep, read_results
 from qrnn_study.scorecard import SWEEPS, scorecard
@@ -127,9 +127,6 @@ for p, where in PROTOCOLS.items():
             f"under): {'; '.join(under) or 'none'}. Above it: {'; '.join(over) or 'none'}. The best classical "
             f"baseline, the {NAMES[strongest]}, scores {ref:.4f}; the best arm's RMSE is {best['rmse'].mean / ref:.1f} "
             f"times that.")
-    if (frozen := frozen_words(here, LABEL)):
-        text += (" Against the same circuit frozen at the same initial parameters with only a ridge readout fitted "
-                 f"(QESN, scored alike, paired by seed), the trained circuit's RMSE is, {frozen}.")
     lines.append(text)
 for r in card:
     if r["claim"].startswith("SPSA found better parameters than FDSA"):

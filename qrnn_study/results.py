@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from qrnn_core.data import DataConfig, make_task
+from qrnn_core.data import DataConfig, LorenzTask, make_task
 from qrnn_core.evaluation import MODES, PROTOCOLS, validate, validation_inputs
 from qrnn_core.train import TrainConfig, build_model, make_optimizer, training_windows, update, validation_generator
 
@@ -214,22 +214,25 @@ def compute_table(runs, results: Path | str) -> list[ComputeRow]:
 
 
 def _valid(parameters: dict) -> bool:
+    """The run's config passes its checks and its data has the windows it asks for."""
     try:
         config_from_parameters(parameters).check()
+        updates_per_epoch(parameters)
     except ValueError:
         return False
     return True
 
 
 @functools.lru_cache(maxsize=None)
-def _windows(data: DataConfig) -> int:
-    return len(make_task(data).train_x)
+def _task(data: DataConfig) -> LorenzTask:
+    """One task per data config: every run of a profile shares a handful."""
+    return make_task(data)
 
 
 def updates_per_epoch(parameters: dict) -> int:
-    """Updates an epoch of a run: its training windows (all of its data's, or ``train_sequences``) per batch."""
+    """Updates an epoch of a run: the windows it trains on (:func:`qrnn_core.train.training_windows`) per batch."""
     config = config_from_parameters(parameters)
-    return math.ceil(len(range(_windows(config.data))[: config.train_sequences]) / config.batch_size)
+    return math.ceil(len(training_windows(config, _task(config.data))[0]) / config.batch_size)
 
 
 def circuits_per_update(parameters: dict) -> int:
