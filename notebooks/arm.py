@@ -44,6 +44,7 @@ from myst_nb import glue
 from qrnn_core import reference
 from qrnn_study import figures
 from qrnn_study.analysis import best_epoch, mean_ci, subspace_rank
+from qrnn_study.pages.arm import log_against_seeds, twin_rows
 from qrnn_core.fidelity import CHECKPOINTS
 from qrnn_core.circuit import n_angles
 from qrnn_core.train import TrainConfig
@@ -95,7 +96,9 @@ if res is not None:
     if c["method"] == "spsa" and not c["spsa_fixed_directions"]:
         deck = None  # the deck's SPSA ran with fixed directions: only that arm is compared with it
     original_log = reference.original_log(c["method"]) if deck else None
-    fig = figures.validation_curves(done, deck=deck, original=original_log)  # mean and band: finished seeds
+    # The deck's and the log's marks at the epochs this arm runs (the quick profile runs fewer than 10).
+    fig = figures.validation_curves(done, deck=deck and {e: v for e, v in deck.items() if e <= E},
+                                    original=original_log and {e: v for e, v in original_log.items() if e <= E})  # mean and band: finished seeds
     if running.seeds:
         figures.add_unfinished(fig, running)
     glue(f"{arm}_fig_val", fig, display=False)
@@ -192,22 +195,22 @@ if res is not None:
 
     # The original's logged run beside this arm's seeds, under the deck's protocol with shots as it was
     # logged. One run is set against the range of the seeds, not against the interval of their mean.
-    if original_log and n_done > 1:
+    compared = log_against_seeds(original_log, done.val["sequence"]["shots"][:, :, 2]) if original_log else None
+    if compared is not None:
         v = done.val["sequence"]["shots"][:, :, 2]
-        logged = sorted(original_log)
-        value = {e: original_log[e][2] for e in logged}
-        below = [e for e in logged if value[e] < v[:, e - 1].min()]
-        above = [e for e in logged if value[e] > v[:, e - 1].max()]
-        inside = [e for e in logged if e not in below + above]
+        below, above, inside, gap = compared.below, compared.above, compared.inside, compared.gap
         where = ([f"below every one of them {after_epochs(below)}"] if below else []) \
             + ([f"above every one of them {after_epochs(above)}"] if above else []) \
             + ([f"within their range {after_epochs(inside)}"] if inside else [])
         text = (f"**The original's logged run against this arm.** The original code's log (one run, the crosses "
                 f"in {{numref}}`fig-{arm}-val`) lies, against this arm's {count(n_done, 'finished seed')} "
                 f"({c['val_shots']:,}-shot validation, the deck's protocol), {'; '.join(where)}.")
+        if compared.beyond:
+            text += (f" The log's epochs {compared.beyond[0]}-{compared.beyond[-1]} lie beyond the {E} epochs "
+                     "this arm runs: they are not compared." if len(compared.beyond) > 1 else
+                     f" The log's epoch {compared.beyond[0]} lies beyond the {E} epochs this arm runs: it is "
+                     "not compared.")
         if below or above:
-            gap = {e: v[:, e - 1].min() - value[e] if e in below else value[e] - v[:, e - 1].max()
-                   for e in below + above}  # to the nearest seed
             first, last, largest = min(gap), max(gap), max(gap, key=gap.get)
             text += (f" Outside their range it lies {gap[first]:.4f} from the nearest seed after epoch {first}"
                      + (f" and {gap[last]:.4f} after epoch {last}" if last != first else "")
@@ -216,8 +219,9 @@ if res is not None:
                      + f". At any one epoch, a further run like this arm's would lie outside the range of "
                      f"{count(n_done, 'seed')} with probability {Fraction(2, n_done + 1)}: being outside says "
                      "little, how far outside says more.")
-            if max(gap.values()) <= spread["sequence"]:
-                text += (f" Every gap is within the seeds' standard deviation ({spread['sequence']:.4f}): nothing "
+            sd = spread.get("sequence")  # None where a finished seed lacks an epoch of this protocol
+            if sd is not None and max(gap.values()) <= sd:
+                text += (f" Every gap is within the seeds' standard deviation ({sd:.4f}): nothing "
                          "sets the log apart from what one more seed could give.")
             else:
                 shot_part = np.nanmax(v - done.val["sequence"]["exact"][:, :, 2])
@@ -230,7 +234,7 @@ if res is not None:
                                           "the fidelity page)")
                 if c["method"] == "spsa":
                     differences.insert(0, "its two fixed directions were its own generator's draws, not this arm's")
-                text += (f" The seeds' standard deviation is about {spread['sequence']:.4f}."
+                text += ((f" The seeds' standard deviation is about {sd:.4f}." if sd is not None else "")
                          + f" Validation's shot noise adds at most {shot_part:.4f} to a seed's RMSE here "
                          f"({c['val_shots']:,}-shot against exact validation of the same parameters; more shots "
                          "add less), "
@@ -273,18 +277,9 @@ if res is not None:
         common_seeds = [s for s in res.seeds if s in other.seeds]
         i = [res.seeds.index(s) for s in common_seeds]
         j = [other.seeds.index(s) for s in common_seeds]
-        lines = []
-        for protocol in ("sequence", "windows"):
-            a, b = res.val[protocol]["shots"][i, :, 2], other.val[protocol]["shots"][j, :, 2]
-            both = np.isfinite(a).all(0) & np.isfinite(b).all(0)  # the epochs every common seed has run
-            if len(common_seeds) < 2 or not both.any():
-                continue
-            # per epoch: the mean difference over seeds against the seed-to-seed SD within the arms (pooled)
-            diff = np.abs((a - b)[:, both].mean(0))
-            sd = np.sqrt((np.var(a[:, both], axis=0, ddof=1) + np.var(b[:, both], axis=0, ddof=1)) / 2)
-            worst = int(np.argmax(diff / sd))
-            lines.append(f"| {protocol} | {int((diff < sd).sum())} of {int(both.sum())} | "
-                         f"{diff[worst]:.5f} against {sd[worst]:.5f} |")
+        lines = [f"| {r.protocol} | {r.inside} of {r.epochs} | {r.worst_difference:.5f} against {r.worst_sd:.5f} |"
+                 for r in twin_rows({p: res.val[p]["shots"][i, :, 2] for p in ("sequence", "windows")},
+                                    {p: other.val[p]["shots"][j, :, 2] for p in ("sequence", "windows")})]
         if lines:
             display(Markdown(
                 f"**Against its twin** [{twin}]({'arm-' + twin}) (which differs only in {', '.join(differ)}), over the "
