@@ -412,29 +412,38 @@ class RunFailed(RuntimeError):
 MALLOC_TRIM = "MALLOC_TRIM_THRESHOLD_"
 
 
-def _ipc_kernel_manager():
-    """Jupyter's kernel manager on IPC sockets (files in Jupyter's runtime folder) instead of TCP.
+def _kernel_manager(log: Path):
+    """Jupyter's kernel manager for one run: IPC sockets instead of TCP, the kernel's own output to ``log``.
 
-    A study's kernels live on the machine that starts them; over IPC nothing listens on a port, and each
-    kernel no longer warns at its start that TCP carries its traffic unencrypted (74 such lines in one
-    quick-profile run drowned the progress lines). Each kernel's sockets get a folder of their own:
-    Jupyter's default names (``kernel-ipc-N`` in the working folder) collide between workers.
+    A study's kernels live on the machine that starts them: over IPC nothing listens on a port, and no
+    kernel warns at its start that TCP carries its traffic unencrypted. What a kernel itself prints (its
+    log, and the interrupt that Jupyter sends every kernel it shuts down) goes to the run's kernel log
+    beside its executed notebook, not between the study's progress lines; a failing cell is reported
+    from the notebook as before. Each kernel's sockets get a folder of their own: Jupyter's default
+    names (``kernel-ipc-N`` in the working folder) collide between workers.
     """
     import tempfile
 
     from jupyter_client import AsyncKernelManager
 
-    class IPCKernelManager(AsyncKernelManager):
+    class RunKernelManager(AsyncKernelManager):
         def __init__(self, **kwargs):
             self._folder = tempfile.mkdtemp(prefix="qrnn-kernel-")
             super().__init__(transport="ipc", ip=os.path.join(self._folder, "kernel"), **kwargs)
+
+        async def _async_pre_start_kernel(self, **kw):
+            self._log = open(log, "ab")  # noqa: SIM115 - closed with the kernel's resources
+            kw.update(stdout=self._log, stderr=self._log)
+            return await super()._async_pre_start_kernel(**kw)
 
         async def _async_cleanup_resources(self, restart: bool = False) -> None:
             await super()._async_cleanup_resources(restart)
             if not restart:
                 shutil.rmtree(self._folder, ignore_errors=True)
+                if getattr(self, "_log", None):
+                    self._log.close()
 
-    return IPCKernelManager
+    return RunKernelManager
 
 
 def execute(run: Run, output: str, results: str, key: str, threads: int | None = 1) -> float:
@@ -459,17 +468,21 @@ def execute(run: Run, output: str, results: str, key: str, threads: int | None =
         shutil.rmtree(results / run.name, ignore_errors=True)
     started.write_text(key)
     partial = output / f"{run.name}.running.ipynb"
+    kernel_log = output / f"{run.name}.kernel.log"
+    kernel_log.unlink(missing_ok=True)  # this execution's output only
     t0 = time.perf_counter()
     try:
         papermill.execute_notebook(
             read_notebook(run.notebook), str(partial), parameters=run.parameters, kernel_name="python3",
-            progress_bar=False, cwd=str(ROOT), language="python", kernel_manager_class=_ipc_kernel_manager(),
+            progress_bar=False, cwd=str(ROOT), language="python",
+            kernel_manager_class=_kernel_manager(kernel_log),
         )
     except Exception as err:  # noqa: BLE001 - a failing cell, a dead kernel, a timeout: reported the same way
         failed = output / f"{run.name}.failed.ipynb"
         if partial.exists():
             os.replace(partial, failed)
-        raise RunFailed(_failure_line(run, err, failed)) from None
+        also = f" (the kernel's own output: {kernel_log})" if kernel_log.exists() and kernel_log.stat().st_size else ""
+        raise RunFailed(_failure_line(run, err, failed) + also) from None
     _finish_for_book(partial, run.title, run.parameters)
     os.replace(partial, output / f"{run.name}.ipynb")
     (output / f"{run.name}.key").write_text(key)
