@@ -26,7 +26,7 @@ BOOTSTRAP = 10_000
 #: Finished seeds a verdict needs: over 2 seeds a percentile bootstrap interval is just their range.
 MIN_SEEDS = 3
 #: Config fields two arms must share before one verdict compares them.
-MUST_MATCH = ("data", "epochs", "train_sequences", "batch_size", "warmup", "val_steps", "val_shots", "n_qubits")
+MUST_MATCH = ("data", "epochs", "train_sequences", "train_windows", "batch_size", "warmup", "val_steps", "val_shots", "n_qubits")
 
 
 @dataclass(frozen=True)

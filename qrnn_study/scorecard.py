@@ -15,7 +15,7 @@ from qrnn_core import reference
 
 from .analysis import (Estimate, Verdict, best_epoch, comparable, final_train_rmse, mean_ci, paired, ratio_paired,
                        rounding_band, verdict_band, verdict_less)
-from .words import count
+from .words import count, training_windows_words
 
 SPSA_ARM, FDSA_ARM = "spsa-original-shots", "fdsa-shots"
 SWEEPS = {"spsa": "sweep-spsa", "fdsa": "sweep-fdsa", "exact": "sweep-oracle"}
@@ -158,7 +158,7 @@ def learning_rate_rows(sweeps: dict) -> list[dict]:
     return [_row(claim, "similar", f"SPSA / FDSA = {measured}",
                  verdict_band(ratios[lowest], lo, hi, f"SPSA / FDSA at lr {lowest:g} (within {SIMILAR * 100:.0f} % of 1)"),
                  f"final-epoch train RMSE, SPSA (fresh directions) over FDSA, paired by seed; learning-rate "
-                 f"sweep at a reduced budget ({cfg['train_sequences']} windows x {cfg['epochs']} epochs, 1,024 shots)")]
+                 f"sweep at a reduced budget ({training_windows_words(cfg)} x {cfg['epochs']} epochs, 1,024 shots)")]
 
 
 def _devices(*arms) -> str:
