@@ -46,7 +46,7 @@ from qrnn_study.report import results_path, save_json, show_banner
 from qrnn_study.results import load_arm, load_sweep, read_results
 from qrnn_study.scorecard import SWEEPS
 from qrnn_study.runner import load_study
-from qrnn_study.words import count
+from qrnn_study.words import count, training_windows_words
 
 show_banner(profile)
 study = load_study(profile=profile)
@@ -166,7 +166,7 @@ if rows:
                    if any(r.config["method"] == "exact" for r in arms.values()) else "")
     reach = [name for name, v in vals if mean_predictor is not None and v.low < mean_predictor]
     display(Markdown(
-        f"**Equal budget per update** (learning rate {c['lr']:g}; the first {c['train_sequences']} training windows x "
+        f"**Equal budget per update** (learning rate {c['lr']:g}; {training_windows_words(c)} x "
         f"{c['epochs']} epochs; {c['shots']:,} shots):\n\n| arm | seeds (n) | final-epoch train RMSE | lowest validation "
         "RMSE (windows) | train RMSE minus FDSA's, paired |\n|---|---:|---|---|---|\n" + "\n".join(rows)
         + "\n\n" + seeds_note + "Means [95 % bootstrap interval]; every row's validation "

@@ -30,9 +30,10 @@
 # probabilities for exact arms and the oracle. When a shot arm is set against the oracle or the frozen
 # circuit, those are scored with 1,024 shots too, so that the validation's own shot noise is not
 # counted against the estimator. Each value is a mean over the finished seeds with its 95 % bootstrap
-# interval; comparisons are paired by seed, with a paired t-test (p) beside the interval. With few
-# seeds a bootstrap interval is narrower than it should be, so the words *lower* and *higher* below
-# need the interval to exclude 0, p < 0.05 and at least three finished seeds.
+# interval; comparisons are paired by seed, with the paired t interval (named with its n) and the
+# paired t-test's p beside it, which agree. The words *lower* and *higher* below need that interval to
+# exclude 0 (p < 0.05) and at least three finished seeds; they describe arms, unadjusted: the deck's
+# claims, Holm-adjusted as a family, are judged on [the front page](page-summary).
 #
 # **Words.** An *arm* is one training configuration (estimator, learning rate, shots or exact
 # probabilities), run once per seed; *as originally run*: SPSA with the original code's fixed pair of

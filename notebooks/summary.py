@@ -69,11 +69,11 @@ from myst_nb import glue
 
 from qrnn_core.data import DataConfig, make_task
 from qrnn_study import figures
-from qrnn_study.analysis import MIN_SEEDS
+from qrnn_study.analysis import MIN_SEEDS, VERDICT_CODES
 from qrnn_study.conclusions import BASELINE_NAMES, bottom_line, describe, first_to_last
 from qrnn_study.report import banner, results_path, save_json, show_banner
 from qrnn_study.results import compute_table, load_arm, load_sweep, read_results
-from qrnn_study.scorecard import FDSA_ARM, SPSA_ARM, SWEEPS, scorecard
+from qrnn_study.scorecard import FDSA_ARM, SPSA_ARM, SWEEPS, csv_table, scorecard
 from qrnn_study.runner import load_study, partial_warning, profile_note
 from qrnn_study.words import count
 
@@ -209,14 +209,16 @@ plt.close(fig)
 # %% [markdown]
 # ## The deck's claims, checked
 #
-# Each claim, the value measured here (mean over the finished seeds [95 % bootstrap interval],
-# paired by seed for comparisons), the verdict and the rule that produced it. Verdicts: *reproduced*,
-# *not reproduced*, *inconclusive* (the interval straddles the deck's figure, its band or zero; for an
-# arm-vs-arm comparison, also when the paired t-test does not give p < 0.05, since with few seeds a
-# bootstrap interval is too narrow) and *not tested* (with the reason; a verdict needs at least
-# {glue:text}`min_seeds` finished seeds of each arm, since over two seeds a bootstrap interval is just
-# their range). Comparisons also give the effect size $d_z$, the mean paired difference over its
-# standard deviation. The accuracy claims compare SPSA as originally run (fixed directions) with
+# Each claim, the value measured here with its 95 % interval, named with its number of seeds $n$:
+# a mean over the finished seeds with its t interval; a comparison of two arms paired by seed with the
+# paired t interval, the paired t-test and the effect size $d_z$ (the mean paired difference over its
+# standard deviation); the epoch of the lowest validation RMSE as the share of seeds whose lowest epoch
+# lies in the claimed range, with its Clopper-Pearson interval and the exact binomial test against
+# one half. The tested claims are one family: their p-values are Holm-adjusted, and a verdict that
+# needs a test uses the adjusted p (both are shown). Verdicts: *reproduced*, *not reproduced*,
+# *inconclusive* (the interval straddles the deck's figure, its band, zero or one half, or the
+# adjusted p is not below 0.05) and *not tested* (with the reason; a verdict needs at least
+# {glue:text}`min_seeds` finished seeds of each arm). The accuracy claims compare SPSA as originally run (fixed directions) with
 # FDSA, both with 1,024 shots, on the same seeds, data, updates and protocol, each at the deck's own
 # learning rate (0.007 for SPSA, 0.001 for FDSA): estimator and rate change together, as in the deck.
 # [The learning-rate sweep](sweep) sets them side by side at equal rates, and
@@ -228,9 +230,9 @@ display(Markdown("| claim | deck | here | verdict | rule and basis |\n|---|---|-
     f"| {r['claim']} | {r['deck']} | {r['measured']} | **{r['verdict']}** | {'; '.join(x for x in (r['rule'], r['basis']) if x)} |"
     for r in card)))
 save_json(results_path(results_dir, run_name) / "scorecard.json", {"rows": card})
-figures.csv_link(results_path(results_dir, run_name) / "scorecard.csv",
-                 [[r[k] for k in ("claim", "deck", "measured", "verdict", "rule", "basis")] for r in card],
-                 ["claim", "deck", "measured", "verdict", "rule", "basis"], "the scorecard (CSV)")
+figures.csv_link(results_path(results_dir, run_name) / "scorecard.csv", *csv_table(card),
+                 "the scorecard's numbers (CSV: estimate, interval, seeds, p and Holm-adjusted p; verdict codes "
+                 + ", ".join(f"{c} {o}" for o, c in VERDICT_CODES.items()) + ")")
 figures.csv_link(results_path(results_dir, run_name) / "key_figure.csv", plotted,
                  ["arm", "protocol"] + [f"epoch {e}" for e in range(1, 1 + max((len(p) - 2 for p in plotted), default=0))],
                  "the numbers of the key figure (CSV)")

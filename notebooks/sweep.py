@@ -22,8 +22,8 @@
 # directions, 1,024 shots), FDSA (1,024 shots) and the oracle (the exact gradient) at the same
 # learning rates (Adam's step size, "lr" below), the same paired seeds (same initial parameters and
 # window order for every arm and rate) and a **reduced budget**, stated below: the sweep trains on
-# the first windows of the training span for a few epochs, not the deck's 1,384 windows x 10
-# epochs. Its numbers are therefore not the full protocol's; they compare the estimators with each
+# a subsample of the training windows spread evenly over the whole training span (as an epoch's
+# windows are) for a few epochs, not the deck's 1,384 windows x 10 epochs. Its numbers are therefore not the full protocol's; they compare the estimators with each
 # other at equal updates.
 
 # %% tags=["parameters", "hide-input"]
@@ -45,7 +45,7 @@ from qrnn_study.conclusions import baseline_value, by_side, common_mode, placed
 from qrnn_study.results import load_sweep, read_results
 from qrnn_study.runner import load_study
 from qrnn_study.scorecard import SIMILAR, SWEEPS, learning_rate_rows, sweep_ratios
-from qrnn_study.words import and_join
+from qrnn_study.words import and_join, training_windows_words
 
 show_banner(profile)
 study = load_study(profile=profile)
@@ -62,7 +62,7 @@ mean_predictor = baseline_value(baselines, "mean", "windows") if baselines else 
 if found:
     c = found[0].config
     display(Markdown(
-        f"**Budget of every sweep run:** the first {c['train_sequences']} training windows, {c['epochs']} epochs "
+        f"**Budget of every sweep run:** {training_windows_words(c)}, {c['epochs']} epochs "
         f"({c['train_sequences'] * c['epochs']:,} updates, batch 1), the original study's series, "
         f"{c['precision']}. **Rates:** {', '.join(f'{lr:g}' for lr in sorted({lr for p in sweeps.values() for lr in p}))}. "
         "**Finished seeds per rate:** " + "; ".join(

@@ -146,6 +146,21 @@ def lorenz_series(config: DataConfig = DataConfig()) -> np.ndarray:
     return sol.y.T
 
 
+def spread_indices(n: int, k: int) -> np.ndarray:
+    """``k`` of the positions ``0..n-1`` spread evenly over them, first and last included: ``(k,)`` int64.
+
+    The subsample a reduced budget trains on (``TrainConfig.train_windows = "spread"``): windows at
+    evenly spaced positions of the full list cover the whole training span, as an epoch of the deck's
+    does, where the first ``k`` would cover only its start (for the seed's series, the first 230
+    windows are rows 0..1,165, the run-in of the trajectory before it settles on the attractor).
+    ``k = 1`` gives position 0; ``k > n`` or ``k < 1`` is refused.
+    """
+    if not 1 <= k <= n:
+        raise ValueError(f"{k} positions asked of {n}")
+    # Spacing (n - 1) / (k - 1) >= 1, so the rounded positions are distinct and increasing.
+    return np.rint(np.linspace(0, n - 1, k)).astype(np.int64)
+
+
 def make_task(config: DataConfig = DataConfig()) -> LorenzTask:
     """The series, scaled, and cut into the seed's training windows and validation sequence."""
     config.check()

@@ -36,7 +36,7 @@ import torch
 from tqdm import tqdm
 
 from .circuit import build_step_block, check_n_qubits, n_angles
-from .data import DataConfig, LorenzTask, make_task
+from .data import DataConfig, LorenzTask, make_task, spread_indices
 from .estimators import ESTIMATORS, make_estimator
 from .evaluation import validate, validation_inputs
 from .model import QRNN
@@ -51,6 +51,9 @@ from .validation import resolve_device
 _SERIES = ("val", "epoch_seconds", "val_seconds", "save_seconds", "circuits", "shots")
 #: Spall's (1998) exponents of the gain sequences a_k and c_k.
 SPALL_ALPHA, SPALL_GAMMA = 0.602, 0.101
+#: How ``train_sequences`` picks its windows (:func:`training_windows`). A config recorded before the
+#: setting existed trained on the first k: :meth:`TrainConfig.from_dict` reads it as ``first``.
+TRAIN_WINDOWS = ("spread", "first")
 #: Seeds a torch.Generator takes (manual_seed wraps larger values silently: refused instead).
 SEED_RANGE = (0, 2**63 - 1 - 10**6)
 
@@ -98,8 +101,10 @@ class TrainConfig:
                                minimum=0)
     spsa_fixed_directions: bool = option(False, "Reuse the directions of the first update forever (the quirk of the original).")
     fdsa_h: float = option(0.1, "FDSA step h (the deck: 0.1).")
-    train_sequences: int | None = option(None, "Train on the first k windows only (shuffled each epoch); none: all.",
-                                         minimum=1)
+    train_sequences: int | None = option(None, "Train on k of the training windows only (shuffled each epoch), chosen by "
+                                         "train_windows; none: all.", minimum=1)
+    train_windows: str = option("spread", "Which k windows train_sequences keeps: spread, k evenly spaced over the whole "
+                                "training span; first, the first k (the rows at its start).", TRAIN_WINDOWS)
     val_steps: int | None = option(None, "Validate on the first k steps of the span only; none: all 2,969.",
                                    minimum=1)
     val_shots: int | None = option(1024, "Shots of the shot-noise validation scores; none: exact only.", minimum=1)
@@ -200,6 +205,9 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, d: dict) -> "TrainConfig":
         d = dict(d)
+        # Recorded before train_windows existed: such a run trained on the first k windows, so it is read as
+        # that, never as the spread subsample the same train_sequences means now.
+        d.setdefault("train_windows", "first")
         data = dict(d.pop("data", {}))
         if "initial" in data:
             data["initial"] = tuple(data["initial"])
@@ -445,12 +453,21 @@ def _train(config, out_dir, current, state, progress, task, log) -> dict:
 
 
 def training_windows(config: TrainConfig, task: LorenzTask) -> tuple[torch.Tensor, torch.Tensor]:
-    """The windows a run trains on: ``x (S, W)``, ``y (S, W, 2)`` (the first ``train_sequences`` if set)."""
+    """The windows a run trains on: ``x (S, W)``, ``y (S, W, 2)`` float64, in the task's (time) order.
+
+    All of ``task.train_x`` by default; with ``train_sequences = k``, k of them: spread evenly over the
+    whole list (:func:`qrnn_core.data.spread_indices`, ``train_windows = "spread"``) or the first k
+    (``"first"``, how runs recorded before ``train_windows`` existed trained).
+    """
     x, y = task.train_x, task.train_y
     if config.train_sequences is not None:
         if config.train_sequences > len(x):
             raise ValueError(f"train_sequences: {config.train_sequences} windows asked, the training span has {len(x)}")
-        x, y = x[: config.train_sequences], y[: config.train_sequences]
+        if config.train_windows == "spread":
+            keep = torch.from_numpy(spread_indices(len(x), config.train_sequences))
+        else:
+            keep = torch.arange(config.train_sequences)
+        x, y = x[keep], y[keep]
     return x, y
 
 

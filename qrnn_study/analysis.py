@@ -1,8 +1,19 @@
 """Statistics over seeds and the verdict rules of the scorecard, pure and tested on constructed data.
 
-Every number the scorecard states is a mean over seeds with a 95 % bootstrap confidence interval
-(:func:`mean_ci`); every arm-vs-arm comparison is paired by seed (:func:`paired`: the mean difference,
-its bootstrap CI, a paired t-test and the effect size d_z). A verdict is one of
+Each interval is named where it is printed (:attr:`Estimate.method`, with its ``n``):
+
+* a mean over seeds: percentile bootstrap (:func:`mean_ci`), for curves and single arms;
+* a paired comparison (the same seeds of two arms): the **paired t interval** of the mean difference,
+  with the paired t-test's p and the effect size d_z (:func:`paired`); a per-seed ratio likewise
+  (:func:`ratio_paired`, a t interval of the ratios). A percentile bootstrap over 3 to 10 seeds is
+  too narrow (over 2 it is their range); the t interval is the test's own and agrees with it;
+* a discrete outcome per seed (the epoch of the lowest validation RMSE in a claimed range): the
+  proportion of seeds with it and its **Clopper-Pearson** interval, with the exact binomial test against
+  one half (:func:`proportion`), never the zero-width interval of a mean of equal integers;
+* the claims' p-values as a family: **Holm**-adjusted (:func:`holm`); a verdict that needs a test
+  uses the adjusted p, and both are reported.
+
+A verdict is one of
 
 * ``reproduced``: the interval lies on the claimed side (or inside the claimed band);
 * ``not reproduced``: the interval lies wholly on the other side (or outside the band);
@@ -26,17 +37,29 @@ BOOTSTRAP = 10_000
 #: Finished seeds a verdict needs: over 2 seeds a percentile bootstrap interval is just their range.
 MIN_SEEDS = 3
 #: Config fields two arms must share before one verdict compares them.
-MUST_MATCH = ("data", "epochs", "train_sequences", "batch_size", "warmup", "val_steps", "val_shots", "n_qubits")
+MUST_MATCH = ("data", "epochs", "train_sequences", "train_windows", "batch_size", "warmup", "val_steps", "val_shots", "n_qubits")
+
+
+#: The verdicts as codes, for numeric tables (the scorecard's CSV).
+VERDICT_CODES = {"reproduced": 1, "inconclusive": 0, "not reproduced": -1, "not tested": -9}
+BOOTSTRAP_METHOD, T_METHOD, PAIRED_T_METHOD, CLOPPER_PEARSON = (
+    "percentile bootstrap", "t", "paired t", "Clopper-Pearson")
 
 
 @dataclass(frozen=True)
 class Estimate:
-    """A mean over ``n`` seeds with its ``LEVEL`` bootstrap interval (NaN bounds when ``n < 2``)."""
+    """A value over ``n`` seeds (a mean, or a proportion) with its ``LEVEL`` interval, computed by
+    ``method`` (NaN bounds when ``n < 2``)."""
 
     mean: float
     low: float
     high: float
     n: int
+    method: str = BOOTSTRAP_METHOD
+
+    def named(self) -> str:
+        """``95 % paired t interval, n = 5``: what the interval is, for a page."""
+        return f"{LEVEL * 100:.0f} % {self.method} interval, n = {self.n}"
 
     def __str__(self) -> str:
         return self.format(4)
@@ -49,9 +72,12 @@ class Estimate:
             return "- (no finished seed)"
         if self.n < 2:
             return f"{self.mean:.{digits}f} (1 seed, no interval)"
-        if self.n == 2:
+        if self.n == 2 and self.method == BOOTSTRAP_METHOD:
             return f"{self.mean:.{digits}f} (2 seeds, range {self.low:.{digits}f} to {self.high:.{digits}f}, no interval)"
-        return f"{self.mean:.{digits}f} [{self.low:.{digits}f}, {self.high:.{digits}f}]" + (f" (n = {self.n})" if seeds else "")
+        interval = f"{self.mean:.{digits}f} [{self.low:.{digits}f}, {self.high:.{digits}f}]"
+        if self.method != BOOTSTRAP_METHOD:  # a named interval always says so
+            return f"{interval} ({self.named()})"
+        return interval + (f" (n = {self.n})" if seeds else "")
 
 
 @dataclass(frozen=True)
@@ -66,12 +92,13 @@ class Comparison:
         return self.format(4)
 
     def format(self, digits: int = 4) -> str:
-        """The difference to ``digits`` places, with the test, the effect size and the seeds (no test
-        below :data:`MIN_SEEDS` seeds)."""
-        if self.difference.n < MIN_SEEDS:
-            return self.difference.format(digits)
-        return (f"{self.difference.format(digits)} (paired t-test p = {self.p:.3g}, effect size d_z = {self.d_z:.2f}, "
-                f"n = {self.difference.n})")
+        """The difference to ``digits`` places with its paired t interval and ``n``, the test and the effect
+        size (no test below :data:`MIN_SEEDS` seeds)."""
+        d = self.difference
+        if d.n < MIN_SEEDS:
+            return d.format(digits)
+        return (f"{d.mean:.{digits}f} [{d.low:.{digits}f}, {d.high:.{digits}f}] ({d.named()}; paired t-test "
+                f"p = {self.p:.3g}, effect size d_z = {self.d_z:.2f})")
 
 
 @dataclass(frozen=True)
@@ -100,6 +127,60 @@ def mean_ci(values, level: float = LEVEL, n_boot: int = BOOTSTRAP, seed: int = 0
     return Estimate(float(v.mean()), float(lo), float(hi), len(v))
 
 
+def t_interval(values, level: float = LEVEL, method: str = T_METHOD) -> Estimate:
+    """Mean of ``values (S,)`` (NaNs dropped) with its Student t interval, ``mean +- t_{n-1} sd / sqrt(n)``.
+
+    For paired differences (``method = PAIRED_T_METHOD``) this is the interval of the paired t-test: it
+    excludes 0 exactly when the two-sided test gives p < 1 - ``level``. Zero width only when every value
+    is equal."""
+    from scipy import stats
+
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    if len(v) == 0:
+        return Estimate(math.nan, math.nan, math.nan, 0, method)
+    if len(v) < 2:
+        return Estimate(float(v.mean()), math.nan, math.nan, 1, method)
+    half = float(stats.t.ppf((1 + level) / 2, len(v) - 1) * v.std(ddof=1) / math.sqrt(len(v)))
+    return Estimate(float(v.mean()), float(v.mean()) - half, float(v.mean()) + half, len(v), method)
+
+
+def proportion(hits, level: float = LEVEL) -> tuple[Estimate, float]:
+    """The share of seeds with an outcome, ``hits (S,)`` bool (NaN entries: seeds without one, dropped),
+    with its Clopper-Pearson (exact) interval; and the exact two-sided binomial test's p against 1/2.
+
+    ``scipy.stats.binomtest(k, n).proportion_ci(level, method="exact")``; ``(Estimate, p)``, NaN p and
+    bounds for no seed."""
+    from scipy import stats
+
+    h = np.asarray(hits, dtype=float)
+    h = h[np.isfinite(h)]
+    n, k = len(h), int(h.sum())
+    if n == 0:
+        return Estimate(math.nan, math.nan, math.nan, 0, CLOPPER_PEARSON), math.nan
+    test = stats.binomtest(k, n, 0.5)
+    ci = test.proportion_ci(confidence_level=level, method="exact")
+    return Estimate(k / n, float(ci.low), float(ci.high), n, CLOPPER_PEARSON), float(test.pvalue)
+
+
+def holm(pvalues) -> np.ndarray:
+    """Holm's step-down adjustment of a family of p-values ``(m,)`` float; NaN entries (claims without a
+    test) stay NaN and are not counted in the family.
+
+    Sorted ascending, ``p_(i)`` becomes ``max_{j <= i} min(1, (m - j + 1) p_(j))`` (1-based ``j``),
+    returned in the input order: it controls the family-wise error rate at any dependence between tests."""
+    p = np.asarray(pvalues, dtype=float)
+    out = np.full(p.shape, np.nan)
+    idx = np.flatnonzero(np.isfinite(p))
+    m = len(idx)
+    order = idx[np.argsort(p[idx], kind="stable")]
+    running = 0.0
+    for j, i in enumerate(order):
+        running = max(running, min(1.0, (m - j) * p[i]))
+        out[i] = running
+    return out
+
+
 def band(values_se, level: float = LEVEL, n_boot: int = 2000, seed: int = 0) -> tuple[np.ndarray, ...]:
     """Per column of ``values_se (S, E)``: mean and the bootstrap interval bounds, each ``(E,)``."""
     v = np.asarray(values_se, dtype=float)
@@ -107,14 +188,16 @@ def band(values_se, level: float = LEVEL, n_boot: int = 2000, seed: int = 0) -> 
     return tuple(np.array([getattr(c, k) for c in cols]) for k in ("mean", "low", "high"))
 
 
-def paired(a, b, level: float = LEVEL, n_boot: int = BOOTSTRAP, seed: int = 0) -> Comparison:
-    """``a``, ``b``: ``(S,)`` the same seeds' values of two arms; seeds missing in either are dropped."""
+def paired(a, b, level: float = LEVEL) -> Comparison:
+    """``a - b`` paired by seed: its paired t interval, the paired t-test's p and d_z.
+
+    ``a``, ``b``: ``(S,)`` the same seeds' values of two arms; seeds missing in either are dropped."""
     from scipy import stats
 
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     keep = np.isfinite(a) & np.isfinite(b)
     d = a[keep] - b[keep]
-    est = mean_ci(d, level, n_boot, seed)
+    est = t_interval(d, level, PAIRED_T_METHOD)
     if len(d) < 2:
         return Comparison(est, math.nan, math.nan)
     if np.all(d == d[0]):
@@ -132,15 +215,15 @@ def comparable(config_a: dict, config_b: dict) -> list[str]:
 
 
 def verdict_less(estimate: Estimate, claim: str, threshold: float = 0.0, p: float | None = None,
-                 alpha: float = 0.05) -> Verdict:
+                 alpha: float = 0.05, test: str = "paired t-test") -> Verdict:
     """Claim ``estimate < threshold`` (e.g. a paired difference below 0).
 
-    ``p``: the paired test of the same seeds. When given, a verdict either way also needs ``p < alpha``:
-    with few seeds a percentile bootstrap interval is too narrow (over 2 seeds it is just their range),
-    and the test's t distribution is not."""
-    test = f" with p < {alpha:g} (paired t-test)" if p is not None else ""
-    rule = (f"reproduced if the {LEVEL:.0%} interval lies below {threshold:g}{test}, not reproduced if it lies above"
-            f"{test}, else inconclusive")
+    ``p``: the paired test of the same seeds (Holm-adjusted in a family of claims: say so in ``test``).
+    When given, a verdict either way also needs ``p < alpha``: an adjusted p can fail where the
+    unadjusted interval excludes the threshold."""
+    test = f" with p < {alpha:g} ({test})" if p is not None else ""
+    rule = (f"reproduced if the {LEVEL:.0%} {estimate.method} interval lies below {threshold:g}{test}, not reproduced "
+            f"if it lies above{test}, else inconclusive")
     if estimate.n < MIN_SEEDS:
         return Verdict("not tested", f"{claim}: needs at least {MIN_SEEDS} seeds, has {estimate.n}")
     if p is not None and not p < alpha:
@@ -161,6 +244,26 @@ def verdict_band(estimate: Estimate, low: float, high: float, what: str) -> Verd
     if low <= estimate.low and estimate.high <= high:
         return Verdict("reproduced", rule)
     if estimate.high < low or estimate.low > high:
+        return Verdict("not reproduced", rule)
+    return Verdict("inconclusive", rule)
+
+
+def verdict_proportion(share: Estimate, p: float, claim: str, alpha: float = 0.05,
+                       test: str = "exact binomial test against 1/2") -> Verdict:
+    """Claim: most seeds show an outcome. ``share``: the proportion of seeds with it, its Clopper-Pearson
+    interval (:func:`proportion`); ``p``: the binomial test against 1/2 (Holm-adjusted in a family).
+
+    Reproduced if the interval lies above 1/2 with ``p < alpha``, not reproduced if below 1/2 with
+    ``p < alpha``, else inconclusive (with 3 seeds, 3 of 3 gives [0.29, 1]: inconclusive, as it should)."""
+    rule = (f"reproduced if the {LEVEL:.0%} {share.method} interval of the share of seeds lies above 1/2 with p < "
+            f"{alpha:g} ({test}), not reproduced if it lies below 1/2 likewise, else inconclusive")
+    if share.n < MIN_SEEDS:
+        return Verdict("not tested", f"{claim}: needs at least {MIN_SEEDS} seeds, has {share.n}")
+    if not p < alpha:
+        return Verdict("inconclusive", rule)
+    if share.low > 0.5:
+        return Verdict("reproduced", rule)
+    if share.high < 0.5:
         return Verdict("not reproduced", rule)
     return Verdict("inconclusive", rule)
 
@@ -191,9 +294,10 @@ def final_train_rmse(train_rmse_seu, epochs_done) -> np.ndarray:
 
 
 def ratio_paired(a, b) -> Estimate:
-    """Per seed ``a / b`` (the same seeds' values of two arms), as a mean with its bootstrap interval."""
+    """Per seed ``a / b`` (the same seeds' values of two arms), as a mean with its t interval (paired by
+    seed, so the seeds' spread of the ratio, not of each arm, sets the width)."""
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    return mean_ci(a / b)
+    return t_interval(a / b, method=PAIRED_T_METHOD)
 
 
 def subspace_rank(params_te, tol: float = 1e-8) -> np.ndarray:

@@ -134,16 +134,12 @@ def beaten_by(row: dict) -> list[str]:
 
 def describe(c: Comparison | None) -> str:
     """A paired difference ``a - b`` in words, by the scorecard's rule (:func:`~qrnn_study.analysis.verdict_less`:
-    the interval on one side of 0 and the paired t-test's p < 0.05): ``lower``, ``higher``, ``no clear
-    difference``, ``not enough seeds``, or, when the interval lies on one side of 0 but the test does not
-    give p < 0.05, that it is lower (higher) by its interval only: not established."""
+    the paired t interval on one side of 0 and the paired t-test's p < 0.05, which agree): ``lower``,
+    ``higher``, ``no clear difference`` or ``not enough seeds``. Unadjusted: a description of an arm, not
+    one of the deck's claims (those are Holm-adjusted in the scorecard)."""
     if c is None:
         return "not enough seeds"
     outcome = verdict_less(c.difference, "a < b", p=c.p).outcome
-    d = c.difference
-    if outcome == "inconclusive" and (d.high < 0 or d.low > 0):  # the interval says it, the test does not
-        return (f"{'lower' if d.high < 0 else 'higher'} by its interval but not by the t-test (p = {c.p:.3g}, "
-                f"n = {d.n}), so not established")
     return {"reproduced": "lower", "not reproduced": "higher", "not tested": "not enough seeds"}.get(
         outcome, "no clear difference")
 

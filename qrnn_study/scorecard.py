@@ -1,10 +1,17 @@
 """The deck's claims, checked against the arms' results: every verdict computed by a stated rule.
 
 ``scorecard(arms, gradients)`` takes :class:`~qrnn_study.results.ArmResults` by arm name and returns one
-row per claim: the deck's words and figure, the measured estimate (mean over seeds, 95 % bootstrap
-interval), the verdict and its rule (:mod:`qrnn_study.analysis`). Accuracy claims compare the arms run
-as the deck ran them (SPSA with its fixed directions, FDSA; 1,024 shots), paired by seed, under each
-validation protocol; a claim whose arms differ in data, updates or protocol is "not tested".
+row per claim: the deck's words and figure, the measured estimate with its named interval, the verdict
+and its rule (the statistics and the rules: :mod:`qrnn_study.analysis`; each claim's rule is applied
+here, once). Accuracy claims compare the arms run as the deck ran them (SPSA with its fixed
+directions, FDSA; 1,024 shots), paired by seed, under each validation protocol; a claim whose arms
+differ in data, updates or protocol is "not tested".
+
+Each row also holds its numbers, one field each (:data:`NUMBERS`: ``estimate``, ``low``, ``high``,
+``n``, ``p``, ``p_holm``) and ``verdict_code`` (:data:`~qrnn_study.analysis.VERDICT_CODES`), for the
+numeric CSV (:func:`csv_table`). The claims with a test (paired t-test, or exact binomial test for an
+epoch in a claimed range) form one family: :func:`adjust` Holm-adjusts their p-values and judges them
+with the adjusted p.
 """
 
 from __future__ import annotations
@@ -13,9 +20,12 @@ import numpy as np
 
 from qrnn_core import reference
 
-from .analysis import (Estimate, Verdict, best_epoch, comparable, final_train_rmse, mean_ci, paired, ratio_paired,
-                       rounding_band, verdict_band, verdict_less)
-from .words import count
+import math
+
+from .analysis import (PAIRED_T_METHOD, VERDICT_CODES, Estimate, Verdict, best_epoch, comparable,
+                       final_train_rmse, holm, paired, proportion, ratio_paired, rounding_band, t_interval,
+                       verdict_band, verdict_less, verdict_proportion)
+from .words import count, training_windows_words
 
 SPSA_ARM, FDSA_ARM = "spsa-original-shots", "fdsa-shots"
 SWEEPS = {"spsa": "sweep-spsa", "fdsa": "sweep-fdsa", "exact": "sweep-oracle"}
@@ -24,9 +34,56 @@ SIMILAR = 0.10
 PROTOCOL_NAME = {"sequence": "deck's protocol, one sequence", "windows": "windows protocol"}
 
 
-def _row(claim, deck, measured, verdict, basis) -> dict:
+#: A row's numbers, one field each (NaN where a claim has none).
+NUMBERS = ("estimate", "low", "high", "n", "p", "p_holm")
+#: The tests whose p-values form the claim family (:func:`adjust`), and the rule each is judged by.
+PAIRED_TEST, BINOMIAL_TEST = "paired t-test", "exact binomial test against 1/2"
+HOLM = "Holm-adjusted over the scorecard's tested claims"
+
+
+def _row(claim, deck, measured, verdict, basis, estimate: Estimate | None = None, p: float | None = None,
+         test: str = "") -> dict:
+    """One claim: its words, the measured text, the verdict, and its numbers (:data:`NUMBERS`); ``test``
+    names the test behind ``p`` (a member of the claim family) or is empty."""
+    e = estimate or Estimate(math.nan, math.nan, math.nan, 0, "")
     return {"claim": claim, "deck": deck, "measured": str(measured), "verdict": verdict.outcome,
-            "rule": verdict.rule, "basis": basis}
+            "rule": verdict.rule, "basis": basis, "estimate": e.mean, "low": e.low, "high": e.high, "n": e.n,
+            "interval": e.method,
+            "p": math.nan if p is None else float(p), "p_holm": math.nan, "test": test,
+            "verdict_code": VERDICT_CODES[verdict.outcome]}
+
+
+def judge(row: dict, p: float) -> Verdict:
+    """A tested claim's verdict from its numbers and a p-value (the Holm-adjusted one in the scorecard):
+    the rule of its test, :func:`~qrnn_study.analysis.verdict_less` for a paired difference below 0,
+    :func:`~qrnn_study.analysis.verdict_proportion` for the share of seeds with an epoch in range."""
+    method = PAIRED_T_METHOD if row["test"] == PAIRED_TEST else "Clopper-Pearson"
+    est = Estimate(row["estimate"], row["low"], row["high"], row["n"], method)
+    if row["test"] == PAIRED_TEST:
+        return verdict_less(est, row["claim"], p=p, test=f"{PAIRED_TEST}, {HOLM}")
+    return verdict_proportion(est, p, row["claim"], test=f"{BINOMIAL_TEST}, {HOLM}")
+
+
+def adjust(rows: list[dict]) -> list[dict]:
+    """The rows with ``p_holm`` (:func:`~qrnn_study.analysis.holm` over the rows with a test) and those
+    rows judged again with it (the measured text gains the adjusted p); new dicts, the input unchanged."""
+    rows = [dict(r) for r in rows]
+    adjusted = holm([r["p"] if r["test"] else math.nan for r in rows])
+    m = sum(bool(r["test"]) and math.isfinite(r["p"]) for r in rows)
+    for r, q in zip(rows, adjusted):
+        r["p_holm"] = float(q)
+        if r["test"] and math.isfinite(q):
+            v = judge(r, q)
+            r.update(verdict=v.outcome, rule=v.rule, verdict_code=VERDICT_CODES[v.outcome],
+                     measured=f"{r['measured']}; p = {r['p']:.3g}, Holm-adjusted over {m} claims {q:.3g}")
+    return rows
+
+
+def csv_table(rows: list[dict]) -> tuple[list[list], list[str]]:
+    """The scorecard as numbers: ``(table, header)``, one row per claim with its name, its interval's
+    method, :data:`NUMBERS` and the verdict's code (:data:`~qrnn_study.analysis.VERDICT_CODES`)."""
+    header = ["claim", "interval", *NUMBERS, "verdict_code"]
+    return [[r[k] for k in header] for r in rows], header
 
 
 def _missing(why: str) -> Verdict:
@@ -56,16 +113,16 @@ def speed_rows(arms: dict) -> list[dict]:
     i, j = _common_seeds(s, f, finished=False)
     # Each seed's median epoch: an epoch slowed by other work beside it moves a mean, not a median.
     fs, ss = np.array(f.epoch_seconds)[j], np.array(s.epoch_seconds)[i]
-    ratio = mean_ci(np.nanmedian(fs, 1) / np.nanmedian(ss, 1))
-    fastest = mean_ci(np.nanmin(fs, 1) / np.nanmin(ss, 1))
-    by_mean = mean_ci(np.nanmean(fs, 1) / np.nanmean(ss, 1))
+    ratio = ratio_paired(np.nanmedian(fs, 1), np.nanmedian(ss, 1))
+    fastest = ratio_paired(np.nanmin(fs, 1), np.nanmin(ss, 1))
+    by_mean = ratio_paired(np.nanmean(fs, 1), np.nanmean(ss, 1))
     lo, hi = deck / 2, deck * 2
     rows = [_row(claim, f"{deck:.1f}x", f"FDSA / SPSA = {ratio.format(1, seeds=True)}",
                  verdict_band(ratio, lo, hi, f"a factor 2 of the deck's {deck:.1f}x"),
                  "each seed's median seconds per training epoch, FDSA over SPSA as originally run (1,024 shots, the "
                  f"study's workers, one thread each, on a machine shared with other work: with each seed's mean epoch "
                  f"{by_mean.format(1)}, at its fastest {fastest.format(1)}); the deck's own per-update times give "
-                 f"{per_update:.0f}x, its epoch table {deck:.1f}x")]
+                 f"{per_update:.0f}x, its epoch table {deck:.1f}x", ratio)]
     for claim in ("SPSA (CPU) is an order of magnitude faster than FDSA on GPU",
                   "FDSA on GPU is about 1.8x faster than on CPU"):
         rows.append(_row(claim, "-", "-", _missing(f"the arms trained on {_devices(s, f)} only: no FDSA epoch on a GPU "
@@ -88,43 +145,58 @@ def accuracy_rows(arms: dict, protocol: str) -> list[dict]:
     rows = []
     (e_deck_s, v_deck_s), (e_deck_f, v_deck_f) = _deck_lowest("spsa"), _deck_lowest("fdsa")
     done_s = sv[s.complete]
-    best_s = best_epoch(done_s[:, :, 2])
-    e_s = mean_ci(best_s)
-    rows.append(_row(f"Validation RMSE starts rising after 1 epoch with SPSA ({where})", "lowest at epoch 1-2",
-                     f"lowest at epoch {_fmt(e_s, 1)}", verdict_band(e_s, 1, 2, "epochs"),
-                     f"epoch of the lowest validation RMSE (mean of y, z), SPSA as originally run, "
-                     f"{count(e_s.n, 'seed')}"))
+    rows.append(_epoch_row(f"Validation RMSE starts rising after 1 epoch with SPSA ({where})", best_epoch(done_s[:, :, 2]),
+                           (1, 2), "epoch of the lowest validation RMSE (mean of y, z), SPSA as originally run"))
     done_f = fv[f.complete]
-    e_f = mean_ci(best_epoch(done_f[:, :, 2]))
-    rows.append(_row(f"... and after about 3 epochs with FDSA ({where})", "lowest at epoch 2-4",
-                     f"lowest at epoch {_fmt(e_f, 1)}", verdict_band(e_f, 2, 4, "epochs"),
-                     f"the same for FDSA, {count(e_f.n, 'seed')}"))
+    rows.append(_epoch_row(f"... and after about 3 epochs with FDSA ({where})", best_epoch(done_f[:, :, 2]), (2, 4),
+                           "the same for FDSA"))
     i, j = _common_seeds(s, f)
     if len(i):
         diff = paired(np.nanmin(sv[i, :, 2], 1), np.nanmin(fv[j, :, 2], 1))
         rows.append(_row(f"SPSA found better parameters than FDSA ({where})",
-                         f"SPSA {_short(v_deck_s)} < FDSA {_short(v_deck_f)}", f"SPSA - FDSA = {diff}", verdict_less(diff.difference, "SPSA < FDSA", p=diff.p),
-                         "lowest validation RMSE (mean of y, z) per seed, paired by seed"))
-        de = paired(best_epoch(sv[i, :, 2]), best_epoch(fv[j, :, 2]))
-        rows.append(_row(f"... in fewer epochs ({where})", f"epoch {e_deck_s} vs {e_deck_f}", f"SPSA - FDSA = {de.format(1)}",
-                         verdict_less(de.difference, "SPSA's best epoch earlier", p=de.p), "epoch of the lowest, paired by seed"))
+                         f"SPSA {_short(v_deck_s)} < FDSA {_short(v_deck_f)}", f"SPSA - FDSA = {diff}",
+                         verdict_less(diff.difference, "SPSA < FDSA", p=diff.p),
+                         "lowest validation RMSE (mean of y, z) per seed, paired by seed", diff.difference, diff.p,
+                         PAIRED_TEST))
+        # The best epoch is a small integer: judged as the share of seeds on which SPSA's comes first (ties
+        # count against the claim), not as a mean difference whose interval can have zero width.
+        earlier = best_epoch(sv[i, :, 2]) < best_epoch(fv[j, :, 2])
+        share, p_share = proportion(earlier)
+        rows.append(_row(f"... in fewer epochs ({where})", f"epoch {e_deck_s} vs {e_deck_f}",
+                         f"SPSA's lowest epoch earlier than FDSA's on {int(earlier.sum())} of {len(earlier)} seeds, "
+                         f"share {share.format(2)}", verdict_proportion(share, p_share, "SPSA's best epoch earlier"),
+                         "epoch of the lowest validation RMSE (mean of y, z), paired by seed", share, p_share,
+                         BINOMIAL_TEST))
     # Both judged on y, the lowest of the logged RMSEs (the SPSA figure matches its log's best y); the mean of
     # y and z is shown beside each.
-    best_y, best_s_mean = (mean_ci(np.nanmin(done_s[:, :, k], 1)) for k in (0, 2))
+    best_y, best_s_mean = (t_interval(np.nanmin(done_s[:, :, k], 1)) for k in (0, 2))
     low_s, low_f = (_short(reference.LOWEST_RMSE[m]) for m in ("spsa", "fdsa"))
     rows.append(_row(f"Lowest RMSE observed with SPSA: {low_s} ({where})", low_s,
                      f"y {_fmt(best_y)}; mean of y, z {best_s_mean}",
                      verdict_band(best_y, *rounding_band(reference.LOWEST_RMSE["spsa"], 2), f"the deck's {low_s} as rounded"),
                      "lowest validation RMSE of y, SPSA as originally run (the deck does not say which measure; its "
-                     f"{low_s} matches its best y)"))
-    best_f_y, best_f = (mean_ci(np.nanmin(done_f[:, :, k], 1)) for k in (0, 2))
+                     f"{low_s} matches its best y)", best_y))
+    best_f_y, best_f = (t_interval(np.nanmin(done_f[:, :, k], 1)) for k in (0, 2))
     rows.append(_row(f"Lowest RMSE observed with FDSA: {low_f} ({where})", low_f,
                      f"y {_fmt(best_f_y)}; mean of y, z {best_f}",
                      verdict_band(best_f_y, *rounding_band(reference.LOWEST_RMSE["fdsa"], 2), f"the deck's {low_f} as rounded"),
                      "lowest validation RMSE of y, FDSA, the measure of the SPSA row (the deck does not say which; in the original's "
                      f"FDSA log neither the best y, {_best_logged('fdsa', 0):.4f}, nor the best mean, "
-                     f"{_best_logged('fdsa', 2):.4f}, rounds to {low_f})"))
+                     f"{_best_logged('fdsa', 2):.4f}, rounds to {low_f})", best_f_y))
     return rows
+
+
+def _epoch_row(claim: str, best: np.ndarray, epochs: tuple[int, int], basis: str) -> dict:
+    """A claim that the lowest validation RMSE comes at an epoch in ``epochs`` (inclusive): the share of
+    seeds ``best (S,)`` (1-based epochs, NaN: no finished epoch) whose lowest epoch lies there."""
+    lo, hi = epochs
+    finished = np.isfinite(best)
+    hits = np.where(finished, (best >= lo) & (best <= hi), np.nan)
+    share, p = proportion(hits)
+    k = int(np.nansum(hits))
+    return _row(claim, f"lowest at epoch {lo}-{hi}",
+                f"lowest at epoch {lo}-{hi} on {k} of {share.n} seeds, share {share.format(2)}",
+                verdict_proportion(share, p, claim), f"{basis}, {count(share.n, 'seed')}", share, p, BINOMIAL_TEST)
 
 
 def sweep_ratios(spsa: dict, fdsa: dict) -> dict[float, Estimate]:
@@ -157,8 +229,9 @@ def learning_rate_rows(sweeps: dict) -> list[dict]:
     cfg = next(iter(sweeps["spsa"].values())).config
     return [_row(claim, "similar", f"SPSA / FDSA = {measured}",
                  verdict_band(ratios[lowest], lo, hi, f"SPSA / FDSA at lr {lowest:g} (within {SIMILAR * 100:.0f} % of 1)"),
-                 f"final-epoch train RMSE, SPSA (fresh directions) over FDSA, paired by seed; learning-rate "
-                 f"sweep at a reduced budget ({cfg['train_sequences']} windows x {cfg['epochs']} epochs, 1,024 shots)")]
+                 f"final-epoch train RMSE, SPSA (fresh directions) over FDSA, paired by seed ({ratios[lowest].named()} "
+                 f"at lr {lowest:g}); learning-rate sweep at a reduced budget ({training_windows_words(cfg)} x "
+                 f"{cfg['epochs']} epochs, 1,024 shots)", ratios[lowest])]
 
 
 def _devices(*arms) -> str:
@@ -197,8 +270,9 @@ def scorecard(arms: dict, gradients: dict | None = None, sweeps: dict | None = N
                           "the shift rules equal autograd to 1e-8 or better: the deck's reason fails")
         rows.append(_row("Parameter-shift cannot be used because of the mid-circuit measure and reset",
                          "method dropped as unusable",
-                         f"equals the exact gradient to {ps:.0e}", outcome, "relative error against autograd"))
-    return rows
+                         f"equals the exact gradient to {ps:.0e}", outcome, "relative error against autograd",
+                         Estimate(ps, math.nan, math.nan, 1, "")))
+    return adjust(rows)
 
 
 def _fmt(e: Estimate, digits: int = 4) -> str:

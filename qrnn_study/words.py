@@ -77,3 +77,17 @@ def describe_curve(curve: Sequence[float], tol: float | None) -> str:
         steps.append(f"stays within the seed spread of that up to epoch {b + 1} ({curve[b]:.4f})"
                      if abs(change) <= tol else f"{'falls' if change < 0 else 'rises'} to {at(b)}")
     return ", then ".join(steps)
+
+
+def training_windows_words(config: dict) -> str:
+    """Which windows a recorded run trained on, for a page: ``230 training windows spread evenly over the
+    training span``, ``the first 230 training windows`` or ``all 1,384 training windows``-style wording.
+
+    ``config``: a run's recorded config (``metrics.json``); one recorded before ``train_windows`` existed
+    trained on the first k (as :meth:`qrnn_core.train.TrainConfig.from_dict` reads it)."""
+    k = config.get("train_sequences")
+    if k is None:
+        return "every training window"
+    if config.get("train_windows", "first") == "spread":
+        return f"{k:,} training windows spread evenly over the training span"
+    return f"the first {k:,} training windows"

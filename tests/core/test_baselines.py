@@ -203,9 +203,41 @@ def test_qesn_uses_the_initial_circuit_and_scores_both_protocols_exact_and_with_
     _, wx_bad, _ = B.training_windows(corrupted(task))
     assert np.array_equal(wx, wx_bad)
     coef, b, best = B.fit_window_readout(task, probs)
-    assert best == out["exact"] and coef.shape == (16, 2)
+    assert best == out["selected"]["windows"]["exact"] and coef.shape == (16, 2)
     inputs = validation_inputs(task, warmup=B.WARMUP)
     assert inputs["windows"][2] == B.WARMUP and inputs["sequence"][2] == 0
+
+
+def test_qesn_sequence_readout_chooses_washout_and_alpha_on_the_training_span_only(task):
+    """The sequence readout's washout and ridge penalty come from the time-ordered 80/20 split of the
+    training span: corrupting the validation span changes neither, and the readout beats the mean."""
+    out, bad = B.qesn(task, 1930, shots=None), B.qesn(corrupted(task), 1930, shots=None)
+    chosen = out["selected"]["sequence"]["exact"]
+    assert chosen["washout"] in B.QESN_WASHOUTS and chosen["alpha"] in B.ALPHAS
+    assert out["selected"] == bad["selected"]
+    mean = B.evaluate(B.fit_mean(task)[0], task)
+    for protocol in ("sequence", "windows"):
+        assert out[protocol]["exact"]["rmse_mean"] < mean[protocol]["exact"]["rmse_mean"], protocol
+
+
+def test_sequence_form_is_time_ordered_and_its_washout_sets_the_transient(task):
+    x, _ = B.training_pairs(task)
+    r = B.split_row(task)
+    for washout in (25, 100):
+        form = B.sequence_form(task, washout)
+        long_fit, transient = form["fit"]
+        assert long_fit.x.shape == (1, r) and long_fit.first == washout
+        assert transient.x.shape[1] == washout and transient.x.max() <= x[:r].max()
+        assert np.array_equal(form["score"].x[0], x[r:])  # scored on what follows the fitted rows
+    with pytest.raises(ValueError, match="too short"):
+        B.sequence_form(task, r)
+
+
+def test_beats_mean_compares_every_baseline_with_the_training_mean():
+    entry = lambda v: {p: {"exact": {"rmse_mean": v}} for p in ("sequence", "windows")}  # noqa: E731
+    results = {"mean": entry(0.18), "linear": entry(0.14), "qesn": {**entry(0.1), "sequence": {"exact": {"rmse_mean": 0.5}}}}
+    assert B.beats_mean(results) == {("linear", "sequence"): True, ("linear", "windows"): True,
+                                     ("qesn", "sequence"): False, ("qesn", "windows"): True}
 
 
 def test_run_baselines_is_json_able_with_seed_means(task, small_esn_grid, monkeypatch):
@@ -213,7 +245,8 @@ def test_run_baselines_is_json_able_with_seed_means(task, small_esn_grid, monkey
 
     calls = []
     monkeypatch.setattr(B, "qesn", lambda task, s, shots: calls.append(s) or {
-        "seed": s, "exact": {"alpha": 1.0, "heldout_rmse_mean": 0.1},
+        "seed": s, "selected": {p: {"exact": {"alpha": 1.0, "washout": 5, "heldout_rmse_mean": 0.1}}
+                                for p in ("sequence", "windows")},
         **{p: {"exact": {"rmse_y": s, "rmse_z": 0.0, "rmse_mean": s / 2}} for p in ("sequence", "windows")}})
     out = B.run_baselines(task, seeds=[1, 3], shots=None)
     json.dumps(out)

@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 import torch
 
@@ -52,3 +53,16 @@ def test_integration_is_accurate():
 def test_bad_data_config(changes, match):
     with pytest.raises(ValueError, match=match):
         make_task(DataConfig(**changes))
+
+
+def test_spread_indices_are_distinct_evenly_spaced_and_reach_both_ends():
+    from qrnn_core.data import spread_indices
+
+    assert spread_indices(10, 4).tolist() == [0, 3, 6, 9]
+    assert spread_indices(5, 1).tolist() == [0] and spread_indices(5, 5).tolist() == [0, 1, 2, 3, 4]
+    idx = spread_indices(1384, 230)
+    assert len(set(idx.tolist())) == 230 and idx[0] == 0 and idx[-1] == 1383
+    assert set(np.diff(idx).tolist()) <= {6, 7}  # 1383 / 229 = 6.04: as even as integers allow
+    for bad in (0, 1385):
+        with pytest.raises(ValueError):
+            spread_indices(1384, bad)

@@ -270,3 +270,35 @@ def test_two_trainings_cannot_share_a_folder(tmp_path, task):
         fcntl.flock(held, fcntl.LOCK_EX)
         with pytest.raises(RunLocked, match="in use by another training"):
             run(tmp_path, "l", SMALL, task)
+
+
+def _rows_of(windows: torch.Tensor, task) -> np.ndarray:
+    """The series row each window ``(S, W)`` starts at (its x values are found in the series)."""
+    x = task.series[:-1, 0].numpy()
+    every = np.lib.stride_tricks.sliding_window_view(x, windows.shape[1])
+    return np.array([int(np.flatnonzero((every == w).all(1))[0]) for w in windows.numpy()])
+
+
+@pytest.mark.parametrize("k", [60, 230])
+def test_a_reduced_budget_trains_on_windows_spread_over_the_whole_training_span(k):
+    """The sweep's and the equal-budget runs' k windows come from the whole training span, as an epoch of
+    the deck's does, not from its first rows (the run-in of the trajectory)."""
+    from qrnn_core.train import training_windows
+
+    task = make_task(DataConfig(source="original", n_samples=9900))
+    config = TrainConfig(train_sequences=k, data=DataConfig(source="original", n_samples=9900))
+    x, y = training_windows(config, task)
+    assert x.shape == (k, 20) and y.shape == (k, 20, 2)
+    rows = _rows_of(x, task)
+    covered = rows.max() + x.shape[1] - rows.min()  # rows from the first window's start to the last's end
+    assert covered >= 0.8 * task.val_start, (covered, task.val_start)
+    assert len(set(rows.tolist())) == k
+    first = training_windows(config_replace(config, train_windows="first"), task)[0]
+    assert _rows_of(first, task).max() < 0.2 * task.val_start  # the old meaning: the start of the span only
+
+
+def test_a_config_recorded_before_train_windows_reads_as_the_first_k():
+    recorded = config_replace(SMALL).to_dict()
+    del recorded["train_windows"]
+    assert TrainConfig.from_dict(recorded).train_windows == "first"
+    assert TrainConfig.from_dict(SMALL.to_dict()).train_windows == "spread"

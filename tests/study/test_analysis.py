@@ -5,8 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from qrnn_study.analysis import (Estimate, best_epoch, comparable, mean_ci, paired, rounding_band,
-                                subspace_rank, verdict_band, verdict_less)
+from qrnn_study.analysis import (Estimate, best_epoch, comparable, holm, mean_ci, paired, proportion, rounding_band,
+                                subspace_rank, verdict_band, verdict_less, verdict_proportion)
 
 
 def test_mean_ci_covers_the_mean_and_shrinks_with_seeds():
@@ -51,15 +51,45 @@ def test_a_verdict_needs_three_seeds():
     assert v.outcome == "not tested" and "needs at least 3 seeds, has 2" in v.rule
 
 
-def test_a_comparison_needs_its_paired_test_too():
-    """Three seeds: the bootstrap interval can exclude 0 while the t-test does not give p < 0.05."""
+def test_the_paired_interval_is_the_paired_t_interval_and_agrees_with_its_test():
+    """Hand-computed: differences -0.01, -0.005, -0.015: mean -0.01, sd 0.005, t_2 = 4.303."""
     c = paired([0.10, 0.12, 0.10], [0.11, 0.125, 0.115])
-    assert c.difference.high < 0 and c.p > 0.05
-    assert verdict_less(c.difference, "a < b").outcome == "reproduced"
-    v = verdict_less(c.difference, "a < b", p=c.p)
-    assert v.outcome == "inconclusive" and "p < 0.05 (paired t-test)" in v.rule
+    half = 4.302652729911275 * 0.005 / math.sqrt(3)
+    assert (c.difference.low, c.difference.high) == pytest.approx((-0.01 - half, -0.01 + half))
+    assert c.difference.method == "paired t" and c.difference.high > 0 and c.p > 0.05  # interval and test agree
+    assert "95 % paired t interval, n = 3" in c.format() and "p = 0.0742" in c.format()
     strong = paired([0.10, 0.11, 0.12, 0.10, 0.11], [0.13, 0.14, 0.15, 0.13, 0.141])
+    assert strong.difference.high < 0 and strong.p < 0.05
     assert verdict_less(strong.difference, "a < b", p=strong.p).outcome == "reproduced"
+    # an adjusted p (Holm, over a family of claims) can fail where the unadjusted interval excludes 0
+    v = verdict_less(strong.difference, "a < b", p=0.2, test="paired t-test, Holm-adjusted")
+    assert v.outcome == "inconclusive" and "p < 0.05 (paired t-test, Holm-adjusted)" in v.rule
+
+
+def test_holm_on_a_hand_computed_family():
+    # sorted 0.005, 0.01, 0.03, 0.04 -> 4 x 0.005, 3 x 0.01, 2 x 0.03, max(0.06, 1 x 0.04)
+    assert holm([0.01, 0.04, 0.03, 0.005]) == pytest.approx([0.03, 0.06, 0.06, 0.02])
+    out = holm([math.nan, 0.01, 0.04])  # a claim without a test is not in the family
+    assert math.isnan(out[0]) and out[1:] == pytest.approx([0.02, 0.04])
+    assert holm([0.5, 0.6]).tolist() == [1.0, 1.0] and holm([]).tolist() == []
+    assert holm([0.003]).tolist() == [0.003]
+
+
+def test_a_proportion_of_seeds_has_a_clopper_pearson_interval_never_zero_width():
+    share, p = proportion([True, True, True])
+    assert share.mean == 1.0 and share.n == 3 and share.method == "Clopper-Pearson"
+    assert (share.low, share.high) == pytest.approx((0.025 ** (1 / 3), 1.0))  # 0.292: three of three is not "all"
+    assert p == pytest.approx(0.25)
+    none, _ = proportion([False] * 5)
+    assert (none.low, none.high) == pytest.approx((0.0, 1 - 0.025 ** (1 / 5)))
+    ten, p10 = proportion(np.ones(10))
+    assert p10 == pytest.approx(2 / 1024) and ten.low > 0.5
+    assert verdict_proportion(ten, p10, "most seeds").outcome == "reproduced"
+    assert verdict_proportion(share, p, "most seeds").outcome == "inconclusive"  # [0.29, 1] straddles 1/2
+    assert verdict_proportion(none, 0.06, "most seeds").outcome == "inconclusive"  # 0 of 5: p = 0.0625
+    zero, pz = proportion(np.zeros(10))
+    assert verdict_proportion(zero, pz, "most seeds").outcome == "not reproduced"
+    assert proportion([True, np.nan, False])[0].n == 2  # a seed without an outcome is left out
 
 
 @pytest.mark.parametrize(

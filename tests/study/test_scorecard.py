@@ -1,6 +1,7 @@
 """The scorecard's rules on constructed arms: verdicts follow the data, and mismatched arms are refused."""
 
 import numpy as np
+import pytest
 
 from qrnn_study.results import ArmResults
 from qrnn_study.scorecard import accuracy_rows, learning_rate_rows, scorecard, speed_rows
@@ -70,3 +71,41 @@ def test_the_learning_rate_claim_is_judged_at_the_lowest_rate_both_ran():
     assert learning_rate_rows({"spsa": {}, "fdsa": fdsa})[0]["verdict"] == "not tested"
     one_seed = learning_rate_rows({"spsa": sweep({0.001: [0.3]}), "fdsa": sweep({0.001: [0.3]})})[0]
     assert one_seed["verdict"] == "not tested"
+
+
+def test_the_card_holds_its_numbers_and_holm_adjusts_the_tested_claims():
+    import math
+
+    from qrnn_study.analysis import VERDICT_CODES, holm
+    from qrnn_study.scorecard import NUMBERS, csv_table
+
+    rng = np.random.default_rng(2)
+    spsa = arm("spsa-original-shots", 0.11 + np.array([0.0, 0.01, 0.02, 0.03]) + rng.normal(0, 1e-3, (10, 4)), 10)
+    fdsa = arm("fdsa-shots", 0.13 + np.array([0.02, 0.01, 0.0, 0.01]) + rng.normal(0, 1e-3, (10, 4)), 300)
+    card = scorecard({"spsa-original-shots": spsa, "fdsa-shots": fdsa})
+    tested = [r for r in card if r["test"]]
+    assert len(tested) == 8  # four tested claims under each of the two protocols
+    assert np.allclose([r["p_holm"] for r in tested], holm([r["p"] for r in tested]))
+    assert all(r["p_holm"] >= r["p"] and "Holm-adjusted over 8 claims" in r["measured"] for r in tested)
+    assert all(math.isnan(r["p_holm"]) for r in card if not r["test"])
+    rising = rows_by_claim(card)["Validation RMSE starts rising after 1 epoch with SPSA"]
+    assert (rising["estimate"], rising["n"], rising["interval"]) == (1.0, 10, "Clopper-Pearson")
+    assert rising["low"] < 1.0 and rising["verdict"] == "reproduced"  # p = 2/1024, x 8 still < 0.05
+    table, header = csv_table(card)
+    assert header == ["claim", "interval", *NUMBERS, "verdict_code"]
+    for row in table:
+        assert all(isinstance(v, (int, float)) for v in row[2:])
+    assert {r[-1] for r in table} <= set(VERDICT_CODES.values())
+
+
+def test_a_claim_significant_alone_can_fail_after_holm():
+    from qrnn_study.scorecard import BINOMIAL_TEST, PAIRED_TEST, _row, adjust
+    from qrnn_study.analysis import Estimate, Verdict
+
+    def tested(p, test=PAIRED_TEST):
+        est = Estimate(-0.01, -0.02, -0.001, 5, "paired t") if test == PAIRED_TEST else Estimate(0.9, 0.6, 1.0, 10, "Clopper-Pearson")
+        return _row("c", "-", "m", Verdict("reproduced", "r"), "b", est, p, test)
+
+    rows = adjust([tested(0.03), tested(0.04), tested(0.001, BINOMIAL_TEST), _row("x", "-", "-", Verdict("not tested", "r"), "")])
+    assert [r["p_holm"] for r in rows[:3]] == pytest.approx([0.06, 0.06, 0.003])
+    assert [r["verdict"] for r in rows] == ["inconclusive", "inconclusive", "reproduced", "not tested"]

@@ -60,3 +60,12 @@ def test_one_seed_gives_first_lowest_highest_and_last():
     assert describe_curve(curve, tol=None) == (
         "0.1500 after epoch 1, 0.1100 after epoch 2 (its lowest), 0.1900 after epoch 3 (its highest), "
         "0.1600 after epoch 4")
+
+
+def test_the_windows_a_reduced_budget_trained_on_in_words():
+    from qrnn_study.words import training_windows_words
+
+    assert training_windows_words({"train_sequences": 230, "train_windows": "spread"}) == (
+        "230 training windows spread evenly over the training span")
+    assert training_windows_words({"train_sequences": 230}) == "the first 230 training windows"  # recorded before
+    assert training_windows_words({"train_sequences": None}) == "every training window"
