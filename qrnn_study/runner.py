@@ -363,17 +363,18 @@ def run_key(run: Run, dep_keys: list[str]) -> str:
 
 
 def training_done(study: Study, run: Run) -> bool:
-    """A training instance's results are complete for the config its parameters describe."""
+    """A training instance's results verify for the config its parameters describe
+    (:func:`qrnn_core.runfiles.verify_run`, the check ``train`` decides "nothing to do" on). Read only:
+    a folder that does not verify is run again, and ``train`` repairs it from its checkpoint or resumes."""
+    from qrnn_core.runfiles import verify_run
+
     from .cli import config_from_parameters
 
-    folder = study.results / run.name
     try:
-        metrics = json.loads((folder / "metrics.json").read_text())
         config = config_from_parameters(run.parameters)
-    except (OSError, ValueError):
+    except (TypeError, ValueError):
         return False
-    return (metrics.get("config") == json.loads(json.dumps(config.to_dict()))
-            and len(metrics.get("val", [])) >= config.epochs and any(folder.glob("checkpoint_epoch*.pt")))
+    return verify_run(study.results / run.name, config, warn=lambda line: None).done
 
 
 def profile_note(profile: str) -> str:
