@@ -139,8 +139,8 @@ class Study:
         return sorted({r.point[parameter] for r in self.runs if r.family == family and r.point})
 
 
-def _fail(path: Path, where: str, message: str):
-    raise StudyFileError(f"{path.name}: {where}: {message}")
+def _fail(path: Path, where: str, message: str, line: int | None = None):
+    raise StudyFileError(f"{path.name}: {where}: {message}" + (f" (line {line})" if line else ""))
 
 
 def _where(spec: dict, location) -> str:
@@ -160,11 +160,21 @@ def read_study_file(path: Path | str) -> dict:
     """The study file, parsed and checked: schema, names, notebooks, profiles, dependencies."""
     import jsonschema
 
+    from . import study_values
+
     path = Path(path)
     try:
-        spec = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError) as err:
+        spec, root = study_values.parse(path.read_text())
+    except study_values.YamlSyntaxError as err:
+        raise StudyFileError(f"{path.name}: {err}") from None
+    except (OSError, UnicodeDecodeError) as err:
         raise StudyFileError(f"{path.name}: cannot be read: {str(err).splitlines()[0]}") from None
+
+    def fail(location, message: str):
+        _fail(path, _where(spec, location), message, study_values.line_of(root, location))
+
+    if found := study_values.duplicate_key(root):
+        fail(*found)
     validator = jsonschema.Draft202012Validator(SCHEMA)
     errors = sorted(validator.iter_errors(spec), key=lambda e: list(e.absolute_path))
     if errors:
@@ -174,37 +184,46 @@ def read_study_file(path: Path | str) -> dict:
             extra = [k for k in e.instance if k not in e.schema.get("properties", {})
                      and not any(re.match(p, k) for p in e.schema.get("patternProperties", {}))]
             message = f"unknown key {extra[0]!r}" if extra else message
-        _fail(path, _where(spec, e.absolute_path), message)
+            typed = [*e.absolute_path, extra[0]] if extra else list(e.absolute_path)  # the line of the key itself
+        _fail(path, _where(spec, e.absolute_path), message,
+              study_values.line_of(root, typed if e.validator == "additionalProperties" else e.absolute_path))
     profiles = set(spec["profiles"])
     seen: set[str] = set()
     for k, r in enumerate(spec["runs"]):
-        where = f"runs[{k}] ({r['name']!r})"
         if r["name"] in seen:
-            _fail(path, f"{where}.name", f"duplicate run name {r['name']!r}")
+            fail(["runs", k, "name"], f"duplicate run name {r['name']!r}")
         seen.add(r["name"])
         if not (path.parent / r["notebook"]).is_file():
-            _fail(path, f"{where}.notebook", f"no notebook {r['notebook']!r}")
+            fail(["runs", k, "notebook"], f"no notebook {r['notebook']!r}")
         for block in r.get("parameters", {}):
             if block != "common" and block not in profiles:
-                _fail(path, f"{where}.parameters.{block}", f"unknown profile {block!r} (profiles: "
-                      f"{', '.join(sorted(profiles))}, or common)")
+                fail(["runs", k, "parameters", block], f"unknown profile {block!r} (profiles: "
+                     f"{', '.join(sorted(profiles))}, or common)")
         for block in r.get("seeds", {}):
             if block not in profiles:
-                _fail(path, f"{where}.seeds.{block}", f"unknown profile {block!r}")
+                fail(["runs", k, "seeds", block], f"unknown profile {block!r}")
         for param, values in r.get("sweep", {}).items():
             for block in values:
                 if block not in profiles:
-                    _fail(path, f"{where}.sweep.{param}.{block}", f"unknown profile {block!r}")
+                    fail(["runs", k, "sweep", param, block], f"unknown profile {block!r}")
             for value in {v for vs in values.values() for v in vs}:
                 if (arm := sweep_arm(r["name"], param, value)) in seen or arm in {x["name"] for x in spec["runs"]}:
-                    _fail(path, f"{where}.sweep", f"the swept arm {arm!r} is also a run's name")
+                    fail(["runs", k, "sweep"], f"the swept arm {arm!r} is also a run's name")
         for d in r.get("depends", []):
             if d not in {x["name"] for x in spec["runs"]}:
-                _fail(path, f"{where}.depends", f"unknown run {d!r}")
+                fail(["runs", k, "depends"], f"unknown run {d!r}")
     try:
         tuple(TopologicalSorter({r["name"]: r.get("depends", []) for r in spec["runs"]}).static_order())
     except CycleError as err:
         _fail(path, "runs", f"dependency cycle {' -> '.join(err.args[1])}")
+    # The values: generated names unique, the results folder outside the source, every training config valid.
+    checks = [lambda: study_values.sweep_name_clash(spec, sweep_arm),
+              lambda: study_values.results_problem(spec, path.parent)]
+    checks += [lambda k=k: study_values.training_problem(spec, k) for k, r in enumerate(spec["runs"])
+               if Path(r["notebook"]).name == TRAIN_NOTEBOOK]
+    for check in checks:
+        if found := check():
+            fail(*found)
     return spec
 
 
