@@ -20,6 +20,8 @@ import torch
 
 #: What metrics.json records per epoch (``save_seconds`` is one shorter in the checkpoint: its own save).
 SERIES = ("val", "epoch_seconds", "val_seconds", "save_seconds", "circuits", "shots")
+#: How a derived file that is not there disagrees.
+MISSING = "missing"
 #: The files derived from the checkpoint, in the order an epoch writes them after it.
 DERIVED = ("trajectory.npz", "metrics.json", "config.json")
 
@@ -132,7 +134,8 @@ class Verdict:
     def lines(self) -> list[str]:
         """One line per disagreeing file: which file, how, and what repairs it."""
         source = f"checkpoint_epoch{self.epochs}.pt"
-        return [f"{self.folder / name}: {how}; rebuilt from {source} (the file it replaced is kept as {name}.rejected)"
+        return [f"{self.folder / name}: {how}; rebuilt from {source}"
+                + ("" if how == MISSING else f" (the file it replaced is kept as {name}.rejected)")
                 for name, how in self.disagree.items()]
 
 
@@ -195,7 +198,7 @@ def _disagreements(out_dir: Path, state: dict) -> dict[str, str]:
 
 def _config_disagrees(path: Path, state: dict) -> str | None:
     if not path.exists():
-        return "missing"
+        return MISSING
     data = _read_json(path)
     if not isinstance(data, dict):
         return "unreadable (not a JSON object)"
@@ -213,7 +216,7 @@ def _config_difference(data: dict, state: dict) -> str | None:
 
 def _metrics_disagree(path: Path, state: dict) -> str | None:
     if not path.exists():
-        return "missing"
+        return MISSING
     data = _read_json(path)
     if not isinstance(data, dict) or not isinstance(data.get("val"), list):
         return "unreadable (not the JSON of a run's metrics)"
@@ -231,7 +234,7 @@ def _metrics_disagree(path: Path, state: dict) -> str | None:
 
 def _trajectory_disagrees(path: Path, state: dict) -> str | None:
     if not path.exists():
-        return "missing"
+        return MISSING
     try:
         with np.load(path) as z:
             params, train_rmse = z["params"], z["train_rmse"]
