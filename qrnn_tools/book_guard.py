@@ -6,7 +6,8 @@ file is gone, and publishes a garbage CSV as it is: a plain ``jupyter-book build
 exists (a notebook page parses as a notebook), that every file a page offers as a ``{download}`` exists,
 and that every such CSV parses (a header, rows of its length, its numeric columns numbers throughout),
 and raises an :class:`~sphinx.errors.ExtensionError` naming the first file that does not.
-``_config.yml`` loads it (``sphinx.extra_extensions``).
+``_config.yml`` loads it from this tree as the top-level module ``book_guard`` (``sphinx.local_extensions``:
+an installed ``qrnn_tools`` of another checkout must not stand in for it), so it imports nothing of ours.
 """
 
 from __future__ import annotations
