@@ -28,10 +28,11 @@ DERIVED = ("trajectory.npz", "metrics.json", "config.json")
 
 def checkpoints(out_dir: Path) -> list[Path]:
     """The folder's checkpoint files, oldest epoch first."""
-    return sorted(out_dir.glob("checkpoint_epoch*.pt"), key=_epoch_of_name)
+    return sorted(out_dir.glob("checkpoint_epoch*.pt"), key=epoch_of_name)
 
 
-def _epoch_of_name(path: Path) -> int:
+def epoch_of_name(path: Path) -> int:
+    """The epoch a checkpoint's name says (-1 for a name that says none, e.g. ``checkpoint_epochX.pt``)."""
     digits = path.stem.split("epoch")[1]
     return int(digits) if digits.isdigit() else -1
 
@@ -63,8 +64,8 @@ def _inconsistency(path: Path, state) -> str | None:
     """Why a loaded checkpoint cannot be trusted (None: it agrees with itself and with its name)."""
     if not isinstance(state, dict) or not {"epoch", "config", "metrics", "params", "train_rmse"} <= set(state):
         return "is not a checkpoint of this code"
-    if state["epoch"] != _epoch_of_name(path):
-        return f"holds epoch {state['epoch']!r}, its name says {_epoch_of_name(path)}"
+    if state["epoch"] != epoch_of_name(path):
+        return f"holds epoch {state['epoch']!r}, its name says {epoch_of_name(path)}"
     if len(state["metrics"].get("val", [])) != state["epoch"] or state["metrics"].get("config") != state["config"]:
         return "contradicts itself (its metrics disagree with its epoch or config)"
     return None

@@ -47,7 +47,7 @@ from .provenance import provenance
 from .quantum_layer import QuantumLayer
 from .reference import LEARNING_RATE
 from .runfiles import SERIES as _SERIES
-from .runfiles import as_recorded, verify_run
+from .runfiles import as_recorded, epoch_of_name, verify_run
 from .runfiles import atomic_write as _atomic_write
 from .runfiles import checkpoints as _checkpoints
 from .runfiles import save_npz as _save_npz
@@ -254,7 +254,7 @@ def build_model(config: TrainConfig) -> tuple[QRNN, dict[str, torch.Generator]]:
 def last_epoch(out_dir: str | Path) -> int:
     """The newest epoch with a checkpoint in ``out_dir`` (0 when none)."""
     found = _checkpoints(Path(out_dir)) if Path(out_dir).is_dir() else []
-    return int(found[-1].stem.split("epoch")[1]) if found else 0
+    return max(0, epoch_of_name(found[-1])) if found else 0
 
 
 def spall_factor(config: TrainConfig, updates_per_epoch: int):

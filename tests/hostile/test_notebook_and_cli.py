@@ -74,6 +74,15 @@ def test_train_out_obeys_the_same_rule(tmp_path, capsys, monkeypatch, out, says)
     assert not (ROOT / out).exists()
 
 
+def test_a_symlink_into_the_source_tree_is_followed_and_refused(tmp_path, capsys):
+    (tmp_path / "link").symlink_to(ROOT / "qrnn_core")
+    with pytest.raises(SystemExit) as exit_:
+        main(["train", "--out", str(tmp_path / "link" / "run"), "--epochs", "1", "--n-qubits", "2", "--quiet"])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and "inside the repository's source folder qrnn_core/" in err
+    assert not (ROOT / "qrnn_core" / "run").exists()
+
+
 # -- scheduler options -----------------------------------------------------------------------------------
 
 

@@ -149,3 +149,10 @@ def test_fewer_epochs_asked_is_nothing_to_do_but_not_the_studys_done(run_copy, t
     assert not study_done(run_copy, {**PARAMETERS, "epochs": 1})  # its config asks 1, the files hold 2
     _, said = retrain(run_copy, tiny_task, config_replace(TINY, epochs=1))
     assert "nothing to do" in said[0] and len(said) == 1
+
+
+def test_a_checkpoint_name_without_an_epoch_is_set_aside(run_copy, tiny_task):
+    (run_copy / "checkpoint_epochX.pt").write_bytes(b"not a checkpoint")
+    assert study_done(run_copy)
+    _, said = retrain(run_copy, tiny_task)
+    assert "nothing to do" in said[-1]
