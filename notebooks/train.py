@@ -63,14 +63,13 @@ data_scaling = 'whole'  # Min-max scaling over the whole series (the deck) or th
 data_source = 'generated'  # Integrate the series here, or read the original study's own file.
 
 # %% tags=["hide-input"]
-from qrnn_study.cli import CONFIG_PARAMETERS, config_from_parameters
-from qrnn_study.report import results_path, show_banner
+from qrnn_study.cli import check_notebook_parameters
+from qrnn_study.report import show_banner
 from qrnn_core.train import train
 
+# A bad parameter, or a run folder inside the source tree, stops here in one line naming it.
+config, out_dir = check_notebook_parameters(globals())
 show_banner(profile)
-config = config_from_parameters({k: globals()[k] for k in CONFIG_PARAMETERS})
-config.check()  # a bad parameter stops here, naming it
-out_dir = results_path(results_dir, run_name)
 metrics = train(config, out_dir, progress=False, lock_wait=300)
 print(f"{run_name}: {len(metrics['train_rmse'][-1])} updates per epoch, lr {config.learning_rate}, "
       f"{'exact probabilities' if config.shots is None else f'{config.shots} shots'}")

@@ -2,7 +2,9 @@
 
 ``train(config, out_dir)`` keeps in ``out_dir``:
 
-* ``config.json``: the frozen config, written once the whole config is valid;
+* ``config.json``: the frozen config, written once the whole config is valid (and, once the run has a
+  checkpoint, after each checkpoint: the checkpoint is written first and decides, see
+  :func:`qrnn_core.runfiles.verify_run`);
 * ``checkpoint_epoch{k}.pt`` (the last two epochs): model, Adam, learning-rate schedule, every
   generator and the config it was made with, so an interrupted run resumes to exactly the result
   of an uninterrupted one, and a run with another config is refused (more epochs are allowed, except
@@ -26,7 +28,6 @@ import fcntl
 import functools
 import json
 import math
-import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -45,10 +46,13 @@ from .program import read_step_program
 from .provenance import provenance
 from .quantum_layer import QuantumLayer
 from .reference import LEARNING_RATE
+from .runfiles import SERIES as _SERIES
+from .runfiles import as_recorded, epoch_of_name, verify_run
+from .runfiles import atomic_write as _atomic_write
+from .runfiles import checkpoints as _checkpoints
+from .runfiles import save_npz as _save_npz
 from .validation import resolve_device
 
-#: What metrics.json records per epoch.
-_SERIES = ("val", "epoch_seconds", "val_seconds", "save_seconds", "circuits", "shots")
 #: Spall's (1998) exponents of the gain sequences a_k and c_k.
 SPALL_ALPHA, SPALL_GAMMA = 0.602, 0.101
 #: How ``train_sequences`` picks its windows (:func:`training_windows`). A config recorded before the
@@ -255,41 +259,10 @@ def build_model(config: TrainConfig) -> tuple[QRNN, dict[str, torch.Generator]]:
     return make_model(backend, make_estimator(config.method, **config.estimator_settings()), gens, config.shots), gens
 
 
-def _checkpoints(out_dir: Path) -> list[Path]:
-    return sorted(out_dir.glob("checkpoint_epoch*.pt"), key=lambda p: int(p.stem.split("epoch")[1]))
-
-
-def _atomic_write(path: Path, write) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    write(tmp)
-    os.replace(tmp, path)
-
-
-def _differing_fields(saved: dict, current: dict) -> list[str]:
-    """Config fields that differ, ``epochs`` aside (a resumed run may be extended)."""
-    keys = set(saved) | set(current)
-    return sorted(k for k in keys if k != "epochs" and saved.get(k) != current.get(k))
-
-
 def last_epoch(out_dir: str | Path) -> int:
     """The newest epoch with a checkpoint in ``out_dir`` (0 when none)."""
     found = _checkpoints(Path(out_dir)) if Path(out_dir).is_dir() else []
-    return int(found[-1].stem.split("epoch")[1]) if found else 0
-
-
-def _load_latest(out_dir: Path, warn) -> dict | None:
-    """The newest intact checkpoint (``weights_only``: nothing in it can run code), or None.
-
-    A corrupt or truncated newest file falls back to the one before, with a warning naming both.
-    """
-    found = _checkpoints(out_dir)
-    for k in range(len(found) - 1, -1, -1):
-        try:
-            return torch.load(found[k], weights_only=True)
-        except Exception as err:  # noqa: BLE001 - any unreadable file is skipped the same way
-            fallback = found[k - 1].name if k else "a fresh start"
-            warn(f"warning: {found[k]} is unreadable ({type(err).__name__}); resuming from {fallback}")
-    return None
+    return max(0, epoch_of_name(found[-1])) if found else 0
 
 
 def spall_factor(config: TrainConfig, updates_per_epoch: int):
@@ -323,16 +296,14 @@ def train(config: TrainConfig, out_dir: str | Path, *, progress: bool = True, ta
     training_windows(config, task)  # sizes the data lacks are refused here, before anything is written
     validation_inputs(task, config.warmup, config.val_steps)
     out_dir = Path(out_dir)
-    current = json.loads(json.dumps(config.to_dict()))
+    current = as_recorded(config)
     out_dir.mkdir(parents=True, exist_ok=True)
     with _exclusive(out_dir, lock_wait):
-        state = _load_latest(out_dir, log)
-        # The checkpoint's own config decides what the folder holds (config.json may be missing).
-        config_path = out_dir / "config.json"
-        saved = state["config"] if state is not None else (
-            json.loads(config_path.read_text()) if config_path.exists() else None)
-        if saved is not None and (differ := _differing_fields(saved, current)):
-            raise ValueError(f"{out_dir} holds a run with another config (differs in {', '.join(differ)}): "
+        # One verification decides, as the study's "done" does; files behind the checkpoint are rebuilt.
+        verdict = verify_run(out_dir, config, repair=True, warn=log)
+        state, saved = verdict.state, verdict.recorded
+        if verdict.differs:
+            raise ValueError(f"{out_dir} holds a run with another config (differs in {', '.join(verdict.differs)}): "
                              "choose another --out (nothing was changed)")
         if (saved is not None and saved["epochs"] != config.epochs and config.lr_schedule == "spall"
                 and config.spall_a is None):
@@ -340,10 +311,11 @@ def train(config: TrainConfig, out_dir: str | Path, *, progress: bool = True, ta
             raise ValueError(f"{out_dir} holds a run of {saved['epochs']} epochs with Spall's gains, whose A depends "
                              f"on the epochs: it cannot be extended to {config.epochs} (a run started with an "
                              "explicit spall_a can be; nothing was changed)")
-        if state is not None and state["epoch"] >= config.epochs:
+        if verdict.complete:
             log(f"{out_dir}: {state['epoch']} epoch(s) already done (asked for {config.epochs}): nothing to do")
-            return _restore_files(out_dir, state)
-        _atomic_write(config_path, lambda p: p.write_text(json.dumps(current, indent=2)))
+            return {**state["metrics"], "train_rmse": state["train_rmse"].double().tolist()}
+        if state is None:  # a fresh start: the folder says what it holds before its first checkpoint
+            _atomic_write(out_dir / "config.json", lambda p: p.write_text(json.dumps(current, indent=2)))
         return _train(config, out_dir, current, state, progress, task, log)
 
 
@@ -446,6 +418,8 @@ def _train(config, out_dir, current, state, progress, task, log) -> dict:
         _atomic_write(out_dir / "trajectory.npz", lambda p: _save_npz(p, trajectory))
         metrics["save_seconds"].append(time.perf_counter() - t0)  # (the checkpoint holds the epochs before)
         _atomic_write(out_dir / "metrics.json", lambda p: p.write_text(json.dumps(metrics, indent=1)))
+        # Last: an extended run's config.json changes only once a checkpoint of the new config exists.
+        _atomic_write(out_dir / "config.json", lambda p: p.write_text(json.dumps(current, indent=2)))
         # Two checkpoints while running (one to resume, one to fall back on); one when finished.
         for old in _checkpoints(out_dir)[: -1 if epoch + 1 == config.epochs else -2]:
             old.unlink()
@@ -495,32 +469,10 @@ def make_optimizer(config: TrainConfig, model: QRNN, updates_per_epoch: int):
     return optimizer, torch.optim.lr_scheduler.LambdaLR(optimizer, spall_factor(config, updates_per_epoch))
 
 
-def _save_npz(path: Path, arrays: dict) -> None:
-    with open(path, "wb") as f:
-        np.savez_compressed(f, **arrays)
-
-
 def _diverged(what: str, epoch: int, update: int, out_dir: Path) -> str:
     kept = _checkpoints(out_dir)
     return (f"{what} at epoch {epoch + 1}, update {update + 1}: stopped; the last good checkpoint "
             f"({kept[-1].name if kept else 'none'}) is kept")
-
-
-def _restore_files(out_dir: Path, state: dict) -> dict:
-    """The metrics of a finished run, from its checkpoint; a garbled metrics.json or trajectory is rebuilt."""
-    metrics = state["metrics"]
-    try:
-        json.loads((out_dir / "metrics.json").read_text())
-    except (OSError, ValueError):
-        _atomic_write(out_dir / "metrics.json", lambda p: p.write_text(json.dumps(metrics, indent=1)))
-    try:
-        with np.load(out_dir / "trajectory.npz") as z:
-            z["params"], z["train_rmse"]
-    except Exception:  # noqa: BLE001 - missing or unreadable: rebuilt the same way
-        trajectory = {"train_rmse": state["train_rmse"].numpy().astype(np.float32), "params": state["params"].numpy()}
-        _atomic_write(out_dir / "trajectory.npz", lambda p: _save_npz(p, trajectory))
-    return {**metrics, "train_rmse": state["train_rmse"].double().tolist()}
-
 
 
 def config_replace(config: TrainConfig, **changes) -> TrainConfig:

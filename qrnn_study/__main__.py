@@ -47,8 +47,13 @@ def main(argv: list[str] | None = None) -> int:
                      help="this run (or every seed of it) and whatever it depends on that is out of date")
     run.add_argument("--jobs", type=int, default=None,
                      help="workers of the local cluster, one thread each (default: one per core)")
-    run.add_argument("--scheduler", metavar="ADDRESS", help="use this running Dask cluster (tcp://host:8786)")
-    run.add_argument("--scheduler-file", metavar="PATH", help="use the Dask cluster this scheduler file names")
+    cluster = run.add_mutually_exclusive_group()
+    cluster.add_argument("--scheduler", metavar="ADDRESS", help="use this running Dask cluster (tcp://host:8786)")
+    cluster.add_argument("--scheduler-file", metavar="PATH", help="use the Dask cluster this scheduler file names")
+    from .runner import CONNECT_TIMEOUT
+
+    run.add_argument("--connect-timeout", metavar="SECONDS", type=float, default=CONNECT_TIMEOUT,
+                     help=f"seconds to wait for the scheduler file and the scheduler (default: {CONNECT_TIMEOUT:g})")
     run.add_argument("--rerun", action="store_true", help="re-run even what is up to date")
     run.add_argument("--no-train", action="store_true",
                      help="run no training: build the pages from the seeds finished so far")
@@ -68,16 +73,18 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "train":
         return _train_command(train, args)
     elif args.command == "run":
-        from .runner import ROOT, StudyLocked, load_study, run_study
+        from .runner import ROOT, SchedulerUnreachable, StudyLocked, load_study, run_study
 
         if args.jobs is not None and args.jobs < 1:
             run.error("--jobs must be >= 1")
+        if not 0 < args.connect_timeout < float("inf"):
+            run.error(f"--connect-timeout must be a positive number of seconds, got {args.connect_timeout}")
         try:
             spec = load_study(args.study_file or ROOT / "study.yml", args.profile)
             return 1 if run_study(spec, only=args.only, jobs=args.jobs, scheduler=args.scheduler,
                                   scheduler_file=args.scheduler_file, rerun=args.rerun,
-                                  train=not args.no_train) else 0
-        except (ValueError, StudyLocked) as err:
+                                  train=not args.no_train, connect_timeout=args.connect_timeout) else 0
+        except (ValueError, StudyLocked, SchedulerUnreachable) as err:
             run.error(str(err))
     return 0
 

@@ -99,30 +99,66 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
                        data=data)
 
 
-def as_typed(message: str) -> str:
-    """A config error in the CLI's terms: the field it starts with becomes the option as typed."""
+def error_parameter(message: str) -> str | None:
+    """The parameter a config error names first (``epochs``, ``data_window``), or None.
+
+    Config errors start with the field they are about (:meth:`TrainConfig.check`), so the CLI, the study
+    file and the notebooks can each point at the option, key or parameter that was typed."""
     m = re.match(r"(data\.)?([a-z_]+)", message)
     if not m:
-        return message
+        return None
     name = (m.group(1) or "").replace(".", "_") + m.group(2)
-    known = {f.name for f in dataclasses.fields(TrainConfig)} | {f"data_{f.name}" for f in dataclasses.fields(DataConfig)}
-    return option_name(name) + message[m.end():] if name in known else message
+    return name if name in CONFIG_PARAMETERS else None
 
 
-def check_out_dir(out: str) -> Path:
-    """``--out``: a folder we may write, not a file, not inside the repository's source folders."""
-    if not out or not out.strip():
-        raise ValueError("--out is empty: name a folder for the run's files")
+def as_typed(message: str) -> str:
+    """A config error in the CLI's terms: the field it starts with becomes the option as typed."""
+    name = error_parameter(message)
+    if name is None:
+        return message
+    return option_name(name) + message[len(name):]
+
+
+def check_out_dir(out: str, what: str = "--out") -> Path:
+    """A run's output folder, however it is named (``train --out``, a notebook's ``results_dir`` and
+    ``run_name``, the study file's ``results``): a folder we may write, not a file, not inside the
+    repository's source folders. ``what`` names it in the one-line refusal."""
+    if not out or not str(out).strip():
+        raise ValueError(f"{what} is empty: name a folder for the run's files")
     path = Path(out).expanduser().resolve()
     if path.exists() and not path.is_dir():
-        raise ValueError(f"--out {out} is a file, not a folder")
+        raise ValueError(f"{what} {out} is a file, not a folder")
     for folder in SOURCE_FOLDERS:
         if path == ROOT / folder or path.is_relative_to(ROOT / folder):
-            raise ValueError(f"--out {out} is inside the repository's source folder {folder}/: choose another folder")
+            raise ValueError(f"{what} {out} is inside the repository's source folder {folder}/: choose another folder")
     existing = next(p for p in (path, *path.parents) if p.exists())
     if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
-        raise ValueError(f"--out {out} cannot be written ({existing} is not a writable folder)")
+        raise ValueError(f"{what} {out} cannot be written ({existing} is not a writable folder)")
     return path
+
+
+class ParameterError(ValueError):
+    """A notebook parameter is refused: one line naming it, its value and what is allowed."""
+
+
+def check_notebook_parameters(values: dict) -> tuple[TrainConfig, Path]:
+    """The config and the run folder of a training notebook's parameters (its first cell calls this):
+    the ``train`` options' rules and messages, the same output-folder rule as ``--out``."""
+    try:
+        config = config_from_parameters({k: values[k] for k in CONFIG_PARAMETERS})
+        config.check()
+    except (TypeError, ValueError) as err:
+        name = error_parameter(str(err))
+        shown = f" (parameter {name} = {values[name]!r})" if name else ""
+        raise ParameterError(f"{err}{shown}") from None
+    name = str(values.get("run_name", ""))
+    if not name or Path(name).name != name or name in (".", ".."):
+        raise ParameterError(f"run_name {name!r} must be one folder name (no '/', not empty, not '..')")
+    try:
+        out = check_out_dir(str(Path(str(values["results_dir"])) / name), what="results_dir/run_name")
+    except ValueError as err:
+        raise ParameterError(str(err)) from None
+    return config, out
 
 
 def parameter_cell(run_parameters: dict) -> str:

@@ -73,7 +73,13 @@ class ArmResults:
 def read_results(results: Path | str, run: str, file: str) -> dict | None:
     """A page run's JSON under ``results`` (e.g. ``baselines``, ``baselines.json``); None until it is written."""
     path = Path(results) / run / file
-    return json.loads(path.read_text()) if path.exists() else None
+    if not path.exists():
+        return None
+    try:
+        return json.loads(path.read_text())
+    except ValueError as err:  # a garbled results file: named, never a bare JSONDecodeError
+        where = f"{err.msg}, line {err.lineno} column {err.colno}" if isinstance(err, json.JSONDecodeError) else err
+        raise ValueError(f"{path}: not JSON ({where}): re-run {run}") from None
 
 
 def instance_dirs(results: Path, arm: str) -> dict[int, Path]:

@@ -139,8 +139,8 @@ class Study:
         return sorted({r.point[parameter] for r in self.runs if r.family == family and r.point})
 
 
-def _fail(path: Path, where: str, message: str):
-    raise StudyFileError(f"{path.name}: {where}: {message}")
+def _fail(path: Path, where: str, message: str, line: int | None = None):
+    raise StudyFileError(f"{path.name}: {where}: {message}" + (f" (line {line})" if line else ""))
 
 
 def _where(spec: dict, location) -> str:
@@ -160,11 +160,21 @@ def read_study_file(path: Path | str) -> dict:
     """The study file, parsed and checked: schema, names, notebooks, profiles, dependencies."""
     import jsonschema
 
+    from . import study_values
+
     path = Path(path)
     try:
-        spec = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError) as err:
+        spec, root = study_values.parse(path.read_text())
+    except study_values.YamlSyntaxError as err:
+        raise StudyFileError(f"{path.name}: {err}") from None
+    except (OSError, UnicodeDecodeError) as err:
         raise StudyFileError(f"{path.name}: cannot be read: {str(err).splitlines()[0]}") from None
+
+    def fail(location, message: str):
+        _fail(path, _where(spec, location), message, study_values.line_of(root, location))
+
+    if found := study_values.duplicate_key(root):
+        fail(*found)
     validator = jsonschema.Draft202012Validator(SCHEMA)
     errors = sorted(validator.iter_errors(spec), key=lambda e: list(e.absolute_path))
     if errors:
@@ -174,37 +184,46 @@ def read_study_file(path: Path | str) -> dict:
             extra = [k for k in e.instance if k not in e.schema.get("properties", {})
                      and not any(re.match(p, k) for p in e.schema.get("patternProperties", {}))]
             message = f"unknown key {extra[0]!r}" if extra else message
-        _fail(path, _where(spec, e.absolute_path), message)
+            typed = [*e.absolute_path, extra[0]] if extra else list(e.absolute_path)  # the line of the key itself
+        _fail(path, _where(spec, e.absolute_path), message,
+              study_values.line_of(root, typed if e.validator == "additionalProperties" else e.absolute_path))
     profiles = set(spec["profiles"])
     seen: set[str] = set()
     for k, r in enumerate(spec["runs"]):
-        where = f"runs[{k}] ({r['name']!r})"
         if r["name"] in seen:
-            _fail(path, f"{where}.name", f"duplicate run name {r['name']!r}")
+            fail(["runs", k, "name"], f"duplicate run name {r['name']!r}")
         seen.add(r["name"])
         if not (path.parent / r["notebook"]).is_file():
-            _fail(path, f"{where}.notebook", f"no notebook {r['notebook']!r}")
+            fail(["runs", k, "notebook"], f"no notebook {r['notebook']!r}")
         for block in r.get("parameters", {}):
             if block != "common" and block not in profiles:
-                _fail(path, f"{where}.parameters.{block}", f"unknown profile {block!r} (profiles: "
-                      f"{', '.join(sorted(profiles))}, or common)")
+                fail(["runs", k, "parameters", block], f"unknown profile {block!r} (profiles: "
+                     f"{', '.join(sorted(profiles))}, or common)")
         for block in r.get("seeds", {}):
             if block not in profiles:
-                _fail(path, f"{where}.seeds.{block}", f"unknown profile {block!r}")
+                fail(["runs", k, "seeds", block], f"unknown profile {block!r}")
         for param, values in r.get("sweep", {}).items():
             for block in values:
                 if block not in profiles:
-                    _fail(path, f"{where}.sweep.{param}.{block}", f"unknown profile {block!r}")
+                    fail(["runs", k, "sweep", param, block], f"unknown profile {block!r}")
             for value in {v for vs in values.values() for v in vs}:
                 if (arm := sweep_arm(r["name"], param, value)) in seen or arm in {x["name"] for x in spec["runs"]}:
-                    _fail(path, f"{where}.sweep", f"the swept arm {arm!r} is also a run's name")
+                    fail(["runs", k, "sweep"], f"the swept arm {arm!r} is also a run's name")
         for d in r.get("depends", []):
             if d not in {x["name"] for x in spec["runs"]}:
-                _fail(path, f"{where}.depends", f"unknown run {d!r}")
+                fail(["runs", k, "depends"], f"unknown run {d!r}")
     try:
         tuple(TopologicalSorter({r["name"]: r.get("depends", []) for r in spec["runs"]}).static_order())
     except CycleError as err:
         _fail(path, "runs", f"dependency cycle {' -> '.join(err.args[1])}")
+    # The values: generated names unique, the results folder outside the source, every training config valid.
+    checks = [lambda: study_values.sweep_name_clash(spec, sweep_arm),
+              lambda: study_values.results_problem(spec, path.parent)]
+    checks += [lambda k=k: study_values.training_problem(spec, k) for k, r in enumerate(spec["runs"])
+               if Path(r["notebook"]).name == TRAIN_NOTEBOOK]
+    for check in checks:
+        if found := check():
+            fail(*found)
     return spec
 
 
@@ -363,17 +382,18 @@ def run_key(run: Run, dep_keys: list[str]) -> str:
 
 
 def training_done(study: Study, run: Run) -> bool:
-    """A training instance's results are complete for the config its parameters describe."""
+    """A training instance's results verify for the config its parameters describe
+    (:func:`qrnn_core.runfiles.verify_run`, the check ``train`` decides "nothing to do" on). Read only:
+    a folder that does not verify is run again, and ``train`` repairs it from its checkpoint or resumes."""
+    from qrnn_core.runfiles import verify_run
+
     from .cli import config_from_parameters
 
-    folder = study.results / run.name
     try:
-        metrics = json.loads((folder / "metrics.json").read_text())
         config = config_from_parameters(run.parameters)
-    except (OSError, ValueError):
+    except (TypeError, ValueError):
         return False
-    return (metrics.get("config") == json.loads(json.dumps(config.to_dict()))
-            and len(metrics.get("val", [])) >= config.epochs and any(folder.glob("checkpoint_epoch*.pt")))
+    return verify_run(study.results / run.name, config, warn=lambda line: None).done
 
 
 def profile_note(profile: str) -> str:
@@ -622,11 +642,58 @@ def submission_order(runs: list[Run]) -> list[Run]:
                   (1, ranks.get(r.seed, -1), -cost(r), first[r.name]))
 
 
-def _client(jobs: int | None, scheduler: str | None, scheduler_file: str | None):
+class SchedulerUnreachable(RuntimeError):
+    """The Dask cluster named by ``--scheduler`` or ``--scheduler-file`` cannot be reached in time."""
+
+
+#: Seconds ``run`` waits for a scheduler file to appear and for its scheduler to answer (``--connect-timeout``).
+CONNECT_TIMEOUT = 10.0
+
+
+def scheduler_address(scheduler_file: str, timeout: float) -> str:
+    """The address a Dask scheduler file names, waiting up to ``timeout`` seconds for it to appear
+    (a scheduler starting beside us writes it); one line when it does not, or is not one."""
+    path, deadline = Path(scheduler_file), time.monotonic() + timeout
+    while not path.is_file():
+        if time.monotonic() >= deadline:
+            raise SchedulerUnreachable(f"--scheduler-file {scheduler_file}: no such file after {timeout:g} s (start "
+                                       f"the scheduler with `dask scheduler --scheduler-file {scheduler_file}`)")
+        time.sleep(0.1)
+    try:
+        address = json.loads(path.read_text())["address"]
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise SchedulerUnreachable(f"--scheduler-file {scheduler_file}: not a Dask scheduler file "
+                                   f"({type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''})") from None
+    if not isinstance(address, str):
+        raise SchedulerUnreachable(f"--scheduler-file {scheduler_file}: its address {address!r} is not a string")
+    return address
+
+
+def connect(address: str, timeout: float = CONNECT_TIMEOUT):
+    """A Dask client of the scheduler at ``address``, or one line saying why not within ``timeout`` seconds."""
+    from dask.distributed import Client
+    from distributed.comm.addressing import parse_address, parse_host_port
+
+    try:
+        scheme, location = parse_address(address)
+        if scheme == "tcp":  # probe first: a failed Client leaves noise on stderr when it is collected
+            import socket
+
+            socket.create_connection(parse_host_port(location), timeout=timeout).close()
+        return Client(address, timeout=timeout)
+    except Exception as err:  # noqa: BLE001 - a bad address, a refusal, a timeout, a non-Dask peer: one line each
+        detail = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise SchedulerUnreachable(f"cannot reach the Dask scheduler at {address!r} within {timeout:g} s "
+                                   f"({type(err).__name__}: {detail[:200]})") from None
+
+
+def _client(jobs: int | None, scheduler: str | None, scheduler_file: str | None, timeout: float = CONNECT_TIMEOUT):
     from dask.distributed import Client, LocalCluster
 
+    if scheduler and scheduler_file:
+        raise ValueError("--scheduler and --scheduler-file name one cluster twice: give one of them")
     if scheduler or scheduler_file:
-        return Client(scheduler, scheduler_file=scheduler_file, timeout="30s"), None
+        return connect(scheduler or scheduler_address(scheduler_file, timeout), timeout), None
     import dask
 
     with dask.config.set({f"distributed.nanny.pre-spawn-environ.{MALLOC_TRIM}": None}):  # see MALLOC_TRIM
@@ -667,7 +734,7 @@ def say(line: str) -> None:
 
 def run_study(study: Study, *, only: str | None = None, jobs: int | None = None, scheduler: str | None = None,
               scheduler_file: str | None = None, progress: bool = True, rerun: bool = False, train: bool = True,
-              log=say) -> int:
+              log=say, connect_timeout: float = CONNECT_TIMEOUT) -> int:
     """Run every out-of-date run of the study on Dask, dependencies first; returns the failures."""
     with study_lock(study):
         write_toc(study)
@@ -677,7 +744,7 @@ def run_study(study: Study, *, only: str | None = None, jobs: int | None = None,
             log(f"study ({study.profile}): {skipped} run(s) up to date: skipped")
         if not todo:
             return 0
-        client, cluster = _client(jobs, scheduler, scheduler_file)
+        client, cluster = _client(jobs, scheduler, scheduler_file, connect_timeout)
         try:
             return _drive(study, client, keys, todo, progress, log)
         finally:
