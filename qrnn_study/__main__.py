@@ -55,6 +55,8 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--connect-timeout", metavar="SECONDS", type=float, default=CONNECT_TIMEOUT,
                      help=f"seconds to wait for the scheduler file and the scheduler (default: {CONNECT_TIMEOUT:g})")
     run.add_argument("--rerun", action="store_true", help="re-run even what is up to date")
+    run.add_argument("-n", "--dry-run", action="store_true",
+                     help="compute nothing: print what would run, why, and its cost at the recorded rates")
     run.add_argument("--no-train", action="store_true",
                      help="run no training: build the pages from the seeds finished so far")
     run.add_argument("--study-file", default=None, help="default: study.yml at the top of the repository")
@@ -73,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "train":
         return _train_command(train, args)
     elif args.command == "run":
-        from .runner import ROOT, SchedulerUnreachable, StudyLocked, load_study, run_study
+        from .runner import ROOT, SchedulerUnreachable, StudyLocked, dry_run, load_study, run_study
 
         if args.jobs is not None and args.jobs < 1:
             run.error("--jobs must be >= 1")
@@ -81,6 +83,9 @@ def main(argv: list[str] | None = None) -> int:
             run.error(f"--connect-timeout must be a positive number of seconds, got {args.connect_timeout}")
         try:
             spec = load_study(args.study_file or ROOT / "study.yml", args.profile)
+            if args.dry_run:
+                print(dry_run(spec, only=args.only, rerun=args.rerun, train=not args.no_train))
+                return 0
             return 1 if run_study(spec, only=args.only, jobs=args.jobs, scheduler=args.scheduler,
                                   scheduler_file=args.scheduler_file, rerun=args.rerun,
                                   train=not args.no_train, connect_timeout=args.connect_timeout) else 0

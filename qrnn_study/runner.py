@@ -5,13 +5,12 @@ The study file (``study.yml``, checked against :data:`SCHEMA`) lists runs: a not
 ``NAME@SEED``) and ``sweep`` (one arm per value of one parameter, ``NAME-lr0.001@SEED``). Every instance gets ``profile``, ``results_dir`` and ``run_name`` and keeps its result
 files in ``results/<profile>/<run_name>``; executed notebooks go to ``book/generated/<profile>/``.
 
-When a run is up to date it is skipped:
-
-* a page or analysis run when its key (its notebook, its parameters, the modules of this repository it
-  imports, the locked versions, and its dependencies' keys) equals the key of its last success;
-* a training instance when its results are complete for its config; training resumes from its
-  checkpoints, and :func:`qrnn_study.results.reproduces` tells whether today's code still computes
-  what a finished run holds (the book marks runs where it does not as stale).
+A run is skipped when its result is current (:func:`out_of_date`): it records the inputs it was made
+from (:mod:`qrnn_study.keys`: notebook, parameters, the modules that compute it, locked versions, data,
+dependencies) and they are today's, and, for a training instance, its folder verifies
+(:func:`qrnn_core.runfiles.verify_run`). Training resumes from its checkpoints when its inputs are
+unchanged, and starts afresh when they changed. ``run --dry-run`` prints what would run, why, and
+its cost at the recorded rates, computing nothing (:func:`dry_run`).
 
 Execution (:func:`run_study`) submits every run whose dependencies are done to a Dask cluster: by
 default a ``LocalCluster`` of processes with one thread each, as many workers as cores; or an
@@ -26,7 +25,6 @@ from __future__ import annotations
 import ast
 import contextlib
 import fcntl
-import hashlib
 import json
 import math
 import os
@@ -39,9 +37,11 @@ from pathlib import Path
 
 import yaml
 
+from qrnn_core.runfiles import atomic_write
+
+from .keys import Inputs, inputs_of
+
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("qrnn_core", "qrnn_study", "qrnn_tools")  # the repository's own code, whose changes re-run a page
-LOCK_FILE = ROOT / "requirements.lock"
 TRAIN_NOTEBOOK = "train.py"
 
 _NAME = r"^[a-z0-9][a-z0-9_-]*$"
@@ -325,60 +325,23 @@ def check_parameters(run: Run) -> None:
 # -- what a run's results depend on -------------------------------------------------------------------
 
 
-def imported_modules(source: str) -> set[str]:
-    """Modules of :data:`PACKAGES` a piece of code imports (``qrnn_core.train``, ...), not following them."""
-    def ours(name: str) -> bool:
-        return name.split(".")[0] in PACKAGES
-
-    found = set()
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Import):
-            found |= {a.name for a in node.names if ours(a.name)}
-        elif isinstance(node, ast.ImportFrom) and node.module and ours(node.module):
-            found.add(node.module)
-            found |= {f"{node.module}.{a.name}" for a in node.names
-                      if (ROOT / f"{node.module}.{a.name}".replace(".", "/")).with_suffix(".py").exists()}
-    return found
+def run_inputs(run: Run, depends: dict[str, Inputs], results: Path) -> Inputs:
+    """What determines ``run``'s result (:mod:`qrnn_study.keys`): its notebook, parameters, the modules
+    that compute it, the locked versions, the data, and its dependencies (their keys, and a training
+    dependency's recorded metrics)."""
+    recorded = {}
+    for name in run.depends:
+        metrics = results / name / "metrics.json"
+        if name in depends and metrics.exists():
+            recorded[name] = metrics.read_bytes()
+    return inputs_of(run.notebook, read_notebook(run.notebook).cells, run.parameters, code_only=run.trains,
+                     depends={d: depends[d].key for d in run.depends}, results=recorded)
 
 
-def module_closure(source: str) -> list[Path]:
-    """The files of every module of :data:`PACKAGES` that ``source`` imports, followed through their own
-    imports (relative ones included)."""
-    todo = [m for m in imported_modules(source)]
-    files: set[Path] = set()
-    while todo:
-        name = todo.pop()
-        path = (ROOT / name.replace(".", "/")).with_suffix(".py")
-        if not path.exists():
-            path = ROOT / name.replace(".", "/") / "__init__.py"
-        if not path.exists() or path in files:
-            continue
-        files.add(path)
-        package = path.parent.name
-        for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.ImportFrom) and node.level == 1:
-                mod = f"{package}.{node.module}" if node.module else package
-                todo.append(mod)
-                todo += [f"{mod}.{a.name}" for a in node.names]
-            elif isinstance(node, (ast.Import, ast.ImportFrom)):
-                todo += list(imported_modules(ast.unparse(node)))
-    return sorted(files)
-
-
-def run_key(run: Run, dep_keys: list[str]) -> str:
-    """What a run's results depend on: notebook, parameters, imported modules, locked versions, deps."""
-    h = hashlib.sha256()
-    source = run.notebook.read_bytes()
-    h.update(source)
-    h.update(json.dumps(run.parameters, sort_keys=True).encode())
-    code = "\n".join(c.source for c in read_notebook(run.notebook).cells if c.cell_type == "code")
-    for f in module_closure(code.replace("%matplotlib inline", "")):
-        h.update(f.relative_to(ROOT).as_posix().encode() + f.read_bytes())
-    if LOCK_FILE.exists():
-        h.update(LOCK_FILE.read_bytes())
-    for k in dep_keys:
-        h.update(k.encode())
-    return h.hexdigest()
+def inputs_record(study: Study, run: Run) -> Path:
+    """Where a run's result records its inputs: its results folder (a training instance: the record
+    travels with its checkpoints) or beside its executed notebook (a page)."""
+    return study.results / run.name / "inputs.json" if run.trains else study.output / f"{run.name}.inputs.json"
 
 
 def training_done(study: Study, run: Run) -> bool:
@@ -466,7 +429,7 @@ def _kernel_manager(log: Path):
     return RunKernelManager
 
 
-def execute(run: Run, output: str, results: str, key: str, threads: int | None = 1) -> float:
+def execute(run: Run, output: str, results: str, inputs: Inputs, threads: int | None = 1) -> float:
     """Execute one run's notebook into ``output/NAME.ipynb`` (in a Dask worker); returns seconds.
 
     ``threads``: the threads its kernel computes on; None: every core of the worker's machine (a run that
@@ -484,9 +447,16 @@ def execute(run: Run, output: str, results: str, key: str, threads: int | None =
         os.environ[var] = str(threads or os.cpu_count() or 1)
     os.environ.pop(MALLOC_TRIM, None)  # set by the nannies of a cluster started elsewhere
     started = output / f"{run.name}.started"
-    if not run.trains and (not started.exists() or started.read_text() != key):
+    if not run.trains and (not started.exists() or started.read_text() != inputs.key):
         shutil.rmtree(results / run.name, ignore_errors=True)
-    started.write_text(key)
+    started.write_text(inputs.key)
+    if run.trains:  # a training resumes only what today's inputs made; it records them before it starts
+        record = results / run.name / "inputs.json"
+        before = Inputs.read(record)
+        if before is None or before.key != inputs.key:
+            shutil.rmtree(results / run.name, ignore_errors=True)
+        record.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(record, lambda tmp: tmp.write_text(inputs.to_json()))
     partial = output / f"{run.name}.running.ipynb"
     kernel_log = output / f"{run.name}.kernel.log"
     kernel_log.unlink(missing_ok=True)  # this execution's output only
@@ -505,8 +475,10 @@ def execute(run: Run, output: str, results: str, key: str, threads: int | None =
         raise RunFailed(_failure_line(run, err, failed) + also) from None
     _finish_for_book(partial, run.title, run.parameters)
     os.replace(partial, output / f"{run.name}.ipynb")
-    (output / f"{run.name}.key").write_text(key)
-    return time.perf_counter() - t0
+    seconds = time.perf_counter() - t0
+    if not run.trains:
+        atomic_write(output / f"{run.name}.inputs.json", lambda tmp: tmp.write_text(inputs.to_json(seconds)))
+    return seconds
 
 
 def _failure_line(run: Run, err: Exception, kept: Path) -> str:
@@ -570,9 +542,54 @@ def study_lock(study: Study):
         yield
 
 
-def plan(study: Study, only: str | None = None, rerun: bool = False,
-         train: bool = True) -> tuple[dict[str, str], list[Run]]:
-    """Keys of every run, and the runs to execute in :func:`submission_order`.
+def out_of_date(study: Study, run: Run, inputs: Inputs) -> str | None:
+    """Why ``run`` is to be run again, in a few words; None when its result is current.
+
+    A training instance is current when its folder verifies for its config
+    (:func:`qrnn_core.runfiles.verify_run`: every epoch asked, every file agreeing) and the inputs it
+    records are today's; a page when its executed notebook exists and records today's inputs.
+    """
+    recorded = Inputs.read(inputs_record(study, run))
+    if run.trains:
+        from qrnn_core.runfiles import verify_run
+
+        from .cli import config_from_parameters
+
+        config = config_from_parameters(run.parameters)
+        verdict = verify_run(study.results / run.name, config, warn=lambda line: None)
+        if verdict.recorded is None and verdict.epochs == 0:
+            return "no result"
+    elif not (study.output / f"{run.name}.ipynb").exists():
+        return "no result"
+    if recorded is None:
+        return "no record of the inputs it was made from"
+    if recorded.key != inputs.key:
+        changed = inputs.changed(recorded)
+        return "inputs changed: " + ", ".join(changed[:4]) + (f" and {len(changed) - 4} more" if len(changed) > 4 else "")
+    if run.trains and not verdict.done:
+        if verdict.differs:
+            return f"its files record another config (differs in {', '.join(verdict.differs)})"
+        if verdict.disagree:
+            return "its files disagree: " + "; ".join(f"{name} {how}" for name, how in verdict.disagree.items())
+        return f"{verdict.epochs} of {config.epochs} epochs done"
+    return None
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a ``run`` of the study would do: ``inputs`` of every run (dependency order), ``todo`` the runs
+    to execute (:func:`submission_order`), ``why`` the reason for each of them."""
+
+    inputs: dict[str, Inputs]
+    todo: list[Run]
+    why: dict[str, str]
+
+    def __iter__(self):  # keys, todo = plan(...)
+        return iter((self.inputs, self.todo))
+
+
+def plan(study: Study, only: str | None = None, rerun: bool = False, train: bool = True) -> Plan:
+    """The inputs of every run, and the runs to execute, each with why.
 
     ``only``: that run (or every instance of that seeded run) and whatever it depends on that is
     not up to date, so nothing is ever built from inputs older than the ones on disk.
@@ -584,23 +601,9 @@ def plan(study: Study, only: str | None = None, rerun: bool = False,
     arms = {r.arm for r in study.runs if r.arm} | {r.family for r in study.runs if r.family}
     if only is not None and only not in names and only not in arms:
         raise StudyFileError(f"--only: no run named {only!r} (runs: {', '.join(sorted(names - {r.name for r in study.runs if r.arm} | arms))})")
-    keys: dict[str, str] = {}
+    inputs: dict[str, Inputs] = {}
     for r in study.runs:  # dependency order
-        keys[r.name] = run_key(r, [keys[d] for d in r.depends])
-        if r.trains:  # pages that read a training's results are out of date when its results change
-            metrics = study.results / r.name / "metrics.json"
-            extra = metrics.read_bytes() if metrics.exists() else b"none"
-            keys[r.name] = hashlib.sha256(keys[r.name].encode() + extra).hexdigest()
-
-    def current(r: Run) -> bool:
-        if r.trains and not train:
-            return True
-        if rerun:
-            return False
-        if r.trains:
-            return training_done(study, r)
-        stamp = study.output / f"{r.name}.key"
-        return (study.output / f"{r.name}.ipynb").exists() and stamp.exists() and stamp.read_text() == keys[r.name]
+        inputs[r.name] = run_inputs(r, inputs, study.results)
 
     by_name = {r.name: r for r in study.runs}
     wanted: set[str] = set()
@@ -613,11 +616,58 @@ def plan(study: Study, only: str | None = None, rerun: bool = False,
             if n not in wanted:
                 wanted.add(n)
                 stack += list(by_name[n].depends)
-    stale: set[str] = set()
+    why: dict[str, str] = {}
     for r in study.runs:  # a run is out of date when it is, or when a dependency is re-run
-        if r.name in wanted and (not current(r) or any(d in stale for d in r.depends)):
-            stale.add(r.name)
-    return keys, submission_order([r for r in study.runs if r.name in stale])
+        if r.name not in wanted or (r.trains and not train):
+            continue
+        reason = "asked to re-run (--rerun)" if rerun else out_of_date(study, r, inputs[r.name])
+        stale_deps = [d for d in r.depends if d in why]
+        if reason is None and stale_deps:
+            reason = f"it depends on {stale_deps[0]}" + (f" and {len(stale_deps) - 1} more" if len(stale_deps) > 1 else "") + ", to be run"
+        if reason is not None:
+            why[r.name] = reason
+    return Plan(inputs, submission_order([r for r in study.runs if r.name in why]), why)
+
+
+def estimated_seconds(study: Study, steps: Plan) -> dict[str, float]:
+    """Seconds each run of ``steps.todo`` would take at the recorded rates (NaN: nothing to go by).
+
+    A training instance: its family's median seconds per update so far (:func:`compute_table`, borrowed
+    from the nearest measured family where it has none) times the updates it has left (all of them when
+    its inputs changed: it starts afresh). A page: what its last execution recorded.
+    """
+    from .results import compute_table, updates_per_epoch
+    from .cli import config_from_parameters
+
+    rate = {row.family: row.seconds_per_update for row in compute_table(study.runs, study.results)}
+    out = {}
+    for r in steps.todo:
+        if r.trains:
+            epochs = config_from_parameters(r.parameters).epochs
+            done = 0 if not steps.why[r.name].endswith("epochs done") else int(steps.why[r.name].split()[0])
+            out[r.name] = rate.get(r.family or r.arm, math.nan) * updates_per_epoch(r.parameters) * (epochs - done)
+        else:
+            out[r.name] = Inputs.seconds(inputs_record(study, r)) or math.nan
+    return out
+
+
+def dry_run(study: Study, only: str | None = None, rerun: bool = False, train: bool = True) -> str:
+    """What ``run`` would do, computing nothing: each out-of-date run, why, its estimated cost; the total."""
+    steps = plan(study, only, rerun, train)
+    if not steps.todo:
+        return f"study ({study.profile}): all {len(study.runs)} runs up to date: nothing to run"
+    cost = estimated_seconds(study, steps)
+    width = max(len(r.name) for r in steps.todo)
+    lines = [f"study ({study.profile}): {len(steps.todo)} of {len(study.runs)} runs out of date (dry run: nothing computed)"]
+    for r in steps.todo:
+        c = cost[r.name]
+        lines.append(f"  {r.name:<{width}}  {'?' if math.isnan(c) else f'{c / 60:.1f} min':>9}  {steps.why[r.name]}")
+    known = [c for c in cost.values() if not math.isnan(c)]
+    unknown = len(cost) - len(known)
+    train_s = sum(c for r in steps.todo if r.trains and not math.isnan(c := cost[r.name]))
+    lines.append(f"total: {sum(known) / 3600:.2f} worker-hours at the recorded rates ({train_s / 3600:.2f} of them "
+                 f"training)" + (f"; {unknown} run(s) with nothing recorded to estimate from (?)" if unknown else ""))
+    return "\n".join(lines)
 
 
 def submission_order(runs: list[Run]) -> list[Run]:
@@ -805,7 +855,7 @@ def _drive(study, client, keys, todo, progress, log) -> int:
             # One thread a run, so that runs side by side do not contend; a run alone has the machine.
             threads = None if r.exclusive else 1
             fut = client.submit(execute, r, str(study.output), str(study.results), keys[r.name], threads,
-                                key=f"{r.name}-{keys[r.name][:8]}-{time.time_ns()}", pure=False)
+                                key=f"{r.name}-{keys[r.name].key[:8]}-{time.time_ns()}", pure=False)
             running[r.name] = fut
             if r.exclusive:
                 exclusive_running.add(r.name)

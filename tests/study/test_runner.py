@@ -20,7 +20,8 @@ import pytest
 import yaml
 
 from qrnn_study.results import training_circuits
-from qrnn_study.runner import (ROOT, StudyLocked, load_study, notebook_parameters, plan, read_notebook, run_study,
+from qrnn_study.keys import Inputs
+from qrnn_study.runner import (ROOT, StudyLocked, dry_run, load_study, notebook_parameters, plan, read_notebook, run_study,
                              study_lock, submission_order)
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.py"))
@@ -236,7 +237,7 @@ def test_a_second_study_process_is_refused(tmp_path):
 
 
 def test_the_key_follows_imported_modules_not_tools():
-    from qrnn_study.runner import module_closure
+    from qrnn_study.keys import module_closure
 
     files = {p.relative_to(ROOT).as_posix() for p in module_closure(
         "from qrnn_core.train import train\nimport qrnn_study.report\nfrom qrnn_study import figures")}
@@ -244,6 +245,37 @@ def test_the_key_follows_imported_modules_not_tools():
             "qrnn_study/report.py", "qrnn_core/provenance.py",  # across packages
             "qrnn_study/figures.py", "qrnn_study/analysis.py"} <= files  # a module imported by name, and its relative imports
     assert not {"qrnn_tools/book_check.py", "qrnn_tools/bench.py", "qrnn_study/runner.py"} & files
+
+
+def test_keys_hash_the_science_not_the_command_line():
+    """An edit to the command line changes no key; an edit to the simulator changes every training run's."""
+    study = load_study(profile="tiny")
+    inputs, _ = plan(study)
+    for name, items in ((n, i.items) for n, i in inputs.items()):
+        assert "module qrnn_study/cli.py" not in items and "module qrnn_study/__main__.py" not in items, name
+    for r in study.runs:
+        if r.trains:
+            assert {"module qrnn_core/simulator.py", "module qrnn_core/train.py", "lock", "parameters"} <= set(
+                inputs[r.name].items), r.name
+    one = next(r.name for r in study.runs if r.trains)
+    edited = Inputs(inputs[one].items | {"module qrnn_core/simulator.py": "0" * 64})
+    assert edited.key != inputs[one].key and edited.changed(inputs[one]) == ["module qrnn_core/simulator.py"]
+
+
+def test_a_dry_run_says_what_would_run_and_why_and_computes_nothing(tmp_path):
+    study = load_study(tiny_study(tmp_path, runs=["data", "spsa-spall-shots"]), "tiny")
+    text = dry_run(study)
+    assert "2 of 2 runs out of date" in text and "no result" in text and "total:" in text, text
+    assert not (tmp_path / "results" / "tiny" / "data").exists() and not list((tmp_path / "book").rglob("*.ipynb"))
+    assert run_study(study, jobs=2, progress=False) == 0
+    assert dry_run(study) == "study (tiny): all 2 runs up to date: nothing to run"
+    record = tmp_path / "book" / "generated" / "tiny" / "data.inputs.json"
+    saved = json.loads(record.read_text())
+    saved["inputs"]["parameters"] = "0" * 64  # as if the page had been made with other parameters
+    record.write_text(json.dumps(saved))
+    assert "inputs changed: parameters" in dry_run(study)
+    proc = cli("run", "--study-file", str(tmp_path / "study.yml"), "--profile", "tiny", "-n")
+    assert proc.returncode == 0 and "data" in proc.stdout and "inputs changed: parameters" in proc.stdout, proc.stderr
 
 
 # -- running ----------------------------------------------------------------------------------------
