@@ -36,7 +36,7 @@ def banner(profile: str, markdown: bool = True) -> str:
     text = (f"profile {code}{profile}{code}, {m['cpu']} ({m['cores']} cores{gpu}{load}), "
             f"torch {v.get('torch')}, qiskit {v.get('qiskit')}, "
             f"qiskit-aer {v.get('qiskit-aer', v.get('qiskit-aer-gpu', '-'))}, "
-            f"commit {code}{p['git_commit'][:12]}{code}, {when}")
+            f"commit {code}{p['git_commit']}{code}, {when}")  # in full, "-dirty" included: a referee can check it
     return f"**Numbers on this page:** {text}." if markdown else text
 
 
