@@ -6,8 +6,9 @@ A run's *inputs* are named hashes (:class:`Inputs`):
   prose is what the book shows);
 * ``parameters``: the parameters the study gives it;
 * ``module <path>``: the source of each module of this repository that computes it, followed through
-  imports from its notebook, leaving out the command line (:data:`NOT_SCIENCE`): an edit to the command
-  line changes no result; an edit to the simulator changes every training run's key;
+  imports from its notebook, leaving out the command line (:data:`NOT_SCIENCE`), and for a training
+  instance everything outside the science core: an edit to the command line or to a page's analysis
+  changes no training result's key; an edit to the simulator changes every one;
 * ``lock``: the locked versions of every dependency (``requirements.lock``);
 * ``data <path>``: the data files it reads (the original study's folder);
 * ``depends <name>``: the key of each run it depends on; ``results <name>``: a training dependency's
@@ -30,6 +31,9 @@ PACKAGES = ("qrnn_core", "qrnn_study", "qrnn_tools")  # the repository's own cod
 #: Modules that only carry a result's settings to it (the command line and its front door): what they
 #: pass on is hashed as the run's parameters, so their source is no input of any result.
 NOT_SCIENCE = ("qrnn_study/cli.py", "qrnn_study/__main__.py")
+#: A training instance's result is computed by the science core alone: the modules of the study's machinery
+#: that its notebook imports (its banner, its parameters' checks) are no input of it.
+SCIENCE_CORE = "qrnn_core/"
 LOCK_FILE = ROOT / "requirements.lock"
 DATA_FOLDER = ROOT / "data" / "original"
 
@@ -138,15 +142,19 @@ def inputs_of(notebook: Path, cells, parameters: dict, *, code_only: bool, depen
               results: dict[str, bytes] | None = None) -> Inputs:
     """The :class:`Inputs` of one run.
 
-    ``cells``: its notebook's cells (nbformat); ``code_only``: hash its code cells only (a training
-    instance's notebook is no page, so its prose determines nothing); ``depends``: ``{name: key}`` of the
+    ``cells``: its notebook's cells (nbformat); ``code_only``: a training instance: its notebook's code cells
+    only (it is no page, so its prose determines nothing) and only the modules of :data:`SCIENCE_CORE`;
+    ``depends``: ``{name: key}`` of the
     runs it depends on; ``results``: ``{name: recorded metrics}`` of the training runs among them.
     """
     code = notebook_code(cells)
     items = {"notebook": digest(code if code_only else Path(notebook).read_bytes()),
              "parameters": digest(json.dumps(parameters, sort_keys=True))}
     for f in module_closure(code):
-        items[f"module {f.relative_to(ROOT).as_posix()}"] = digest(f.read_bytes())
+        where = f.relative_to(ROOT).as_posix()
+        if code_only and not where.startswith(SCIENCE_CORE):  # the study's machinery computes no training result
+            continue
+        items[f"module {where}"] = digest(f.read_bytes())
     if LOCK_FILE.exists():
         items["lock"] = digest(LOCK_FILE.read_bytes())
     items |= data_inputs()
