@@ -153,8 +153,8 @@ def _untrace(Br, Bi, b0, base, nbase, toff, ntoff, d, Or, Oi, o0):
 
 
 @njit(**_JIT)
-def _ebar(Yr, Yi, y0, Wr, Wi, offs, rest, nrest, K, d, Gr, Gi, e):
-    """``Ebar[i, l] += 2 sum_r (Y W)[r + offs[i], r + offs[l]]``, ``W = (E ⊗ 1) X`` (rows from 0):
+def _ebar(Yr, Yi, y0, Wr, Wi, w0, offs, rest, nrest, K, d, Gr, Gi, e):
+    """``Ebar[i, l] += 2 sum_r (Y W)[r + offs[i], r + offs[l]]``, ``W = (E ⊗ 1) X`` (rows from ``w0``):
     the cotangent of ``E`` in ``tr(Y E X E^†)`` for Hermitian ``Y``, ``X`` (``bar = dL/dRe + i dL/dIm``)."""
     nb = Yr.shape[1]
     for i in range(K):
@@ -163,7 +163,7 @@ def _ebar(Yr, Yi, y0, Wr, Wi, offs, rest, nrest, K, d, Gr, Gi, e):
             for ir in range(nrest):
                 r = rest[ir]
                 for c in range(d):
-                    yi_, wi_ = y0 + (r + offs[i]) * d + c, c * d + r + offs[l]
+                    yi_, wi_ = y0 + (r + offs[i]) * d + c, w0 + c * d + r + offs[l]
                     for n in range(nb):
                         yr, yi, wr, wi = Yr[yi_, n], Yi[yi_, n], Wr[wi_, n], Wi[wi_, n]
                         pr, pi = yr * wr - yi * wi, yr * wi + yi * wr
@@ -171,148 +171,69 @@ def _ebar(Yr, Yi, y0, Wr, Wi, offs, rest, nrest, K, d, Gr, Gi, e):
                         Gi[g, n] += pi + pi
 
 
+# The step as a program of operations on one tile buffer ``S (rows, nb)`` (re, im), interpreted
+# by :func:`_run_ops`: each primitive above then has one call site, so LLVM inlines each once
+# (calling them from many places multiplied the compile time). Op rows, int64, ``_W`` wide:
+_LOCAL, _TRACE, _UNTRACE, _EBAR, _COPY, _PROB, _PROB_ADJ, _ZERO = range(8)
+_W = 10
+
+
 @njit(**_JIT)
-def _step(Er, Ei, tb, Xr, Xi, Tr, Ti, Wr, Wi, Zr, Zi, pst):
-    """One step of a tile. ``X`` rows ``[f D^2, (f+1) D^2)``: the chain state before factor ``f``
-    (``f = 0``: ``rho_t`` in, ``f = F``: ``rho_{t+1}`` out, without the next step's memory
-    unitaries); ``T`` the branch tree, level ``f`` (from row ``lvl[f]``) holding the ``2^f``
-    branches (outcomes of factors ``< f``, factor ``g``'s bit at bit ``g``) reduced to the qubits
-    factors ``>= f`` touch; ``W``, ``Z`` work ``(D^2, nb)``; ``pst (R, nb)`` the probabilities out."""
-    (F, D, R, K_of, eoff, m0, coffs, crest, ncrest, boffs, brest, nbrest,
-     tbase, ntbase, ttoff, nttoff, dims, lvl, s_of) = tb
-    nb = Xr.shape[1]
-    D2 = D * D
-    for f in range(F):  # the chain: rho_{f+1} = sum_s E_f[s] rho_f E_f[s]^†, all D x D
-        K = K_of[f]
-        x0, x1 = f * D2, (f + 1) * D2
-        for s in range(2):
-            e = eoff[f] + s * K * K
-            _local(Er, Ei, e, K, False, True, coffs[f], crest[f], ncrest[f], D, Xr, Xi, x0, Wr, Wi, 0, False)
-            if f == 0 and F > 1:  # factor 0's branches are the chain's terms: traced, and summed
-                _local(Er, Ei, e, K, True, False, coffs[f], crest[f], ncrest[f], D, Wr, Wi, 0, Zr, Zi, 0, False)
-                for q in range(D2):
-                    for n in range(nb):
-                        Xr[x1 + q, n] = Zr[q, n] + Xr[x1 + q, n] if s else Zr[q, n]
-                        Xi[x1 + q, n] = Zi[q, n] + Xi[x1 + q, n] if s else Zi[q, n]
-                d1 = dims[1]
-                _trace(Zr, Zi, 0, D, tbase[0], ntbase[0], ttoff[0], nttoff[0], Tr, Ti, lvl[1] + s * d1 * d1)
-            else:
-                _local(Er, Ei, e, K, True, False, coffs[f], crest[f], ncrest[f], D, Wr, Wi, 0, Xr, Xi, x1, s > 0)
-    for f in range(1, F - 1):  # the inner levels of the tree, on reduced states
-        K, d, dn, nbr = K_of[f], dims[f], dims[f + 1], 1 << f
-        for beta in range(nbr):
-            for s in range(2):
-                e = eoff[f] + s * K * K
-                _local(Er, Ei, e, K, False, True, boffs[f], brest[f], nbrest[f], d, Tr, Ti, lvl[f] + beta * d * d,
-                       Wr, Wi, 0, False)
-                _local(Er, Ei, e, K, True, False, boffs[f], brest[f], nbrest[f], d, Wr, Wi, 0, Zr, Zi, 0, False)
-                _trace(Zr, Zi, 0, d, tbase[f], ntbase[f], ttoff[f], nttoff[f], Tr, Ti, lvl[f + 1] + (beta + s * nbr) * dn * dn)
-    if F == 1:
-        for q in range(D2):
-            for n in range(nb):
-                Tr[q, n], Ti[q, n] = Xr[q, n], Xi[q, n]
-    # The last factor needs only traces: p(beta, s) = tr(M_s B_beta), M_s = E[s]^† E[s].
-    f = F - 1
-    K, nbr = K_of[f], 1 << f
-    for beta in range(nbr):
-        b0 = lvl[f] + beta * K * K
-        for s in range(2):
-            m = m0 + s * K * K
-            o = s_of[beta + s * nbr]
+def _run_ops(ops, Er, Ei, offs, rest, nrest, tbase, ntbase, ttoff, nttoff, Sr, Si, pst, gst, Gr, Gi):
+    """Run ``ops (n_ops, _W)`` (built by :func:`_programs`) on the tile buffer ``S``; ``E (n_rows, nb)``
+    the step's operators; ``pst (R, nb)`` probabilities out; ``gst (R, nb)`` their cotangents in,
+    ``G (n_rows, nb)`` the operators' cotangents out (added to)."""
+    nb = Sr.shape[1]
+    for q in range(ops.shape[0]):
+        op = ops[q]
+        kind = op[0]
+        if kind == _LOCAL:  # e, K, adj, left, table, d, src, dst, acc
+            t = op[5]
+            _local(Er, Ei, op[1], op[2], op[3] != 0, op[4] != 0, offs[t], rest[t], nrest[t], op[6],
+                   Sr, Si, op[7], Sr, Si, op[8], op[9] != 0)
+        elif kind == _TRACE:  # table, d, src, dst
+            t = op[1]
+            _trace(Sr, Si, op[3], op[2], tbase[t], ntbase[t], ttoff[t], nttoff[t], Sr, Si, op[4])
+        elif kind == _UNTRACE:  # table, d, src, dst (added to)
+            t = op[1]
+            _untrace(Sr, Si, op[3], tbase[t], ntbase[t], ttoff[t], nttoff[t], op[2], Sr, Si, op[4])
+        elif kind == _EBAR:  # e, K, table, d, y, w
+            t = op[3]
+            _ebar(Sr, Si, op[5], Sr, Si, op[6], offs[t], rest[t], nrest[t], op[2], op[4], Gr, Gi, op[1])
+        elif kind == _COPY:  # src, dst, length, add
+            s0, d0 = op[1], op[2]
+            for i in range(op[3]):
+                for n in range(nb):
+                    if op[4]:
+                        Sr[d0 + i, n] += Sr[s0 + i, n]
+                        Si[d0 + i, n] += Si[s0 + i, n]
+                    else:
+                        Sr[d0 + i, n] = Sr[s0 + i, n]
+                        Si[d0 + i, n] = Si[s0 + i, n]
+        elif kind == _ZERO:  # dst, length
+            for i in range(op[2]):
+                for n in range(nb):
+                    Sr[op[1] + i, n] = 0
+                    Si[op[1] + i, n] = 0
+        elif kind == _PROB:  # m, K, src, outcome: p = Re tr(M B)
+            m, K, b0, o = op[1], op[2], op[3], op[4]
             for n in range(nb):
                 pst[o, n] = 0
             for i in range(K):
                 for j in range(K):
                     mi, bj = m + i * K + j, b0 + j * K + i
                     for n in range(nb):
-                        pst[o, n] += Er[mi, n] * Tr[bj, n] - Ei[mi, n] * Ti[bj, n]
-
-
-@njit(**_JIT)
-def _step_adjoint(Er, Ei, tb, gst, Xr, Xi, Tr, Ti, Br, Bi, Yr, Yi, Y2r, Y2i, Zr, Zi, Wr, Wi, W2r, W2i, Gr, Gi):
-    """The adjoint of :func:`_step` (Heisenberg picture): ``Y (D^2, nb)`` the cotangent of
-    ``rho_{t+1}`` in, that of ``rho_t`` out (``Y_t = sum_s g[t, s] M_{t,s} + Phi_t^†(Y_{t+1})``);
-    ``gst (R, nb)`` the probabilities' cotangent; ``G (n_rows, nb)`` the prepared operators'
-    cotangents out; ``X``, ``T`` the states :func:`_step` left; ``B`` the tree's cotangents."""
-    (F, D, R, K_of, eoff, m0, coffs, crest, ncrest, boffs, brest, nbrest,
-     tbase, ntbase, ttoff, nttoff, dims, lvl, s_of) = tb
-    nb = Xr.shape[1]
-    D2 = D * D
-    for q in range(Gr.shape[0]):
-        for n in range(nb):
-            Gr[q, n] = 0
-            Gi[q, n] = 0
-    f = F - 1  # the top: Bbar_beta = sum_s g conj(M_s)^T, Mbar_s = sum_beta g conj(B_beta)^T
-    K, nbr = K_of[f], 1 << f
-    for beta in range(nbr):
-        b0 = lvl[f] + beta * K * K
-        for q in range(K * K):
-            for n in range(nb):
-                Br[b0 + q, n] = 0
-                Bi[b0 + q, n] = 0
-        for s in range(2):
-            m = m0 + s * K * K
-            o = s_of[beta + s * nbr]
+                        pst[o, n] += Er[mi, n] * Sr[bj, n] - Ei[mi, n] * Si[bj, n]
+        else:  # _PROB_ADJ: m, K, src, dst, outcome: Bbar += g conj(M)^T, Mbar += g conj(B)^T
+            m, K, b0, c0, o = op[1], op[2], op[3], op[4], op[5]
             for i in range(K):
                 for j in range(K):
                     for n in range(nb):
                         g = gst[o, n]
-                        Br[b0 + i * K + j, n] += g * Er[m + j * K + i, n]
-                        Bi[b0 + i * K + j, n] -= g * Ei[m + j * K + i, n]
-                        Gr[m + i * K + j, n] += g * Tr[b0 + j * K + i, n]
-                        Gi[m + i * K + j, n] -= g * Ti[b0 + j * K + i, n]
-    for f in range(F - 2, 0, -1):  # the tree's inner levels, backwards
-        K, d, dn, nbr = K_of[f], dims[f], dims[f + 1], 1 << f
-        for beta in range(nbr):
-            for s in range(2):
-                e = eoff[f] + s * K * K
-                for q in range(d * d):
-                    for n in range(nb):
-                        Zr[q, n] = 0
-                        Zi[q, n] = 0
-                _untrace(Br, Bi, lvl[f + 1] + (beta + s * nbr) * dn * dn, tbase[f], ntbase[f], ttoff[f], nttoff[f], d,
-                         Zr, Zi, 0)
-                _local(Er, Ei, e, K, False, True, boffs[f], brest[f], nbrest[f], d, Tr, Ti, lvl[f] + beta * d * d,
-                       Wr, Wi, 0, False)
-                _ebar(Zr, Zi, 0, Wr, Wi, boffs[f], brest[f], nbrest[f], K, d, Gr, Gi, e)
-                _local(Er, Ei, e, K, True, True, boffs[f], brest[f], nbrest[f], d, Zr, Zi, 0, W2r, W2i, 0, False)
-                _local(Er, Ei, e, K, False, False, boffs[f], brest[f], nbrest[f], d, W2r, W2i, 0, Br, Bi,
-                       lvl[f] + beta * d * d, s > 0)
-    for f in range(F - 1, -1, -1):  # the chain, backwards; at f = 0 the tree's level-1 cotangents join
-        K = K_of[f]
-        for s in range(2):
-            e = eoff[f] + s * K * K
-            if f == 0 and F > 1:
-                for q in range(D2):
-                    for n in range(nb):
-                        Zr[q, n], Zi[q, n] = Yr[q, n], Yi[q, n]
-                d1 = dims[1]
-                _untrace(Br, Bi, lvl[1] + s * d1 * d1, tbase[0], ntbase[0], ttoff[0], nttoff[0], D, Zr, Zi, 0)
-                Sr, Si = Zr, Zi
-            else:
-                Sr, Si = Yr, Yi
-            _local(Er, Ei, e, K, False, True, coffs[f], crest[f], ncrest[f], D, Xr, Xi, f * D2, Wr, Wi, 0, False)
-            _ebar(Sr, Si, 0, Wr, Wi, coffs[f], crest[f], ncrest[f], K, D, Gr, Gi, e)
-            _local(Er, Ei, e, K, True, True, coffs[f], crest[f], ncrest[f], D, Sr, Si, 0, W2r, W2i, 0, False)
-            _local(Er, Ei, e, K, False, False, coffs[f], crest[f], ncrest[f], D, W2r, W2i, 0, Y2r, Y2i, 0, s > 0)
-        for q in range(D2):
-            for n in range(nb):
-                Yr[q, n], Yi[q, n] = Y2r[q, n], Y2i[q, n]
-    if F == 1:
-        for q in range(D2):
-            for n in range(nb):
-                Yr[q, n] += Br[q, n]
-                Yi[q, n] += Bi[q, n]
-
-
-@njit(**_JIT)
-def _buffers(tb, nb, P):
-    """A tile's work buffers, once per tile (nothing is allocated in the time loop)."""
-    F, D, R, lvl = tb[0], tb[1], tb[2], tb[17]
-    M, X, L, D2, dt = P.shape[2], (F + 1) * D * D, lvl[F], D * D, P.dtype
-    return (np.zeros((M, nb), dt), np.zeros((M, nb), dt), np.zeros((X, nb), dt), np.zeros((X, nb), dt),
-            np.zeros((L, nb), dt), np.zeros((L, nb), dt), np.zeros((D2, nb), dt), np.zeros((D2, nb), dt),
-            np.zeros((D2, nb), dt), np.zeros((D2, nb), dt), np.zeros((R, nb), dt))
+                        Sr[c0 + i * K + j, n] += g * Er[m + j * K + i, n]
+                        Si[c0 + i * K + j, n] -= g * Ei[m + j * K + i, n]
+                        Gr[m + i * K + j, n] += g * Sr[b0 + j * K + i, n]
+                        Gi[m + i * K + j, n] -= g * Si[b0 + j * K + i, n]
 
 
 @njit(**_JIT)
@@ -325,54 +246,55 @@ def _gather(P, n0, t, Er, Ei):
 
 
 @njit(**_JIT)
-def _forward_tile(P, n0, nb, tb, out):
-    """Circuits ``n0 .. n0 + nb`` of ``P (N, T, n_rows, 2)`` from ``|0><0|``: ``out (N, T, R)``."""
-    T, D2 = P.shape[1], tb[1] * tb[1]
-    Er, Ei, Xr, Xi, Tr, Ti, Wr, Wi, Zr, Zi, pst = _buffers(tb, nb, P)
-    F = tb[0]
+def _tile(P, g, n0, nb, tb, fwd, both, rows, out, G):
+    """Circuits ``n0 .. n0 + nb`` of ``P (N, T, n_rows, 2)`` from ``|0><0|``. Forward
+    (``g.shape[0] == 0``): the probabilities into ``out (N, T, R)``. Else the adjoint sweep (module
+    docstring): ``G (N, T, n_rows, 2)`` the cotangent of ``P`` for ``sum(g * probs)``, ``g (N, T, R)``,
+    the states ``rho_t`` stored per step on the way forward, each step recomputed on the way back
+    (``both`` = the step's ops then its adjoint's). ``fwd`` the step's ops; ``rows`` the buffer's
+    rows: ``[0, D^2)`` the state ``rho_t``, ``rows[1]`` where ``rho_{t+1}`` ends, ``rows[2]`` the
+    adjoint's ``Y``."""
+    offs, rest, nrest, tbase, ntbase, ttoff, nttoff, R = tb
+    T, M, dt = P.shape[1], P.shape[2], P.dtype
+    D2, nxt, y0 = rows[3], rows[1], rows[2]
+    adjoint = g.shape[0] > 0
+    Er, Ei, Gr, Gi = np.zeros((M, nb), dt), np.zeros((M, nb), dt), np.zeros((M, nb), dt), np.zeros((M, nb), dt)
+    Sr, Si = np.zeros((rows[0], nb), dt), np.zeros((rows[0], nb), dt)
+    pst, gst = np.zeros((R, nb), dt), np.zeros((R, nb), dt)
+    Hr = np.zeros((T * D2 if adjoint else 0, nb), dt)  # the stored rho_t
+    Hi = np.zeros_like(Hr)
     for n in range(nb):
-        Xr[0, n] = 1
-    for t in range(T):
+        Sr[0, n] = 1
+    steps = 2 * T if adjoint else T
+    for it in range(steps):
+        back = it >= T
+        t = 2 * T - 1 - it if back else it
         _gather(P, n0, t, Er, Ei)
-        _step(Er, Ei, tb, Xr, Xi, Tr, Ti, Wr, Wi, Zr, Zi, pst)
-        for n in range(nb):
-            for o in range(pst.shape[0]):
-                out[n0 + n, t, o] = pst[o, n]
-        Xr[:D2] = Xr[F * D2:]
-        Xi[:D2] = Xi[F * D2:]
-
-
-@njit(**_JIT)
-def _vjp_tile(P, g, n0, nb, tb, G):
-    """``G (N, T, n_rows, 2)``: the cotangent of ``P`` for ``sum(g * probs)``, ``g (N, T, R)``, the
-    adjoint sweep (module docstring) over circuits ``n0 .. n0 + nb``; forward states stored per step."""
-    T, n_rows, D2, F = P.shape[1], P.shape[2], tb[1] * tb[1], tb[0]
-    Er, Ei, Xr, Xi, Tr, Ti, Wr, Wi, Zr, Zi, pst = _buffers(tb, nb, P)
-    Br, Bi, Yr, Yi, Y2r, Y2i, W2r, W2i = Tr.copy(), Ti.copy(), Wr.copy(), Wi.copy(), Wr.copy(), Wi.copy(), Wr.copy(), Wi.copy()
-    Gr, Gi, gst = Er.copy(), Ei.copy(), pst.copy()
-    Sr, Si = np.zeros((T * D2, nb), dtype=Xr.dtype), np.zeros((T * D2, nb), dtype=Xr.dtype)
-    for n in range(nb):
-        Xr[0, n] = 1
-    for t in range(T):
-        Sr[t * D2:(t + 1) * D2] = Xr[:D2]
-        Si[t * D2:(t + 1) * D2] = Xi[:D2]
-        _gather(P, n0, t, Er, Ei)
-        _step(Er, Ei, tb, Xr, Xi, Tr, Ti, Wr, Wi, Zr, Zi, pst)
-        Xr[:D2] = Xr[F * D2:]
-        Xi[:D2] = Xi[F * D2:]
-    for t in range(T - 1, -1, -1):
-        Xr[:D2] = Sr[t * D2:(t + 1) * D2]
-        Xi[:D2] = Si[t * D2:(t + 1) * D2]
-        _gather(P, n0, t, Er, Ei)
-        _step(Er, Ei, tb, Xr, Xi, Tr, Ti, Wr, Wi, Zr, Zi, pst)  # recompute the step's states
-        for n in range(nb):
-            for o in range(gst.shape[0]):
-                gst[o, n] = g[n0 + n, t, o]
-        _step_adjoint(Er, Ei, tb, gst, Xr, Xi, Tr, Ti, Br, Bi, Yr, Yi, Y2r, Y2i, Zr, Zi, Wr, Wi, W2r, W2i, Gr, Gi)
-        for n in range(nb):
-            for m in range(n_rows):
-                G[n0 + n, t, m, 0] = Gr[m, n]
-                G[n0 + n, t, m, 1] = Gi[m, n]
+        if adjoint and not back:
+            Hr[t * D2:(t + 1) * D2] = Sr[:D2]
+            Hi[t * D2:(t + 1) * D2] = Si[:D2]
+        if back:
+            Sr[:D2] = Hr[t * D2:(t + 1) * D2]
+            Si[:D2] = Hi[t * D2:(t + 1) * D2]
+            for n in range(nb):
+                for o in range(R):
+                    gst[o, n] = g[n0 + n, t, o]
+            Gr[:] = 0
+            Gi[:] = 0
+        _run_ops(both if back else fwd, Er, Ei, offs, rest, nrest, tbase, ntbase, ttoff, nttoff, Sr, Si, pst, gst,
+                 Gr, Gi)
+        if back:
+            for n in range(nb):
+                for m in range(M):
+                    G[n0 + n, t, m, 0] = Gr[m, n]
+                    G[n0 + n, t, m, 1] = Gi[m, n]
+        else:
+            if not adjoint:
+                for n in range(nb):
+                    for o in range(R):
+                        out[n0 + n, t, o] = pst[o, n]
+            Sr[:D2] = Sr[nxt:nxt + D2]
+            Si[:D2] = Si[nxt:nxt + D2]
 
 
 # -- the tables ------------------------------------------------------------------------------
@@ -406,9 +328,15 @@ def _pad(rows, fill=0) -> np.ndarray:
     return np.array([list(r) + [fill] * (width - len(r)) for r in rows], dtype=np.int64).reshape(len(rows), width)
 
 
-def _tables(program: StepProgram) -> tuple:
-    """The StepProgram as the tables :func:`_step` interprets (see its unpacking); memory positions
-    no factor touches are left out of the state (they never reach a readout)."""
+def _programs(program: StepProgram) -> tuple:
+    """The StepProgram as op programs for :func:`_run_ops`: ``(tb, fwd, both, rows, n_rows)``.
+
+    ``tb``: the index tables (offsets and rests of the factors' local bits, chain ``0..F-1`` then
+    tree ``F..2F-1``; the partial traces after each factor; ``R``); ``fwd``: one step
+    (:func:`_tile`'s docstring); ``both``: the step then its adjoint; ``rows``: the tile buffer's
+    layout; ``n_rows``: the prepared operators' rows. Memory positions no factor touches are left out
+    of the state (they never reach a readout).
+    """
     pos = {q: j for j, q in enumerate(program.memory)}
     factors = program.factors
     F = len(factors)
@@ -420,22 +348,91 @@ def _tables(program: StepProgram) -> tuple:
     live = sorted(last)
     lives = [[p for p in live if last[p] >= f] for f in range(F)] + [[]]  # tree level f's qubits
     shift = {p: len(live) - 1 - i for i, p in enumerate(live)}
-    chain = [_bits_index(mem, shift, len(live)) for mem in mems]
-    tree = [_bits_index(mem, {p: len(lives[f]) - 1 - i for i, p in enumerate(lives[f])}, len(lives[f]))
-            for f, mem in enumerate(mems)]
+    local = [_bits_index(mem, shift, len(live)) for mem in mems]
+    local += [_bits_index(mem, {p: len(lives[f]) - 1 - i for i, p in enumerate(lives[f])}, len(lives[f]))
+              for f, mem in enumerate(mems)]
     traces = [_trace_tables(lives[f], lives[f + 1]) for f in range(F)]
-    k_of = [len(m) for m in mems]
-    K_of = [2**k for k in k_of]
+    Ks = [2 ** len(m) for m in mems]
     dims = [2 ** len(lv) for lv in lives]
-    lvl = np.cumsum([0] + [(1 << f) * dims[f] ** 2 for f in range(F)])
-    eoff = np.cumsum([0] + [2 * 4**k for k in k_of])
+    D = 2 ** len(live)
+    D2 = D * D
+    eoff = [int(x) for x in np.cumsum([0] + [2 * K * K for K in Ks])]
+    m0 = eoff[-1]
     s_of = [sum(((beta >> f) & 1) << factors[f].bit for f in range(F)) for beta in range(2**F)]
+    # The tile buffer: chain states X_0..X_F, tree levels T_0..T_{F-1}, work W, Z, W2, cotangents Y,
+    # Y2 and the tree's Bbar levels.
+    lvl = [int(x) for x in np.cumsum([0] + [(1 << f) * dims[f] ** 2 for f in range(F)])]
+    X = lambda f: f * D2  # noqa: E731
+    T0 = X(F + 1)
+    Tl = lambda f, beta: T0 + lvl[f] + beta * dims[f] ** 2  # noqa: E731
+    W, Z, W2, Y, Y2 = (T0 + lvl[F] + i * D2 for i in range(5))
+    B0 = Y2 + D2
+    Bl = lambda f, beta: B0 + lvl[f] + beta * dims[f] ** 2  # noqa: E731
+    rows = [B0 + lvl[F], X(F), Y, D2]
+
+    def E(f, s):
+        return eoff[f] + s * Ks[f] ** 2
+
+    fwd = []
+    for f in range(F):  # the chain, D x D; factor 0's terms are also the tree's level 1
+        for s in range(2):
+            fwd.append((_LOCAL, E(f, s), Ks[f], 0, 1, f, D, X(f), W, 0))
+            if f == 0 and F > 1:
+                fwd.append((_LOCAL, E(f, s), Ks[f], 1, 0, f, D, W, Z, 0))
+                fwd.append((_COPY, Z, X(1), D2, s))
+                fwd.append((_TRACE, 0, D, Z, Tl(1, s)))
+            else:
+                fwd.append((_LOCAL, E(f, s), Ks[f], 1, 0, f, D, W, X(f + 1), s))
+    for f in range(1, F - 1):  # the tree's inner levels, reduced
+        for beta in range(1 << f):
+            for s in range(2):
+                fwd.append((_LOCAL, E(f, s), Ks[f], 0, 1, F + f, dims[f], Tl(f, beta), W, 0))
+                fwd.append((_LOCAL, E(f, s), Ks[f], 1, 0, F + f, dims[f], W, Z, 0))
+                fwd.append((_TRACE, f, dims[f], Z, Tl(f + 1, beta + s * (1 << f))))
+    if F == 1:
+        fwd.append((_COPY, X(0), Tl(0, 0), D2, 0))
+    K, nbr = Ks[-1], 1 << (F - 1)
+    for beta in range(nbr):  # the last factor: traces only
+        for s in range(2):
+            fwd.append((_PROB, m0 + s * K * K, K, Tl(F - 1, beta), s_of[beta + s * nbr]))
+    adj = []
+    for beta in range(nbr):
+        adj.append((_ZERO, Bl(F - 1, beta), K * K))
+        for s in range(2):
+            adj.append((_PROB_ADJ, m0 + s * K * K, K, Tl(F - 1, beta), Bl(F - 1, beta), s_of[beta + s * nbr]))
+    for f in range(F - 2, 0, -1):
+        d, dn = dims[f], dims[f + 1]
+        for beta in range(1 << f):
+            for s in range(2):
+                adj.append((_ZERO, Z, d * d))
+                adj.append((_UNTRACE, f, d, Bl(f + 1, beta + s * (1 << f)), Z))
+                adj.append((_LOCAL, E(f, s), Ks[f], 0, 1, F + f, d, Tl(f, beta), W, 0))
+                adj.append((_EBAR, E(f, s), Ks[f], F + f, d, Z, W))
+                adj.append((_LOCAL, E(f, s), Ks[f], 1, 1, F + f, d, Z, W2, 0))
+                adj.append((_LOCAL, E(f, s), Ks[f], 0, 0, F + f, d, W2, Bl(f, beta), s))
+    for f in range(F - 1, -1, -1):  # the chain backwards; the tree's level 1 joins at factor 0
+        for s in range(2):
+            src = Y
+            if f == 0 and F > 1:
+                adj.append((_COPY, Y, Z, D2, 0))
+                adj.append((_UNTRACE, 0, D, Bl(1, s), Z))
+                src = Z
+            adj.append((_LOCAL, E(f, s), Ks[f], 0, 1, f, D, X(f), W, 0))
+            adj.append((_EBAR, E(f, s), Ks[f], f, D, src, W))
+            adj.append((_LOCAL, E(f, s), Ks[f], 1, 1, f, D, src, W2, 0))
+            adj.append((_LOCAL, E(f, s), Ks[f], 0, 0, f, D, W2, Y2, s))
+        adj.append((_COPY, Y2, Y, D2, 0))
+    if F == 1:
+        adj.append((_COPY, Bl(0, 0), Y, D2, 1))
+
+    def table(ops):
+        return np.array([list(op) + [0] * (_W - len(op)) for op in ops], dtype=np.int64)
+
     i64 = lambda x: np.asarray(x, dtype=np.int64)  # noqa: E731
-    return (F, 2 ** len(live), program.n_outcomes, i64(K_of), i64(eoff[:-1]), int(eoff[-1]),
-            _pad([o for o, _ in chain]), _pad([r for _, r in chain]), i64([len(r) for _, r in chain]),
-            _pad([o for o, _ in tree]), _pad([r for _, r in tree]), i64([len(r) for _, r in tree]),
-            _pad([b for b, _ in traces]), i64([len(b) for b, _ in traces]),
-            _pad([t for _, t in traces]), i64([len(t) for _, t in traces]), i64(dims), i64(lvl), i64(s_of))
+    tb = (_pad([o for o, _ in local]), _pad([r for _, r in local]), i64([len(r) for _, r in local]),
+          _pad([b for b, _ in traces]), i64([len(b) for b, _ in traces]),
+          _pad([t for _, t in traces]), i64([len(t) for _, t in traces]), program.n_outcomes)
+    return tb, table(fwd), table(fwd + adj), i64(rows), m0 + 2 * Ks[-1] ** 2, D
 
 
 # -- the simulator ---------------------------------------------------------------------------
@@ -512,8 +509,7 @@ class KernelSimulator:
         self.block = build_step_block(n_qubits)
         self.program: StepProgram = read_step_program(self.block)
         self._plan = _Plan(self.program, dtype, self.device)
-        self._tables = _tables(self.program)
-        self._D = self._tables[1]
+        self._tb, self._fwd, self._both, self._rows, self._n_rows, self._D = _programs(self.program)
         pos = {q: j for j, q in enumerate(self.program.memory)}
         first: dict[int, int] = {}
         for f, fac in enumerate(self.program.factors):
@@ -564,7 +560,7 @@ class KernelSimulator:
         angles = check_angles(angles, self.n_angles, self.device, self.real_dtype)
         N, T = math.prod(angles.shape[:-2]), angles.shape[-2]
         item = self.real_dtype.itemsize
-        rows = 2 * self._tables[5]  # the prepared operators, re and im, and their cotangents
+        rows = 2 * self._n_rows  # the prepared operators, re and im, and their cotangents
         # The outputs, the angles, the operators (the torch preparation keeps a few copies) and the
         # adjoint's stored states (T of them a circuit).
         need = N * T * (self.n_outcomes + 2 * self.n_angles + 6 * rows + 2 * self._D**2) * item
@@ -603,7 +599,9 @@ class KernelSimulator:
         """``P (N, T, n_rows, 2)`` from :meth:`_prepare` -> probabilities ``(N, T, R)``."""
         P = np.ascontiguousarray(P.detach().numpy())
         out = np.empty(P.shape[:2] + (self.n_outcomes,), dtype=P.dtype)
-        _run_tiles(lambda n0, nb: _forward_tile(P, n0, nb, self._tables, out), len(P))
+        none = np.zeros((0, 0, 0), dtype=P.dtype)
+        _run_tiles(lambda n0, nb: _tile(P, none, n0, nb, self._tb, self._fwd, self._both, self._rows, out,
+                                        none[..., None]), len(P))
         return torch.from_numpy(out)
 
     def _vjp_prepared(self, P: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
@@ -611,7 +609,8 @@ class KernelSimulator:
         P = np.ascontiguousarray(P.detach().numpy())
         g = np.ascontiguousarray(g.detach().to(self.real_dtype).numpy())
         G = np.empty_like(P)
-        _run_tiles(lambda n0, nb: _vjp_tile(P, g, n0, nb, self._tables, G), len(P))
+        none = np.zeros((0, 0, 0), dtype=P.dtype)
+        _run_tiles(lambda n0, nb: _tile(P, g, n0, nb, self._tb, self._fwd, self._both, self._rows, none, G), len(P))
         return torch.from_numpy(G)
 
     def vjp(self, angles, grad_probs) -> torch.Tensor:
