@@ -171,6 +171,70 @@ def _ebar(Yr, Yi, y0, Wr, Wi, w0, offs, rest, nrest, K, d, Gr, Gi, e):
                         Gi[g, n] += pi + pi
 
 
+# The forward-only preparation (no gradient wanted: FDSA, SPSA, validation), compiled too: the
+# same operators as :meth:`KernelSimulator._prepare` from the same program, built gate by gate in
+# one pass (torch's many tiny batched operations cost more than the whole step loop, and stall when
+# the cores are oversubscribed). Always float64; complex64 callers cast the result.
+
+
+@njit(**_JIT)
+def _rotate(op, axis, a, ctrl, tgt):
+    """``exp(-i a sigma_axis / 2)`` on row bit ``tgt`` of ``op (2K, K)``, on rows with bit ``ctrl``
+    set (``ctrl < 0``: all rows)."""
+    c, s = math.cos(0.5 * a), math.sin(0.5 * a)
+    if axis == 0:
+        g00, g01, g10, g11 = complex(c, 0), complex(0, -s), complex(0, -s), complex(c, 0)
+    elif axis == 1:
+        g00, g01, g10, g11 = complex(c, 0), complex(-s, 0), complex(s, 0), complex(c, 0)
+    else:
+        g00, g01, g10, g11 = complex(c, -s), 0j, 0j, complex(c, s)
+    t = 1 << tgt
+    for row in range(op.shape[0]):
+        if row & t or (ctrl >= 0 and not (row >> ctrl) & 1):
+            continue
+        r1 = row | t
+        for col in range(op.shape[1]):
+            x0, x1 = op[row, col], op[r1, col]
+            op[row, col] = g00 * x0 + g01 * x1
+            op[r1, col] = g10 * x0 + g11 * x1
+
+
+@njit(**_JIT)
+def _prepare_tile(angles, n0, nb, gates, n_gates, Ks, eoff, m0, P):
+    """``P[n0:n0 + nb] (N, T, n_rows, 2)`` from ``angles (N, T, A)`` (float64): each factor's ``E[s]``
+    (its ``gates[f]`` rows ``(ctrl, tgt, axis, angle, previous step?)`` run on ``|0>_readout ⊗ 1``),
+    the last factor's ``M[s] = E[s]^† E[s]``."""
+    T = angles.shape[1]
+    Kmax = Ks.max()
+    buf = np.zeros((2 * Kmax, Kmax), dtype=np.complex128)
+    for n in range(n0, n0 + nb):
+        for t in range(T):
+            for f in range(Ks.shape[0]):
+                K = Ks[f]
+                op = buf[:2 * K, :K]
+                op[:, :] = 0
+                for m in range(K):
+                    op[m, m] = 1
+                for q in range(n_gates[f]):
+                    ctrl, tgt, axis, ang, prev = gates[f, q]
+                    if prev and t == 0:
+                        continue
+                    _rotate(op, axis, angles[n, t - prev, ang], ctrl, tgt)
+                for q in range(2 * K * K):
+                    z = op[q // K, q % K]  # row s K + i, column l
+                    P[n, t, eoff[f] + q, 0] = z.real
+                    P[n, t, eoff[f] + q, 1] = z.imag
+            K = Ks[-1]
+            for s in range(2):
+                for i in range(K):
+                    for j in range(K):
+                        z = 0j
+                        for l in range(K):
+                            z += np.conj(buf[s * K + l, i]) * buf[s * K + l, j]
+                        P[n, t, m0 + (s * K + i) * K + j, 0] = z.real
+                        P[n, t, m0 + (s * K + i) * K + j, 1] = z.imag
+
+
 # The step as a program of operations on one tile buffer ``S (rows, nb)`` (re, im), interpreted
 # by :func:`_run_ops`: each primitive above then has one call site, so LLVM inlines each once
 # (calling them from many places multiplied the compile time). Op rows, int64, ``_W`` wide:
@@ -425,6 +489,32 @@ def _programs(program: StepProgram) -> tuple:
     if F == 1:
         adj.append((_COPY, Bl(0, 0), Y, D2, 1))
 
+    # The forward-only preparation's gate rows per factor (ctrl, tgt, axis, angle, previous step?),
+    # readout bit on top of the operator's row index: a memory qubit's V(t) = U_pre(t) U_post(t-1)
+    # where the factor touches it first, then the factor's own gates.
+    first = {}
+    for f, mem in enumerate(mems):
+        for p in mem:
+            first.setdefault(p, f)
+    axis = {"x": 0, "y": 1, "z": 2}
+    gate_rows = []
+    for f, fac in enumerate(factors):
+        k = len(fac.memory)
+        bit = {fac.qubit: k} | {q: k - 1 - i for i, q in enumerate(fac.memory)}
+        rows_f = []
+        for q in fac.memory:
+            if first[pos[q]] == f:
+                rows_f += [(-1, bit[q], axis[g.axis], g.angle, 1) for g in program.memory_post[pos[q]]]
+                rows_f += [(-1, bit[q], axis[g.axis], g.angle, 0) for g in program.memory_pre[pos[q]]]
+        rows_f += [(bit[g.qubits[0]] if len(g.qubits) == 2 else -1, bit[g.qubits[-1]], axis[g.axis], g.angle, 0)
+                   for g in fac.gates]
+        gate_rows.append(rows_f)
+    gates = np.zeros((F, max(len(r) for r in gate_rows), 5), dtype=np.int64)
+    for f, rows_f in enumerate(gate_rows):
+        gates[f, :len(rows_f)] = rows_f
+    prep = (gates, np.asarray([len(r) for r in gate_rows], dtype=np.int64), np.asarray(Ks, dtype=np.int64),
+            np.asarray(eoff[:-1], dtype=np.int64), m0)
+
     def table(ops):
         return np.array([list(op) + [0] * (_W - len(op)) for op in ops], dtype=np.int64)
 
@@ -432,7 +522,7 @@ def _programs(program: StepProgram) -> tuple:
     tb = (_pad([o for o, _ in local]), _pad([r for _, r in local]), i64([len(r) for _, r in local]),
           _pad([b for b, _ in traces]), i64([len(b) for b, _ in traces]),
           _pad([t for _, t in traces]), i64([len(t) for _, t in traces]), program.n_outcomes)
-    return tb, table(fwd), table(fwd + adj), i64(rows), m0 + 2 * Ks[-1] ** 2, D
+    return tb, table(fwd), table(fwd + adj), i64(rows), m0 + 2 * Ks[-1] ** 2, D, prep
 
 
 # -- the simulator ---------------------------------------------------------------------------
@@ -509,7 +599,7 @@ class KernelSimulator:
         self.block = build_step_block(n_qubits)
         self.program: StepProgram = read_step_program(self.block)
         self._plan = _Plan(self.program, dtype, self.device)
-        self._tb, self._fwd, self._both, self._rows, self._n_rows, self._D = _programs(self.program)
+        self._tb, self._fwd, self._both, self._rows, self._n_rows, self._D, self._prep = _programs(self.program)
         pos = {q: j for j, q in enumerate(self.program.memory)}
         first: dict[int, int] = {}
         for f, fac in enumerate(self.program.factors):
@@ -556,6 +646,13 @@ class KernelSimulator:
         parts.append((E.mH @ E).reshape(N, T, -1))
         return torch.view_as_real(torch.cat(parts, -1))
 
+    def _prepare_fast(self, angles: torch.Tensor) -> torch.Tensor:
+        """:meth:`_prepare` without a gradient, compiled (:func:`_prepare_tile`), in float64."""
+        a = np.ascontiguousarray(angles.detach().to(torch.float64).numpy())
+        P = np.empty(a.shape[:2] + (self._n_rows, 2))
+        _run_tiles(lambda n0, nb: _prepare_tile(a, n0, nb, *self._prep, P), len(a))
+        return torch.from_numpy(P).to(self.real_dtype)
+
     def _check(self, angles) -> torch.Tensor:
         angles = check_angles(angles, self.n_angles, self.device, self.real_dtype)
         N, T = math.prod(angles.shape[:-2]), angles.shape[-2]
@@ -588,8 +685,7 @@ class KernelSimulator:
         if angles.requires_grad and torch.is_grad_enabled():
             probs = _KernelFunction.apply(self._prepare(flat), self)
         else:
-            with torch.no_grad():
-                probs = self._forward(self._prepare(flat))
+            probs = self._forward(self._prepare_fast(flat))
         probs = probs.reshape(batch + (T, self.n_outcomes))
         return probs if shots is None else sample_frequencies(probs, shots, generator)
 
