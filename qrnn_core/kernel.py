@@ -83,8 +83,9 @@ from numba import njit  # noqa: E402
 # it into SIMD code. A ``d x d`` matrix occupies ``d * d`` consecutive rows from an offset,
 # row-major. The step's prepared operators (:meth:`KernelSimulator._prepare`) are rows
 # ``Er, Ei (n_rows, nb)``: ``E_f[s][i, l]`` at ``eoff[f] + s K^2 + i K + l``, the last factor's
-# ``M[s] = E[s]^† E[s]`` at ``m0 + s K^2 + i K + l``. One function per role, both precisions
-# through the same functions (float64 and float32 signatures).
+# ``M[s] = E[s]^† E[s]`` at ``m0 + s K^2 + i K + l``. One function per role, float64 only: complex64
+# simulators round the results to float32 (one build instead of two halves the first-call compile
+# time; float64 loads and the rounding at the end keep complex64 within its precision).
 
 _JIT = dict(cache=True, nogil=True)  # nogil: tiles run on Python threads (no parallel build)
 
@@ -671,11 +672,13 @@ class KernelSimulator:
         return torch.view_as_real(torch.cat(parts, -1))
 
     def _prepare_fast(self, angles: torch.Tensor) -> torch.Tensor:
-        """:meth:`_prepare` without a gradient, compiled (:func:`_prepare_tile`), in float64."""
+        """:meth:`_prepare` without a gradient, compiled (:func:`_prepare_tile`), in float64 (the
+        compiled step runs in float64 for both precisions: one build, half the compile time; complex64
+        results are rounded to float32 at the end, within that precision)."""
         a = np.ascontiguousarray(angles.detach().to(torch.float64).numpy())
         P = np.empty(a.shape[:2] + (self._n_rows, 2))
         _run_tiles(lambda n0, nb: _prepare_tile(a, n0, nb, *self._prep, P), len(a))
-        return torch.from_numpy(P).to(self.real_dtype)
+        return torch.from_numpy(P)
 
     def _check(self, angles) -> torch.Tensor:
         angles = check_angles(angles, self.n_angles, self.device, self.real_dtype)
@@ -717,21 +720,21 @@ class KernelSimulator:
 
     def _forward(self, P: torch.Tensor) -> torch.Tensor:
         """``P (N, T, n_rows, 2)`` from :meth:`_prepare` -> probabilities ``(N, T, R)``."""
-        P = np.ascontiguousarray(P.detach().numpy())
+        P = np.ascontiguousarray(P.detach().numpy(), dtype=np.float64)  # float64 only: one build
         out = np.empty(P.shape[:2] + (self.n_outcomes,), dtype=P.dtype)
         none = np.zeros((0, 0, 0), dtype=P.dtype)
         _run_tiles(lambda n0, nb: _tile(P, none, n0, nb, self._tb, self._fwd, self._both, self._rows, out,
                                         none[..., None]), len(P))
-        return torch.from_numpy(out)
+        return torch.from_numpy(out).to(self.real_dtype)
 
     def _vjp_prepared(self, P: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
         """The cotangent of ``P`` (:meth:`_prepare`) for ``sum(g * probs)``, ``g (N, T, R)``."""
-        P = np.ascontiguousarray(P.detach().numpy())
-        g = np.ascontiguousarray(g.detach().to(self.real_dtype).numpy())
+        P = np.ascontiguousarray(P.detach().numpy(), dtype=np.float64)
+        g = np.ascontiguousarray(g.detach().to(torch.float64).numpy())
         G = np.empty_like(P)
         none = np.zeros((0, 0, 0), dtype=P.dtype)
         _run_tiles(lambda n0, nb: _tile(P, g, n0, nb, self._tb, self._fwd, self._both, self._rows, none, G), len(P))
-        return torch.from_numpy(G)
+        return torch.from_numpy(G).to(self.real_dtype)
 
     def vjp(self, angles, grad_probs) -> torch.Tensor:
         """``d <grad_probs, probs(angles)> / d angles`` by the adjoint method.
