@@ -12,7 +12,8 @@ Two stages per call:
    qubits), built by :class:`qrnn_core.simulator._Plan` (``factor_operator``, ``fused_runs``), with
    each memory qubit's fused one-qubit unitary ``V(t) = U_pre(t) U_post(t-1)`` folded into the first
    factor that touches it, and the last factor's ``M[s] = E[s]^† E[s]``.
-2. **The compiled step loop** (:func:`_step`), on tiles of circuits with the circuit index
+2. **The compiled step loop** (:func:`_tile`; the step is an op program from :func:`_programs`
+   run by :func:`_run_ops`), on tiles of circuits with the circuit index
    innermost (planar real/imaginary arrays, so that the loops vectorise): the chain
    ``rho <- sum_s E_f[s] rho E_f[s]^†`` factor by factor gives the next state; the joint outcome
    probabilities come from a tree of unnormalised branch states, one per outcome prefix, each
@@ -20,14 +21,19 @@ Two stages per call:
    factor needs only ``p(prefix, s) = tr(M[s] B_prefix)``. Factor 0's branches are the chain's
    first terms, so the two share them.
 
+Without a gradient (FDSA, SPSA, validation) stage 1 is compiled as well (:func:`_prepare_tile`,
+the same operators from the same program): torch's many tiny batched operations cost more than the
+whole step loop there. Tiles of circuits run on Python threads (the compiled functions release the
+GIL); one circuit runs alone.
+
 A memory qubit no factor touches never reaches a readout: it is left out (probabilities are exact).
 
 The gradient is the adjoint method: the probabilities are linear in the state and each step a
 fixed channel of its operators, so the cotangent ``Y_t`` (a ``D x D`` Hermitian operator) is swept
 backwards (Heisenberg picture), ``Y_t = sum_s g[t, s] M_{t,s} + Phi_t^†(Y_{t+1})``, each step's
 states recomputed from the stored ``rho_t``; the compiled code gives the cotangents of the
-prepared operators (:func:`_step_adjoint`) and torch's autograd carries them through stage 1 to the
-angles.
+prepared operators (the adjoint ops of :func:`_programs`) and torch's autograd carries them
+through stage 1 to the angles.
 """
 
 from __future__ import annotations
@@ -119,8 +125,10 @@ def _local(Er, Ei, e, K, adj, left, offs, rest, nrest, d, Sr, Si, s0, Or, Oi, o0
                             ci0, ci1, ci2, ci3 = Ei[b0, n] * sg, Ei[b1, n] * sg, Ei[b2, n] * sg, Ei[b3, n] * sg
                             x0, x1, x2, x3 = Sr[a0, n], Sr[a1, n], Sr[a2, n], Sr[a3, n]
                             y0, y1, y2, y3 = Si[a0, n], Si[a1, n], Si[a2, n], Si[a3, n]
-                            vr = (cr0 * x0 - ci0 * y0) + (cr1 * x1 - ci1 * y1) + (cr2 * x2 - ci2 * y2) + (cr3 * x3 - ci3 * y3)
-                            vi = (cr0 * y0 + ci0 * x0) + (cr1 * y1 + ci1 * x1) + (cr2 * y2 + ci2 * x2) + (cr3 * y3 + ci3 * x3)
+                            vr = ((cr0 * x0 - ci0 * y0) + (cr1 * x1 - ci1 * y1)
+                                  + (cr2 * x2 - ci2 * y2) + (cr3 * x3 - ci3 * y3))
+                            vi = ((cr0 * y0 + ci0 * x0) + (cr1 * y1 + ci1 * x1)
+                                  + (cr2 * y2 + ci2 * x2) + (cr3 * y3 + ci3 * x3))
                             Or[oi, n] = Or[oi, n] + vr if acc else vr
                             Oi[oi, n] = Oi[oi, n] + vi if acc else vi
                     else:
