@@ -236,7 +236,8 @@ class ParameterShift:
 
 @dataclass(frozen=True)
 class Exact:
-    """Reverse-mode autograd through the PyTorch simulator (needs a differentiable backend)."""
+    """The exact gradient from a differentiable backend: the kernel's adjoint method, or reverse-mode
+    autograd through the PyTorch simulator (a backend declaring ``differentiable = True``)."""
 
     name: ClassVar[str] = "exact"
 

@@ -4,8 +4,9 @@ As in the seed, the differentiated parameters are the input layer's weights ``w`
 (``n_angles`` each, 110 in all for 8 qubits); the output is the per-step readout probabilities and
 the backward returns the vector-Jacobian product for ``w`` and ``b``. Black-box estimators (SPSA,
 FDSA, parameter-shift) run in a ``torch.autograd.Function`` whose backward sends all its perturbed
-circuits to the backend in ONE batched call; ``exact`` lets autograd differentiate the PyTorch
-simulator itself. Any backend with ``probabilities(angles, *, shots, generator)`` plugs in.
+circuits to the backend in ONE batched call; ``exact`` lets autograd differentiate the simulator
+itself (a backend that declares ``differentiable = True``: the kernel's adjoint method, or autograd
+through the PyTorch simulator). Any backend with ``probabilities(angles, *, shots, generator)`` plugs in.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from torch.autograd.function import once_differentiable
 
 from .estimators import Estimator, Exact, angles_from, make_estimator
 from .program import read_step_program
-from .simulator import TorchSimulator
 from .validation import check_shots
 
 
@@ -58,7 +58,8 @@ class QuantumLayer(nn.Module):
 
     Parameters
     ----------
-    backend : a :class:`TorchSimulator` or :class:`~qrnn_core.aer_backend.AerBackend`.
+    backend : a :class:`~qrnn_core.kernel.KernelSimulator`, :class:`~qrnn_core.simulator.TorchSimulator`
+        or :class:`~qrnn_core.aer_backend.AerBackend`.
     estimator : an estimator object or its name (``"spsa"``, ``"fdsa"``, ``"parameter_shift"``,
         ``"exact"``).
     shots : ``None`` for exact probabilities, else shots per circuit (seed: 1,024).
@@ -80,12 +81,12 @@ class QuantumLayer(nn.Module):
         super().__init__()
         if not callable(getattr(backend, "probabilities", None)):
             raise ValueError(f"backend must be a simulator with probabilities(angles, shots=, generator=) "
-                             f"(a TorchSimulator or an AerBackend), got {backend!r}")
+                             f"(a KernelSimulator, TorchSimulator or AerBackend), got {backend!r}")
         check_shots(shots)
         self.estimator = make_estimator(estimator) if isinstance(estimator, str) else estimator
-        if isinstance(self.estimator, Exact) and not (isinstance(backend, TorchSimulator) and shots is None):
-            raise ValueError("the exact estimator needs exact probabilities from the PyTorch simulator "
-                             "(a TorchSimulator backend with shots=None)")
+        if isinstance(self.estimator, Exact) and not (getattr(backend, "differentiable", False) and shots is None):
+            raise ValueError("the exact estimator needs exact probabilities from a differentiable backend "
+                             "(a KernelSimulator or TorchSimulator with shots=None)")
         if getattr(self.estimator, "name", None) == "spsa" and generator is None:
             raise ValueError("SPSA draws its directions from generator=torch.Generator(...): pass one")
         self.runner = CircuitRunner(backend, shots, shot_generator)

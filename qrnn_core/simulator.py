@@ -51,6 +51,9 @@ class TorchSimulator:
     device : ``"cpu"``, ``"cuda"`` or a ``torch.device``.
     """
 
+    #: The exact estimator may differentiate this backend (autograd through it).
+    differentiable = True
+
     def __init__(self, n_qubits: int = 8, *, dtype=torch.complex128, device="cpu"):
         self.n_qubits = check_n_qubits(n_qubits)
         if dtype not in (torch.complex128, torch.complex64):

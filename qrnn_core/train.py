@@ -58,6 +58,8 @@ SPALL_ALPHA, SPALL_GAMMA = 0.602, 0.101
 #: How ``train_sequences`` picks its windows (:func:`training_windows`). A config recorded before the
 #: setting existed trained on the first k: :meth:`TrainConfig.from_dict` reads it as ``first``.
 TRAIN_WINDOWS = ("spread", "first")
+#: Backends the exact estimator can differentiate (they declare ``differentiable = True``).
+DIFFERENTIABLE_BACKENDS = ("kernel", "torch")
 #: Seeds a torch.Generator takes (manual_seed wraps larger values silently: refused instead).
 SEED_RANGE = (0, 2**63 - 1 - 10**6)
 
@@ -82,7 +84,9 @@ class TrainConfig:
     """Everything that determines a run (the seed's protocol by default), each setting declared once."""
 
     method: str = option("spsa", "Gradient estimator of the 110 input-layer parameters.", ESTIMATORS)
-    backend: str = option("torch", "Circuit backend: the exact PyTorch simulator or Qiskit Aer.", ("torch", "aer"))
+    backend: str = option("kernel", "Circuit backend: the compiled CPU kernel (the default), the exact PyTorch simulator "
+                          "(the reference, and the CUDA path) or Qiskit Aer (the independent check).",
+                          ("kernel", "torch", "aer"))
     shots: int | None = option(None, "Shots per training circuit; none for exact probabilities (the deck: 1024).",
                                minimum=1)
     epochs: int = option(10, "Passes over the training windows.", minimum=1)
@@ -161,8 +165,9 @@ class TrainConfig:
         for name in ("spsa_c", "fdsa_h"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be a positive number, got {getattr(self, name)!r}")
-        if self.method == "exact" and (self.backend != "torch" or self.shots is not None):
-            raise ValueError("method 'exact' needs backend 'torch' with shots None")
+        if self.method == "exact" and (self.backend not in DIFFERENTIABLE_BACKENDS or self.shots is not None):
+            raise ValueError(f"method 'exact' needs backend {' or '.join(map(repr, DIFFERENTIABLE_BACKENDS))} "
+                             "with shots None")
         check_n_qubits(self.n_qubits)
         self._check_device()
         self._check_memory()
@@ -170,6 +175,16 @@ class TrainConfig:
         make_estimator(self.method, **self.estimator_settings())  # checks c, h, directions
 
     def _check_device(self) -> None:
+        if self.backend == "kernel":
+            if self.device != "cpu":
+                raise ValueError(f"device: backend 'kernel' runs on the cpu only, got {self.device!r} "
+                                 "(use backend 'torch' for cuda)")
+            from .kernel import N_QUBITS_RANGE
+
+            if not N_QUBITS_RANGE[0] <= self.n_qubits <= N_QUBITS_RANGE[1]:
+                raise ValueError(f"n_qubits: backend 'kernel' takes {N_QUBITS_RANGE[0]} to {N_QUBITS_RANGE[1]} "
+                                 f"qubits, got {self.n_qubits} (use backend 'torch' beyond)")
+            return
         if self.backend == "torch":
             try:
                 resolve_device(self.device)  # cuda without a GPU, tpu, ...: refused here
@@ -196,8 +211,15 @@ class TrainConfig:
         D = 2 ** (self.n_qubits // 2)  # memory register
         S = 2 ** math.ceil(self.n_qubits / 4)  # outcomes of one readout group
         bytes_per = 16 if self.precision == "complex128" else 8
-        # per circuit and step: the density matrix and the two groups' dense operators
-        need = self.circuits_per_update() * self.batch_size * min(self.data.window, 64) * (1 + 2 * S) * D * D * bytes_per
+        circuits = self.circuits_per_update() * self.batch_size
+        if self.backend == "kernel":
+            # no dense operators: per circuit and step its angles and probabilities; per thread the
+            # stored states of one circuit (the adjoint sweep)
+            need = circuits * self.data.window * (n_angles(self.n_qubits) + D) * bytes_per // 2 \
+                + (os.cpu_count() or 1) * self.data.window * D * D * bytes_per
+        else:
+            # per circuit and step: the density matrix and the two groups' dense operators
+            need = circuits * min(self.data.window, 64) * (1 + 2 * S) * D * D * bytes_per
         have = _available_memory()
         if need > have:
             raise ValueError(f"n_qubits: {self.n_qubits} qubits need about {need / 2**30:.1f} GiB per update "
@@ -249,7 +271,12 @@ def build_model(config: TrainConfig) -> tuple[QRNN, dict[str, torch.Generator]]:
     from .simulator import TorchSimulator
 
     gens = generators(config.seed)
-    if config.backend == "torch":
+    if config.backend == "kernel":
+        from .kernel import KernelSimulator
+
+        dtype = torch.complex128 if config.precision == "complex128" else torch.complex64
+        backend = KernelSimulator(config.n_qubits, dtype=dtype)
+    elif config.backend == "torch":
         dtype = torch.complex128 if config.precision == "complex128" else torch.complex64
         backend = TorchSimulator(config.n_qubits, dtype=dtype, device=config.device)
         if backend.device.type == "cuda":

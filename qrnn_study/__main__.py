@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     bench.add_argument("--json", metavar="PATH", help="write the figures, machine and versions here")
     bench.add_argument("--repeats", type=int, default=5, help="timed calls per row (median)")
     bench.add_argument("--only", default="simulator,update,epoch",
-                       help="comma-separated sections: simulator, update, epoch")
+                       help="comma-separated sections: kernel, simulator, update, epoch")
     bench.add_argument("--gpu", action="store_true",
                        help="the GPU benchmark (CUDA simulator, Aer GPU, an FDSA epoch); needs an NVIDIA GPU")
     bench.add_argument("--full", action="store_true",

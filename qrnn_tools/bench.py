@@ -173,6 +173,118 @@ def epoch_rows(methods=("spsa", "exact", "fdsa"), seed: int = 1929, precision: s
     return rows
 
 
+def _default_backend(n_qubits: int = 8, precision: str = "complex64"):
+    """The backend a default TrainConfig builds (the kernel), at this size and precision."""
+    from qrnn_core.train import TrainConfig, build_model
+
+    model, _ = build_model(TrainConfig(n_qubits=n_qubits, precision=precision))
+    return model.quantum.backend
+
+
+def _layer_update(backend, estimator: str, x, grad_out, seed: int = 0):
+    """A callable running one update (forward + backward) of a fresh QuantumLayer on ``backend``."""
+    from qrnn_core.quantum_layer import QuantumLayer
+
+    layer = QuantumLayer(backend, estimator, generator=torch.Generator().manual_seed(seed + 1),
+                         init_generator=torch.Generator().manual_seed(seed + 3))
+
+    def run():
+        layer.zero_grad()
+        (layer(x) * grad_out).sum().backward()
+
+    return run
+
+
+def kernel_rows(repeats: int = 5, seed: int = 0, precision: str = "complex64", aer: bool = True) -> list[Row]:
+    """The default engine (the kernel a default ``TrainConfig`` builds) beside ONE Aer exact
+    density-matrix circuit timed in the same run (8 qubits, 20 steps): a circuit at batch 1, and an
+    SPSA, FDSA and exact (adjoint) update of one window."""
+    angles, x = _inputs(seed)
+    backend = _default_backend(8, precision)
+    name = f"{type(backend).__name__} ({precision})"
+    g = torch.randn(1, 20, backend.n_outcomes, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+    rows = []
+    seconds, n = time_call(lambda: backend(angles[:1]), repeats, min_seconds=0.5)
+    rows.append(Row("kernel", f"{name}: one circuit, batch 1", seconds, "circuit", n, 1))
+    for est, circuits in (("spsa", 5), ("fdsa", 221), ("exact", 1)):
+        seconds, n = time_call(_layer_update(backend, est, x, g, seed), repeats, min_seconds=0.5)
+        rows.append(Row("kernel", f"{name}: {est} update", seconds, "update", n, circuits))
+    if aer:
+        from qrnn_core.aer_backend import AerBackend
+
+        aer_backend = AerBackend(8)
+        seconds, n = time_call(lambda: aer_backend(angles[:1]), max(1, repeats // 2))
+        rows.append(Row("kernel", "Aer exact (density matrix): one circuit", seconds, "circuit", n, 1))
+    return rows
+
+
+#: The kernel's targets, as a fraction of one Aer exact circuit's time measured in the same run.
+KERNEL_TARGETS = {"one circuit, batch 1": 1 / 400, "fdsa update": 0.15, "exact update": 1 / 60}
+
+
+def kernel_targets(rows: list[Row]) -> list[tuple[str, bool, str]]:
+    """Each kernel row as a ratio to the one Aer exact circuit, against its target where it has one."""
+    aer = next((r.seconds for r in rows if r.group == "kernel" and r.name.startswith("Aer exact")), None)
+    out = []
+    for r in rows:
+        if r.group != "kernel" or aer is None or r.name.startswith("Aer"):
+            continue
+        what = r.name.split(": ", 1)[1]
+        limit = KERNEL_TARGETS.get(what)
+        ratio = r.seconds / aer
+        out.append((f"{r.name} / one Aer exact circuit" + (f" ≤ {limit:.4g}" if limit else ""),
+                    limit is None or ratio <= limit, f"{ratio:.4g} ({_fmt_seconds(r.seconds)})"))
+    return out
+
+
+def _peak_rss_growth(fn) -> tuple[object, int]:
+    """``fn()`` and the growth of the process's peak resident memory while it ran (bytes; Linux:
+    the peak is reset through /proc/self/clear_refs first, so earlier peaks do not hide it)."""
+    def status(key):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(key):
+                return int(line.split()[1]) * 1024
+        return 0
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+        base = status("VmRSS:")
+    except OSError:
+        return fn(), -1
+    out = fn()
+    return out, max(0, status("VmHWM:") - base)
+
+
+def scaling_rows(ns=(2, 4, 6, 8, 10, 12), aer_max: int = 8, precision: str = "complex64", seed: int = 0) -> list[dict]:
+    """Per qubit count: seconds per circuit (batch 5) and per FDSA update (one window, 20 steps), and
+    the peak memory growth of the FDSA update, for the kernel, PyTorch and Aer (exact; Aer only up to
+    ``aer_max`` qubits: beyond, one FDSA update takes minutes)."""
+    from qrnn_core.aer_backend import AerBackend
+    from qrnn_core.kernel import KernelSimulator
+    from qrnn_core.simulator import TorchSimulator
+
+    dtype = getattr(torch, precision)
+    out = []
+    for n in ns:
+        gen = torch.Generator().manual_seed(seed)
+        engines = [("kernel", KernelSimulator(n, dtype=dtype)), ("torch", TorchSimulator(n, dtype=dtype))]
+        if n <= aer_max:
+            engines.append(("aer", AerBackend(n)))
+        for name, sim in engines:
+            A, R = sim.n_angles, 2 ** (n // 2)
+            angles = (2 * torch.rand(5, 20, A, generator=gen, dtype=torch.float64) - 1) * torch.pi
+            x = torch.rand(1, 20, generator=gen, dtype=torch.float64)
+            g = torch.randn(1, 20, R, generator=gen, dtype=torch.float64)
+            reps = 1 if name == "aer" else 3
+            per_circuit, _ = time_call(lambda: sim(angles), reps)
+            update = _layer_update(sim, "fdsa", x, g, seed)
+            update()  # warm
+            _, peak = _peak_rss_growth(update)
+            fdsa, _ = time_call(update, 0 if name == "aer" else 1)
+            out.append({"qubits": n, "engine": name, "seconds_per_circuit": per_circuit / 5,
+                        "seconds_per_fdsa_update": fdsa, "fdsa_circuits": 1 + 4 * A, "peak_bytes": peak})
+    return out
+
+
 #: The deck's published seconds on the CPU (Apple M3 Max) for the same unit of work.
 DECK_REFERENCE = {
     ("update", "spsa"): reference.SECONDS_PER_UPDATE["SPSA, CPU"],
@@ -201,6 +313,12 @@ def _fmt_seconds(s: float) -> str:
 def tables(rows: list[Row]) -> list[tuple[list[str], list[list[str]]]]:
     """The report's tables, each ``(header, rows)`` of strings, for the terminal and Markdown."""
     out = []
+    kern = [r for r in rows if r.group == "kernel"]
+    aer_one = next((r.seconds for r in kern if r.name.startswith("Aer exact")), None)
+    if kern:
+        out.append((["default engine, 8 qubits, T=20", "circuits", "time", "/ one Aer exact circuit"],
+                    [[r.name, f"{r.circuits:,}", _fmt_seconds(r.seconds),
+                      f"{r.seconds / aer_one:.4g}" if aer_one else "-"] for r in kern]))
     sim = [r for r in rows if r.group == "simulator"]
     if sim:
         aer_exact = next((r.seconds for r in sim if r.name.startswith("Aer exact")), None)
@@ -364,7 +482,7 @@ def gpu_rows(repeats: int = 5) -> list[Row]:
 
 
 def main(json_path: str | None = None, repeats: int = 5, full: bool = False,
-         sections=("simulator", "update", "epoch"), gpu: bool = False) -> dict:
+         sections=("kernel", "simulator", "update", "epoch"), gpu: bool = False) -> dict:
     print(f"QRNN benchmark on {provenance()['machine']['cpu']} "
           f"({torch.get_num_threads()} torch threads)\n", flush=True)
     # Every PyTorch row is timed before Aer first runs: once Aer's OpenMP pool exists in the
@@ -379,16 +497,18 @@ def main(json_path: str | None = None, repeats: int = 5, full: bool = False,
         rows += update_rows("torch", repeats, precisions=("complex128", "complex64"))
     if "epoch" in sections:
         rows += epoch_rows(precision="complex128") + epoch_rows(precision="complex64")
+    if "kernel" in sections:
+        rows += kernel_rows(repeats)
     if sections & {"simulator", "update"}:
         print("timing Aer ...", flush=True)
     if "simulator" in sections:
         rows += simulator_rows("aer", repeats)
     if "update" in sections:
         rows += update_rows("aer", repeats, full)
-    rows.sort(key=lambda r: ["simulator", "update", "epoch"].index(r.group))
+    rows.sort(key=lambda r: ["kernel", "simulator", "update", "epoch"].index(r.group))
     for header, body in tables(rows):
         print("\n" + _text_table(header, body))
-    targets = targets_of(rows)
+    targets = targets_of(rows) + kernel_targets(rows)
     print()
     for what, met, measured in targets:
         print(f"  [{'met' if met else 'MISSED'}] {what}: {measured}")

@@ -35,7 +35,7 @@ BASE = ["--epochs", "1", "--n-qubits", "4", "--train-sequences", "2", "--val-ste
         (["--epochs", "0"], "--epochs must be >= 1"),
         (["--lr", "-1"], "lr must be a positive number"),
         (["--data-source", "mars"], "--data-source must be one of generated, original"),
-        (["--method", "exact", "--shots", "64"], "method 'exact' needs backend 'torch' with shots None"),
+        (["--method", "exact", "--shots", "64"], "method 'exact' needs backend 'kernel' or 'torch' with shots None"),
     ],
 )
 def test_bad_options_are_refused_in_one_line(tmp_path, capsys, args, says):

@@ -7,8 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from qrnn_core.provenance import machine
 from qrnn_study.results import load_arm, reproduces
 from qrnn_study.runner import ROOT
 
@@ -25,13 +27,21 @@ def _finished_runs():
 
 
 def test_a_shipped_run_reproduces_exactly():
+    """Bitwise on the CPU model that made the numbers; elsewhere (another CPU's vector units round a
+    float32 sum differently: 2.9e-7 on an Intel Xeon against an AMD EPYC) to a few ulps of the run's
+    precision, accumulated over its few updates and one validation."""
     runs = _finished_runs()
     if not runs:
         pytest.skip("no finished paper run is shipped yet")
     # the cheapest to re-compute: an exact-gradient or SPSA run
     run = next((r for r in runs if r.name.startswith(("oracle", "spsa"))), runs[0])
     check = reproduces(run)
-    assert check.exact, str(check)
+    metrics = json.loads((run / "metrics.json").read_text())
+    if metrics["provenance"]["machine"]["cpu"] == machine()["cpu"]:
+        assert check.exact, str(check)
+    else:
+        real = np.float32 if metrics["config"]["precision"] == "complex64" else np.float64
+        assert check.max_relative_difference <= 64 * np.finfo(real).eps, str(check)
 
 
 def test_shipped_arms_load_with_their_seeds():
