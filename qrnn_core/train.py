@@ -28,6 +28,7 @@ import fcntl
 import functools
 import json
 import math
+import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
