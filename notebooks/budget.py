@@ -45,7 +45,7 @@ from qrnn_study.conclusions import baseline_value, common_mode
 from qrnn_study.report import results_path, save_json, show_banner
 from qrnn_study.results import load_arm, load_sweep, read_results
 from qrnn_study.scorecard import SWEEPS
-from qrnn_study.runner import load_study
+from qrnn_study.study_file import load_study
 from qrnn_study.words import count, training_windows_words
 
 show_banner(profile)
