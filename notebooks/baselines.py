@@ -66,7 +66,7 @@ from myst_nb import glue
 
 from qrnn_study import figures
 from qrnn_core.baselines import SHOTS, run_baselines
-from qrnn_study.runner import load_study
+from qrnn_study.study_file import load_study
 from qrnn_core.data import DataConfig, make_task
 from qrnn_study.report import results_path, save_json, show_banner
 

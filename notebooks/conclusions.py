@@ -66,7 +66,8 @@ from qrnn_study.conclusions import (BASELINE_NAMES as NAMES, CLASSICAL, FROZEN, 
 from qrnn_study.report import results_path, save_json, show_banner
 from qrnn_study.results import load_arm, load_sweep, read_results
 from qrnn_study.scorecard import SWEEPS, scorecard
-from qrnn_study.runner import load_study, partial_warning, profile_note
+from qrnn_study.coverage import partial_warning, profile_note
+from qrnn_study.study_file import load_study
 
 show_banner(profile)
 display(Markdown(profile_note(profile)))

@@ -74,7 +74,8 @@ from qrnn_study.conclusions import BASELINE_NAMES, bottom_line, describe, first_
 from qrnn_study.report import banner, results_path, save_json, show_banner
 from qrnn_study.results import compute_table, load_arm, load_sweep, read_results
 from qrnn_study.scorecard import FDSA_ARM, SPSA_ARM, SWEEPS, csv_table, scorecard
-from qrnn_study.runner import load_study, partial_warning, profile_note
+from qrnn_study.coverage import partial_warning, profile_note
+from qrnn_study.study_file import load_study
 from qrnn_study.words import count
 
 show_banner(profile)

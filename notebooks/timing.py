@@ -62,7 +62,7 @@ from qrnn_tools.bench import Row, epoch_rows, markdown_report, markdown_tables, 
 from qrnn_study.figures import style
 from qrnn_core.provenance import provenance
 from qrnn_study.report import results_path, save_json, show_banner
-from qrnn_study.runner import ROOT
+from qrnn_study.study_file import ROOT
 
 
 

@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     cluster = run.add_mutually_exclusive_group()
     cluster.add_argument("--scheduler", metavar="ADDRESS", help="use this running Dask cluster (tcp://host:8786)")
     cluster.add_argument("--scheduler-file", metavar="PATH", help="use the Dask cluster this scheduler file names")
-    from .runner import CONNECT_TIMEOUT
+    from .cluster import CONNECT_TIMEOUT
 
     run.add_argument("--connect-timeout", metavar="SECONDS", type=float, default=CONNECT_TIMEOUT,
                      help=f"seconds to wait for the scheduler file and the scheduler (default: {CONNECT_TIMEOUT:g})")
@@ -75,7 +75,10 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "train":
         return _train_command(train, args)
     elif args.command == "run":
-        from .runner import ROOT, SchedulerUnreachable, StudyLocked, dry_run, load_study, run_study
+        from .cluster import SchedulerUnreachable
+        from .drive import StudyLocked, run_study
+        from .plan import dry_run
+        from .study_file import ROOT, load_study
 
         if args.jobs is not None and args.jobs < 1:
             run.error("--jobs must be >= 1")

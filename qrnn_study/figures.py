@@ -226,7 +226,7 @@ def csv_link(path: Path, rows: list, columns: list, text: str = "the numbers of 
 
 def download_target(path: Path) -> str:
     """``path`` as an absolute path: the study runner rewrites it relative to the page's folder when it
-    finishes the executed notebook (:func:`qrnn_study.runner.relative_downloads`)."""
+    finishes the executed notebook (:func:`qrnn_study.execute.relative_downloads`)."""
     return Path(path).resolve().as_posix()
 
 

@@ -25,6 +25,7 @@ from qrnn_core.evaluation import MODES, PROTOCOLS, validate, validation_inputs
 from qrnn_core.train import TrainConfig, build_model, make_optimizer, training_windows, update, validation_generator
 
 from .cli import config_from_parameters
+from .study_file import sweep_arm
 
 OUTPUTS = ("rmse_y", "rmse_z", "rmse_mean")
 
@@ -134,12 +135,10 @@ def load_arm(results: Path | str, arm: str, seeds: list[int] | None = None) -> A
 
 def load_sweep(results: Path | str, family: str, parameter: str = "lr", values=None) -> dict[float, ArmResults]:
     """The points of a swept run (its arms ``{family}-{parameter}<value>``, see
-    :func:`qrnn_study.runner.sweep_arm`) by the value its config records, ascending.
+    :func:`qrnn_study.study_file.sweep_arm`) by the value its config records, ascending.
 
     ``values``: the points the study lists (e.g. ``Study.sweep_values(family)``); folders of other values
     (an older study file's) are left out. None: every point found under ``results``."""
-    from .runner import sweep_arm
-
     if values is None:
         arms = {d.name.split("@")[0] for d in Path(results).glob(f"{family}-{parameter}*@*")}
     else:
@@ -166,7 +165,7 @@ class ComputeRow:
 
 
 def compute_table(runs, results: Path | str) -> list[ComputeRow]:
-    """Training compute of ``runs`` (a study's :class:`~qrnn_study.runner.Run` list) by study-file run.
+    """Training compute of ``runs`` (a study's :class:`~qrnn_study.study_file.Run` list) by study-file run.
 
     Seconds are the training workers' own (``epoch_seconds`` + ``val_seconds`` + ``save_seconds`` of
     each finished epoch, one torch thread a worker, on whatever machine and load ran them). What is

@@ -1,6 +1,6 @@
 """The study file's values, checked when it is read, and where in the file each one is typed.
 
-The runner's schema (:data:`qrnn_study.runner.SCHEMA`) checks the file's shape; this module checks what
+The runner's schema (:data:`qrnn_study.study_file.SCHEMA`) checks the file's shape; this module checks what
 the shape cannot: every training instance's settings by the one declaration of each setting's range
 (:meth:`qrnn_core.train.TrainConfig.check`, the rules and messages of the ``train`` options), the
 names generated from values (sweep arms), duplicate keys, and the line of each key (YAML anchors and

@@ -8,7 +8,7 @@ import pytest
 import yaml
 from sphinx.errors import ExtensionError
 
-from qrnn_study.runner import ROOT
+from qrnn_study.study_file import ROOT
 from qrnn_tools.book_guard import book_problem, check_book, csv_problem
 
 

@@ -12,7 +12,8 @@ import pytest
 
 from qrnn_study.__main__ import main
 from qrnn_study.cli import ROOT, ParameterError, check_notebook_parameters
-from qrnn_study.runner import SchedulerUnreachable, notebook_parameters, scheduler_address
+from qrnn_study.cluster import SchedulerUnreachable, scheduler_address
+from qrnn_study.notebook import notebook_parameters
 
 from .test_study_file import study_file
 

@@ -10,7 +10,8 @@ import torch
 
 from qrnn_core.runfiles import verify_run
 from qrnn_core.train import config_replace, train
-from qrnn_study.runner import Run, Study, training_done
+from qrnn_study.coverage import training_done
+from qrnn_study.study_file import Run, Study
 
 from .conftest import TINY, files
 

@@ -4,7 +4,7 @@ messages, one line naming the file, the key and its line (exit status 2, nothing
 import pytest
 
 from qrnn_study.__main__ import main
-from qrnn_study.runner import ROOT, StudyFileError, load_study
+from qrnn_study.study_file import ROOT, StudyFileError, load_study
 
 #: A small study file of its own (line numbers below count from its first line).
 STUDY = """\

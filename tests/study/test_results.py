@@ -12,7 +12,7 @@ import pytest
 
 from qrnn_core.provenance import machine
 from qrnn_study.results import load_arm, reproduces
-from qrnn_study.runner import ROOT
+from qrnn_study.study_file import ROOT
 
 SHIPPED = ROOT / "results" / "paper"
 
@@ -71,7 +71,7 @@ def test_a_fresh_clone_builds_the_shipped_paper_book(tmp_path):
 
 def test_the_compute_table_counts_every_epoch_and_projects_from_the_median_and_the_fastest(tmp_path):
     from qrnn_study.results import compute_table
-    from qrnn_study.runner import Run
+    from qrnn_study.study_file import Run
 
     def run(name, family, **parameters):
         return Run(name, Path("notebooks/train.py"), {"epochs": 4, "train_sequences": 10, **parameters},

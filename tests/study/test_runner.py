@@ -21,8 +21,10 @@ import yaml
 
 from qrnn_study.results import training_circuits
 from qrnn_study.keys import Inputs
-from qrnn_study.runner import (ROOT, StudyLocked, dry_run, load_study, notebook_parameters, plan, read_notebook, run_study,
-                             study_lock, submission_order)
+from qrnn_study.drive import StudyLocked, run_study, study_lock
+from qrnn_study.notebook import notebook_parameters, read_notebook
+from qrnn_study.plan import dry_run, plan, submission_order
+from qrnn_study.study_file import ROOT, load_study
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.py"))
 
@@ -244,7 +246,7 @@ def test_the_key_follows_imported_modules_not_tools():
     assert {"qrnn_core/train.py", "qrnn_core/simulator.py", "qrnn_core/estimators.py", "qrnn_core/data.py",
             "qrnn_study/report.py", "qrnn_core/provenance.py",  # across packages
             "qrnn_study/figures.py", "qrnn_study/analysis.py"} <= files  # a module imported by name, and its relative imports
-    assert not {"qrnn_tools/book_check.py", "qrnn_tools/bench.py", "qrnn_study/runner.py"} & files
+    assert not {"qrnn_tools/book_check.py", "qrnn_tools/bench.py", "qrnn_study/drive.py", "qrnn_study/plan.py"} & files
 
 
 def test_keys_hash_the_science_not_the_command_line():
@@ -298,8 +300,8 @@ def test_failures_are_reported_by_run_and_cell_and_the_rest_goes_on(tmp_path):
 
 
 def test_long_work_reports_its_epochs_and_what_training_is_left(tmp_path, monkeypatch):
-    import qrnn_study.runner as study_module
-    from qrnn_study.runner import epochs_done, training_left
+    import qrnn_study.drive as study_module
+    from qrnn_study.drive import epochs_done, training_left
 
     study = load_study(tiny_study(tmp_path, runs=["spsa-spall-shots"], overrides={"spsa-spall-shots": {"epochs": 3}}), "tiny")
     (run,) = study.runs
@@ -362,9 +364,10 @@ def _results(folder: Path) -> dict:
 
 def test_the_local_cluster_keeps_glibc_malloc_defaults():
     """Dask's MALLOC_TRIM_THRESHOLD_ makes the simulator 2.3x slower: the study's workers do not get it."""
-    from qrnn_study.runner import MALLOC_TRIM, _client
+    from qrnn_study.cluster import client_for
+    from qrnn_study.execute import MALLOC_TRIM
 
-    client, cluster = _client(1, None, None)
+    client, cluster = client_for(1, None, None)
     try:
         assert set(client.run(lambda: os.environ.get(MALLOC_TRIM)).values()) == {None}
     finally:

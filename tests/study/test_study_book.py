@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from qrnn_study.runner import ROOT, load_study, run_study
+from qrnn_study.drive import run_study
+from qrnn_study.study_file import ROOT, load_study
 
 from .test_runner import tiny_study
 

@@ -1,0 +1,267 @@
+"""The study file (``study.yml``): its schema, the runs it lists and the profiles they run in.
+
+:func:`read_study_file` checks the file (:data:`SCHEMA` for its shape, :mod:`.study_values` for its
+values, then names, notebooks, profiles and dependencies), every refusal one line naming the file, the
+key and its line. :func:`load_study` turns one profile of it into a :class:`Study`: its runs (:class:`Run`)
+in dependency order, parameters layered (``common``, then the profile's), a seeded run expanded into one
+instance per seed (``NAME@SEED``) and a swept run into one seeded arm per value
+(``NAME-lr0.001@SEED``, :func:`sweep_arm`). :func:`write_toc` gives the profile's book its table of
+contents.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from graphlib import CycleError, TopologicalSorter
+from pathlib import Path
+
+from . import study_values
+from .keys import ROOT
+
+TRAIN_NOTEBOOK = "train.py"
+
+_NAME = r"^[a-z0-9][a-z0-9_-]*$"
+SCHEMA = {
+    "type": "object",
+    "required": ["output", "results", "profiles", "runs"],
+    "properties": {
+        "output": {"type": "string"},
+        "results": {"type": "string"},
+        "profiles": {
+            "type": "object",
+            "minProperties": 1,
+            "propertyNames": {"pattern": _NAME},
+            "additionalProperties": {
+                "type": "object",
+                "required": ["description", "seeds"],
+                "properties": {
+                    "description": {"type": "string"},
+                    "seeds": {"type": "array", "items": {"type": "integer", "minimum": 0}, "minItems": 1,
+                              "uniqueItems": True},
+                },
+                "additionalProperties": False,
+            },
+        },
+        "runs": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "required": ["name", "notebook"],
+                "properties": {
+                    "name": {"type": "string", "pattern": _NAME},
+                    "notebook": {"type": "string"},
+                    "title": {"type": "string"},
+                    "exclusive": {"type": "boolean"},
+                    "depends": {"type": "array", "items": {"type": "string"}, "uniqueItems": True},
+                    # seeds per profile: how many of the profile's seeds (0: none of this run in that profile)
+                    "seeds": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}},
+                    "sweep": {  # {parameter: {profile: [values]}}: one arm per value
+                        "type": "object", "minProperties": 1, "maxProperties": 1,
+                        "additionalProperties": {"type": "object", "additionalProperties": {
+                            "type": "array", "items": {"type": "number"}, "minItems": 1, "uniqueItems": True}},
+                    },
+                    "parameters": {"type": "object", "additionalProperties": {"type": "object"}},
+                },
+                "dependentRequired": {"sweep": ["seeds"]},
+                "additionalProperties": False,
+            },
+        },
+    },
+    "patternProperties": {"^x-": {}},  # YAML anchors of shared settings
+    "additionalProperties": False,
+}
+
+
+class StudyFileError(ValueError):
+    """The study file is invalid: one line naming the file, the key and the run."""
+
+
+@dataclass(frozen=True)
+class Run:
+    """One notebook execution: a run of the study file, or one seed's instance of it (``NAME@SEED``)."""
+
+    name: str
+    notebook: Path
+    parameters: dict
+    depends: tuple[str, ...] = ()
+    exclusive: bool = False
+    title: str | None = None  # replaces the notebook's first heading in the book
+    arm: str | None = None  # the arm this is a seed of: the study file's run, or one point of its sweep
+    seed: int | None = None
+    family: str | None = None  # the study file's run it comes from (the arm itself unless swept)
+    point: dict | None = None  # a swept run's value, e.g. {"lr": 0.001}
+
+    @property
+    def trains(self) -> bool:
+        return self.notebook.name == TRAIN_NOTEBOOK
+
+
+@dataclass
+class Study:
+    output: Path
+    results: Path
+    profile: str
+    runs: list[Run] = field(default_factory=list)
+    description: str = ""
+    path: Path | None = None
+    seeds: list[int] = field(default_factory=list)  # the profile's seeds, in the study file's order
+
+    def arm_runs(self, arm: str) -> list[Run]:
+        return [r for r in self.runs if r.arm == arm]
+
+    def sweep_values(self, family: str, parameter: str = "lr") -> list:
+        """The values a swept run takes in this profile, ascending (empty: none, or not a swept run)."""
+        return sorted({r.point[parameter] for r in self.runs if r.family == family and r.point})
+
+
+def _fail(path: Path, where: str, message: str, line: int | None = None):
+    raise StudyFileError(f"{path.name}: {where}: {message}" + (f" (line {line})" if line else ""))
+
+
+def _where(spec: dict, location) -> str:
+    """``runs[3] ('fdsa-shots').parameters`` from a jsonschema error path."""
+    parts, node = [], spec
+    for key in location:
+        if isinstance(key, int):
+            name = node[key].get("name") if isinstance(node[key], dict) else None
+            parts[-1] += f"[{key}]" + (f" ({name!r})" if name else "")
+        else:
+            parts.append(str(key))
+        node = node[key] if isinstance(node, (dict, list)) else node
+    return ".".join(parts) or "(top level)"
+
+
+def read_study_file(path: Path | str) -> dict:
+    """The study file, parsed and checked: schema, names, notebooks, profiles, dependencies."""
+    import jsonschema  # here: only a run that reads a study file pays for it
+
+    path = Path(path)
+    try:
+        spec, root = study_values.parse(path.read_text())
+    except study_values.YamlSyntaxError as err:
+        raise StudyFileError(f"{path.name}: {err}") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise StudyFileError(f"{path.name}: cannot be read: {str(err).splitlines()[0]}") from None
+
+    def fail(location, message: str):
+        _fail(path, _where(spec, location), message, study_values.line_of(root, location))
+
+    if found := study_values.duplicate_key(root):
+        fail(*found)
+    validator = jsonschema.Draft202012Validator(SCHEMA)
+    errors = sorted(validator.iter_errors(spec), key=lambda e: list(e.absolute_path))
+    if errors:
+        e = errors[0]
+        message = e.message
+        if e.validator == "additionalProperties":
+            extra = [k for k in e.instance if k not in e.schema.get("properties", {})
+                     and not any(re.match(p, k) for p in e.schema.get("patternProperties", {}))]
+            message = f"unknown key {extra[0]!r}" if extra else message
+            typed = [*e.absolute_path, extra[0]] if extra else list(e.absolute_path)  # the line of the key itself
+        _fail(path, _where(spec, e.absolute_path), message,
+              study_values.line_of(root, typed if e.validator == "additionalProperties" else e.absolute_path))
+    profiles = set(spec["profiles"])
+    seen: set[str] = set()
+    for k, r in enumerate(spec["runs"]):
+        if r["name"] in seen:
+            fail(["runs", k, "name"], f"duplicate run name {r['name']!r}")
+        seen.add(r["name"])
+        if not (path.parent / r["notebook"]).is_file():
+            fail(["runs", k, "notebook"], f"no notebook {r['notebook']!r}")
+        for block in r.get("parameters", {}):
+            if block != "common" and block not in profiles:
+                fail(["runs", k, "parameters", block], f"unknown profile {block!r} (profiles: "
+                     f"{', '.join(sorted(profiles))}, or common)")
+        for block in r.get("seeds", {}):
+            if block not in profiles:
+                fail(["runs", k, "seeds", block], f"unknown profile {block!r}")
+        for param, values in r.get("sweep", {}).items():
+            for block in values:
+                if block not in profiles:
+                    fail(["runs", k, "sweep", param, block], f"unknown profile {block!r}")
+            for value in {v for vs in values.values() for v in vs}:
+                if (arm := sweep_arm(r["name"], param, value)) in seen or arm in {x["name"] for x in spec["runs"]}:
+                    fail(["runs", k, "sweep"], f"the swept arm {arm!r} is also a run's name")
+        for d in r.get("depends", []):
+            if d not in {x["name"] for x in spec["runs"]}:
+                fail(["runs", k, "depends"], f"unknown run {d!r}")
+    try:
+        tuple(TopologicalSorter({r["name"]: r.get("depends", []) for r in spec["runs"]}).static_order())
+    except CycleError as err:
+        _fail(path, "runs", f"dependency cycle {' -> '.join(err.args[1])}")
+    # The values: generated names unique, the results folder outside the source, every training config valid.
+    checks = [lambda: study_values.sweep_name_clash(spec, sweep_arm),
+              lambda: study_values.results_problem(spec, path.parent)]
+    checks += [lambda k=k: study_values.training_problem(spec, k) for k, r in enumerate(spec["runs"])
+               if Path(r["notebook"]).name == TRAIN_NOTEBOOK]
+    for check in checks:
+        if found := check():
+            fail(*found)
+    return spec
+
+
+def sweep_arm(run: str, parameter: str, value) -> str:
+    """The arm of one point of a swept run: ``sweep-fdsa`` at ``lr`` 0.001 is ``sweep-fdsa-lr0.001``."""
+    return f"{run}-{parameter}{value:g}"
+
+
+def load_study(path: Path | str = ROOT / "study.yml", profile: str = "quick") -> Study:
+    """The runs of ``profile`` in dependency order, parameters layered (``common``, then the profile's),
+    seeded runs expanded into one instance per seed (the first k of the profile's seeds)."""
+    path = Path(path)
+    spec = read_study_file(path)
+    if profile not in spec["profiles"]:
+        raise StudyFileError(f"{path.name}: profiles: unknown profile {profile!r} (defined: "
+                             f"{', '.join(spec['profiles'])})")
+    prof = spec["profiles"][profile]
+    base = path.parent
+    output, results = base / spec["output"] / profile, base / spec["results"] / profile
+    by_name = {r["name"]: r for r in spec["runs"]}
+    order = TopologicalSorter({r["name"]: r.get("depends", []) for r in spec["runs"]}).static_order()
+    runs: list[Run] = []
+    expanded: dict[str, list[str]] = {}
+    for name in order:
+        r = by_name[name]
+        params = dict((r.get("parameters") or {}).get("common", {}))
+        params.update((r.get("parameters") or {}).get(profile, {}))
+        params.update(profile=profile, results_dir=_relative(results, ROOT))
+        depends = tuple(n for d in r.get("depends", ()) for n in expanded[d])
+        common = dict(notebook=base / r["notebook"], exclusive=bool(r.get("exclusive", False)),
+                      title=r.get("title"), depends=depends)
+        if "seeds" in r:
+            count = r["seeds"].get(profile, len(prof["seeds"]))
+            if count > len(prof["seeds"]):
+                raise StudyFileError(f"{path.name}: runs ({name!r}).seeds.{profile}: {count} seeds asked, "
+                                     f"the profile lists {len(prof['seeds'])}")
+            # A swept run is one arm per value (none in a profile that lists no values), each seeded.
+            points = [{}]
+            for param, values in r.get("sweep", {}).items():
+                points = [{param: v} for v in values.get(profile, [])]
+            expanded[name] = []
+            for point in points:
+                arm = sweep_arm(name, *next(iter(point.items()))) if point else name
+                for seed in prof["seeds"][:count]:
+                    instance = f"{arm}@{seed}"
+                    expanded[name].append(instance)
+                    runs.append(Run(instance, parameters={**params, **point, "seed": seed, "run_name": instance},
+                                    arm=arm, seed=seed, family=name, point=point or None, **common))
+        else:
+            expanded[name] = [name]
+            runs.append(Run(name, parameters={**params, "run_name": name}, **common))
+    return Study(output, results, profile, runs, prof.get("description", "").strip(), path, list(prof["seeds"]))
+
+
+def write_toc(study: Study, book: Path = ROOT / "book") -> Path:
+    """The book's table of contents for ``study.profile``: ``_toc.yml`` with its pages' folder
+    ``generated/paper/`` replaced by this profile's (written into that folder)."""
+    text = (book / "_toc.yml").read_text()
+    out = study.output / "_toc.yml"  # pages in <book>/generated/<profile>/, as the toc's entries say
+    study.output.mkdir(parents=True, exist_ok=True)
+    out.write_text(text.replace("generated/paper/", f"generated/{study.profile}/"))
+    return out
+
+
+def _relative(path: Path, base: Path) -> str:
+    return str(path.relative_to(base)) if path.is_relative_to(base) else str(path)
