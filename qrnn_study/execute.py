@@ -1,5 +1,6 @@
-"""One run's notebook executed (in a Dask worker): its Jupyter kernel, papermill, the line that reports a
-failure by run and cell, and the executed notebook finished as a page of the book.
+"""One run executed (in a Dask worker): a page's notebook in its own Jupyter kernel by papermill, the
+line that reports a failure by run and cell, and the executed notebook finished as a page of the book;
+a training instance in the worker itself (:func:`train_here`).
 
 A page starts from an empty results folder when its inputs changed; a training instance keeps its folder
 (its checkpoints decide what is done) unless it was made from other inputs.
@@ -93,6 +94,10 @@ def execute(run: Run, output: str, results: str, inputs: Inputs, threads: int | 
             shutil.rmtree(results / run.name, ignore_errors=True)
         record.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(record, lambda tmp: tmp.write_text(inputs.to_json()))
+    if run.trains:
+        t0 = time.perf_counter()
+        train_here(run, threads)
+        return time.perf_counter() - t0
     partial = output / f"{run.name}.running.ipynb"
     kernel_log = output / f"{run.name}.kernel.log"
     kernel_log.unlink(missing_ok=True)  # this execution's output only
@@ -112,9 +117,37 @@ def execute(run: Run, output: str, results: str, inputs: Inputs, threads: int | 
     _finish_for_book(partial, run.title, run.parameters)
     os.replace(partial, output / f"{run.name}.ipynb")
     seconds = time.perf_counter() - t0
-    if not run.trains:
-        atomic_write(output / f"{run.name}.inputs.json", lambda tmp: tmp.write_text(inputs.to_json(seconds)))
+    atomic_write(output / f"{run.name}.inputs.json", lambda tmp: tmp.write_text(inputs.to_json(seconds)))
     return seconds
+
+
+def train_here(run: Run, threads: int | None = 1) -> None:
+    """A training instance, run in this (worker) process: what its notebook's cells do, without a kernel.
+
+    A training instance's notebook is no page of the book, and starting a Jupyter kernel (and importing
+    torch and Qiskit in it) for each of a profile's dozens of instances cost more than the training
+    itself in the quick profile. Its parameters are the notebook's defaults updated with the run's, as
+    papermill would inject them, and they are checked by the same function its first cell calls; the
+    notebook (``notebooks/train.py``) stays the way to run one instance by hand. Raises :class:`RunFailed`.
+    """
+    import torch
+
+    from qrnn_core.train import train
+
+    from .cli import check_notebook_parameters
+    from .notebook import notebook_parameters
+
+    values = notebook_parameters(run.notebook) | run.parameters
+    if not Path(values["results_dir"]).is_absolute():  # as for the notebook, whose kernel starts in ROOT
+        values["results_dir"] = str(ROOT / values["results_dir"])
+    torch.set_num_threads(threads or os.cpu_count() or 1)
+    try:
+        config, out_dir = check_notebook_parameters(values)
+        train(config, out_dir, progress=False, lock_wait=300)
+    except Exception as err:  # noqa: BLE001 - reported by run, as a notebook's failing cell is
+        where = run.notebook.relative_to(ROOT) if run.notebook.is_relative_to(ROOT) else run.notebook
+        raise RunFailed(f"{run.name} ({where}, run in its worker) failed: {type(err).__name__}: "
+                        f"{str(err).strip()[:300]}") from None
 
 
 def _failure_line(run: Run, err: Exception, kept: Path) -> str:

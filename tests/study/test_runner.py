@@ -293,10 +293,11 @@ def test_failures_are_reported_by_run_and_cell_and_the_rest_goes_on(tmp_path):
     failures = run_study(study, jobs=2, log=said.append, progress=False)
     text = "\n".join(said)
     assert failures == 1 + sum(r.name.startswith("spsa-shots@") for r in study.runs), text
-    assert "spsa-shots@1929 (" in text and "train.py" in text and "failed in cell" in text
+    assert "spsa-shots@1929 (" in text and "train.py" in text and "failed" in text
+    assert "circuit (" in text and "failed in cell" in text  # a page: by its cell
     assert "train_sequences: 100000 windows asked" in text
     generated = tmp_path / "book" / "generated" / "tiny"
-    assert (generated / "data.ipynb").exists() and (generated / "spsa-shots@1929.failed.ipynb").exists()
+    assert (generated / "data.ipynb").exists() and (generated / "circuit.failed.ipynb").exists()
 
 
 def test_long_work_reports_its_epochs_and_what_training_is_left(tmp_path, monkeypatch):
