@@ -11,16 +11,25 @@ from pathlib import Path
 _PACKAGES = ("torch", "qiskit", "qiskit-aer", "qiskit-aer-gpu", "numpy", "scipy")
 
 
+#: What a study writes into its own tree (results, executed pages): outputs, not the code that made them.
+#: A result written there does not make the commit behind the next one "-dirty".
+OUTPUTS = ("results", "book/generated")
+
+
 def git_commit(path: Path | str | None = None) -> str:
-    """``HEAD``'s hash, with ``-dirty`` if tracked files differ from it; ``"unknown"`` outside git."""
+    """``HEAD``'s hash, with ``-dirty`` if tracked files other than the study's outputs (:data:`OUTPUTS`)
+    differ from it; ``"unknown"`` outside git."""
     cwd = Path(path) if path else Path(__file__).resolve().parent
     try:
         head = subprocess.run(
             ["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, check=True
         ).stdout.strip()
+        top = subprocess.run(
+            ["git", "rev-parse", "--show-toplevel"], cwd=cwd, capture_output=True, text=True, check=True
+        ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=cwd, capture_output=True, text=True, check=True,
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", ".", *(f":!{o}" for o in OUTPUTS)],
+            cwd=top, capture_output=True, text=True, check=True,
         ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
