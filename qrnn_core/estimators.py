@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Callable, ClassVar
+from typing import Callable, ClassVar, Protocol
 
 import torch
 
@@ -155,6 +155,7 @@ class SPSA:
     gamma: float = 0.0
     fixed_directions: bool = False
     name: ClassVar[str] = "spsa"
+    differentiates_backend: ClassVar[bool] = False
 
     def __post_init__(self):
         _positive("c", self.c)
@@ -193,6 +194,7 @@ class FDSA:
 
     h: float = 0.1
     name: ClassVar[str] = "fdsa"
+    differentiates_backend: ClassVar[bool] = False
 
     def __post_init__(self):
         _positive("h", self.h)
@@ -217,6 +219,7 @@ class ParameterShift:
     """
 
     name: ClassVar[str] = "parameter_shift"
+    differentiates_backend: ClassVar[bool] = False
 
     def plan(self, theta: torch.Tensor, *, steps: int, gates, state: dict, **_) -> ShiftPlan:
         """Every gate's rule at every step; the plan for ``steps`` steps is cached in ``state``."""
@@ -240,13 +243,30 @@ class Exact:
     autograd through the PyTorch simulator (a backend declaring ``differentiable = True``)."""
 
     name: ClassVar[str] = "exact"
+    differentiates_backend: ClassVar[bool] = True
 
     def circuits(self, *, n_params: int, steps: int, gates) -> int:
         """None beyond the forward: autograd differentiates the forward's own simulation."""
         return 0
 
 
-Estimator = SPSA | FDSA | ParameterShift | Exact
+class Estimator(Protocol):
+    """What an estimator offers the quantum layer; every estimator here implements it.
+
+    ``name``: how configs and pages call it. ``differentiates_backend``: True when the gradient is the
+    backend's own (exact probabilities from a backend that declares ``differentiable = True``), so there
+    is no plan of extra circuits; else ``plan(theta, update=, generator=, state=, steps=, gates=)`` says
+    which circuits an update adds to the forward and returns the post-processing that turns their
+    probabilities into the vector-Jacobian product (:class:`ThetaPlan`, :class:`ShiftPlan`).
+    ``circuits(n_params=, steps=, gates=)``: the circuits an update adds, per window.
+    """
+
+    name: ClassVar[str]
+    differentiates_backend: ClassVar[bool]
+
+    def circuits(self, *, n_params: int, steps: int, gates) -> int: ...
+
+
 #: Every estimator by name: the one list the config's choices and :func:`make_estimator` read.
 ESTIMATOR_CLASSES = {cls.name: cls for cls in (SPSA, FDSA, ParameterShift, Exact)}
 ESTIMATORS = tuple(ESTIMATOR_CLASSES)

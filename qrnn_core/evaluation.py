@@ -53,9 +53,7 @@ def validate(model, inputs: dict, shots: int | None, generator: torch.Generator 
     ``shots=None`` scores exact probabilities only.
     """
     out, pred_sequence = {}, None
-    runner = model.quantum.runner
-    saved, runner.shots = runner.shots, None  # exact probabilities; shots are sampled below
-    try:
+    with model.quantum.runner.exact():  # exact probabilities; shots are sampled below
         for protocol, (x, y, first) in inputs.items():
             probs = model.quantum(x)
             pred = model.readout(probs)
@@ -65,6 +63,4 @@ def validate(model, inputs: dict, shots: int | None, generator: torch.Generator 
                 out[protocol]["shots"] = scores(model.readout(freqs)[:, first:], y[:, first:])
             if protocol == "sequence":
                 pred_sequence = pred[0]
-    finally:
-        runner.shots = saved
     return {"scores": out, "pred": pred_sequence}

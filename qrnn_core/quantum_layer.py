@@ -11,6 +11,7 @@ through the PyTorch simulator). Any backend with ``probabilities(angles, *, shot
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ import torch
 from torch import nn
 from torch.autograd.function import once_differentiable
 
-from .estimators import Estimator, Exact, angles_from, make_estimator
+from .estimators import Estimator, angles_from, make_estimator
 from .program import read_step_program
 from .validation import check_shots
 
@@ -32,6 +33,15 @@ class CircuitRunner:
     shots: int | None = None
     generator: torch.Generator | None = None
     circuits: int = 0
+
+    @contextlib.contextmanager
+    def exact(self):
+        """Exact probabilities inside the block (validation scores them, then samples its own shots)."""
+        saved, self.shots = self.shots, None
+        try:
+            yield self
+        finally:
+            self.shots = saved
 
     def __call__(self, angles: torch.Tensor) -> torch.Tensor:
         """``angles (..., T, n_angles)`` -> ``probs (..., T, R)`` on the angles' device; one backend call.
@@ -84,8 +94,8 @@ class QuantumLayer(nn.Module):
                              f"(a KernelSimulator, TorchSimulator or AerBackend), got {backend!r}")
         check_shots(shots)
         self.estimator = make_estimator(estimator) if isinstance(estimator, str) else estimator
-        if isinstance(self.estimator, Exact) and not (getattr(backend, "differentiable", False) and shots is None):
-            raise ValueError("the exact estimator needs exact probabilities from a differentiable backend "
+        if self.estimator.differentiates_backend and not (getattr(backend, "differentiable", False) and shots is None):
+            raise ValueError(f"the {self.estimator.name} estimator needs exact probabilities from a differentiable backend "
                              "(a KernelSimulator or TorchSimulator with shots=None)")
         if getattr(self.estimator, "name", None) == "spsa" and generator is None:
             raise ValueError("SPSA draws its directions from generator=torch.Generator(...): pass one")
@@ -132,7 +142,7 @@ class QuantumLayer(nn.Module):
         """
         x = _check_input(x, self.weight.dtype)
         needs_grad = torch.is_grad_enabled() and (self.weight.requires_grad or self.bias.requires_grad)
-        if isinstance(self.estimator, Exact):
+        if self.estimator.differentiates_backend:
             probs = self.runner(angles_from(x, self.weight, self.bias)).to(self.weight.dtype)
             if probs.requires_grad:  # one reverse-mode pass over the forward's own circuits
                 circuits = x[..., 0].numel()

@@ -95,3 +95,13 @@ def test_spsa_schedule_and_names():
 def test_bad_settings_raise(name, settings, match):
     with pytest.raises(ValueError, match=match):
         make_estimator(name, **settings)
+
+
+def test_every_estimator_offers_the_protocol():
+    """What the quantum layer asks of an estimator is declared (estimators.Estimator), never found by isinstance."""
+    from qrnn_core.estimators import ESTIMATOR_CLASSES
+
+    for name, cls in ESTIMATOR_CLASSES.items():
+        assert cls.name == name and isinstance(cls.differentiates_backend, bool)
+        assert callable(cls.circuits)
+        assert cls.differentiates_backend or callable(getattr(cls, "plan", None)), name
