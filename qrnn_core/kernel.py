@@ -394,6 +394,218 @@ def _tile(P, g, n0, nb, tb, fwd, both, rows, out, G):
             Si[:D2] = Si[nxt:nxt + D2]
 
 
+# -- one circuit at a time: small batches -----------------------------------------------------
+#
+# At a batch of a few circuits the tile's innermost loop (over circuits) is too short to vectorise.
+# Here one circuit's buffer is a flat planar pair of 1-D arrays with the tile's row layout (a
+# ``d x d`` matrix row-major from an offset) and every innermost loop runs over the ``d``
+# contiguous columns of a matrix row. Only LEFT multiplications are contiguous that way; every right
+# multiplication of the step is ``O = W B`` with ``W = B^† H`` and ``H`` Hermitian (the Kraus map
+# ``E X E^†``, the adjoint's ``E^† Y E``), so ``O = B^† H B = B^† W^†``: a conjugate transpose
+# (``d^2`` moves) and a left multiplication (:func:`_single_ops` rewrites the programs so).
+# The adjoint's ``Ebar = 2 tr_rest(Y E X)`` uses ``Y E = (E^† Y)^†``, the transpose it computes
+# anyway, with ``X`` Hermitian, so it too runs along rows (and needs no ``E X``).
+_CONJT, _EBAR1 = 8, 9
+
+
+@njit(**_JIT)
+def _local1(Er, Ei, e, K, adj, offs, rest, nrest, d, Sr, Si, s0, o0, acc):
+    """``O = A S``, ``A = E`` or ``E^†`` (``adj``), local on the index bits ``offs`` of the ``d x d``
+    matrices ``S`` (rows from ``s0``) and ``O`` (from ``o0``) of one circuit's buffer ``S`` (1-D);
+    ``acc``: add to ``O``. The ``K``-term sum (``K = 2, 4``: every factor) in one pass over a row."""
+    sg = 1.0 - 2 * adj
+    for ir in range(nrest):
+        r = rest[ir]
+        for i in range(K):
+            oi = o0 + (r + offs[i]) * d
+            if K == 4:
+                b0, b1, b2, b3 = (e + i, e + K + i, e + 2 * K + i, e + 3 * K + i) if adj else \
+                    (e + i * K, e + i * K + 1, e + i * K + 2, e + i * K + 3)
+                cr0, cr1, cr2, cr3 = Er[b0], Er[b1], Er[b2], Er[b3]
+                ci0, ci1, ci2, ci3 = Ei[b0] * sg, Ei[b1] * sg, Ei[b2] * sg, Ei[b3] * sg
+                a0, a1 = s0 + (r + offs[0]) * d, s0 + (r + offs[1]) * d
+                a2, a3 = s0 + (r + offs[2]) * d, s0 + (r + offs[3]) * d
+                for c in range(d):
+                    x0, x1, x2, x3 = Sr[a0 + c], Sr[a1 + c], Sr[a2 + c], Sr[a3 + c]
+                    y0, y1, y2, y3 = Si[a0 + c], Si[a1 + c], Si[a2 + c], Si[a3 + c]
+                    vr = ((cr0 * x0 - ci0 * y0) + (cr1 * x1 - ci1 * y1)
+                          + (cr2 * x2 - ci2 * y2) + (cr3 * x3 - ci3 * y3))
+                    vi = ((cr0 * y0 + ci0 * x0) + (cr1 * y1 + ci1 * x1)
+                          + (cr2 * y2 + ci2 * x2) + (cr3 * y3 + ci3 * x3))
+                    Sr[oi + c] = Sr[oi + c] + vr if acc else vr
+                    Si[oi + c] = Si[oi + c] + vi if acc else vi
+            elif K == 2:
+                b0, b1 = (e + i, e + K + i) if adj else (e + i * K, e + i * K + 1)
+                cr0, cr1, ci0, ci1 = Er[b0], Er[b1], Ei[b0] * sg, Ei[b1] * sg
+                a0, a1 = s0 + (r + offs[0]) * d, s0 + (r + offs[1]) * d
+                for c in range(d):
+                    x0, x1, y0, y1 = Sr[a0 + c], Sr[a1 + c], Si[a0 + c], Si[a1 + c]
+                    vr = (cr0 * x0 - ci0 * y0) + (cr1 * x1 - ci1 * y1)
+                    vi = (cr0 * y0 + ci0 * x0) + (cr1 * y1 + ci1 * x1)
+                    Sr[oi + c] = Sr[oi + c] + vr if acc else vr
+                    Si[oi + c] = Si[oi + c] + vi if acc else vi
+            else:  # K = 1: a factor on no memory qubit
+                row = e + i * K
+                cr, ci = Er[row], Ei[row] * sg
+                a0 = s0 + r * d
+                for c in range(d):
+                    x0, y0 = Sr[a0 + c], Si[a0 + c]
+                    Sr[oi + c] = (Sr[oi + c] if acc else 0.0) + cr * x0 - ci * y0
+                    Si[oi + c] = (Si[oi + c] if acc else 0.0) + cr * y0 + ci * x0
+
+
+@njit(**_JIT)
+def _run_ops1(ops, Er, Ei, offs, rest, nrest, tbase, ntbase, ttoff, nttoff, Sr, Si, pst, gst, Gr, Gi, ar, ai):
+    """:func:`_run_ops` for one circuit: ``S (rows,)``, ``E, G (n_rows,)``, ``pst, gst (R,)``; ``ops``
+    from :func:`_single_ops`; ``ar, ai (D,)`` scratch."""
+    for q in range(ops.shape[0]):
+        op = ops[q]
+        kind = op[0]
+        if kind == _LOCAL:  # e, K, adj, 1, table, d, src, dst, acc
+            t = op[5]
+            _local1(Er, Ei, op[1], op[2], op[3] != 0, offs[t], rest[t], nrest[t], op[6], Sr, Si, op[7], op[8],
+                    op[9] != 0)
+        elif kind == _CONJT:  # d, src, dst: O = S^†
+            d, s0, o0 = op[1], op[2], op[3]
+            for a in range(d):
+                for b in range(d):
+                    Sr[o0 + a * d + b] = Sr[s0 + b * d + a]
+                    Si[o0 + a * d + b] = -Si[s0 + b * d + a]
+        elif kind == _EBAR1:  # e, K, table, d, v, x: Ebar[i, l] += 2 sum_r,c V[r+o_i, c] conj(X[r+o_l, c])
+            e, K, t, d, v0, x0 = op[1], op[2], op[3], op[4], op[5], op[6]
+            offs_, rest_ = offs[t], rest[t]
+            for i in range(K):
+                for l in range(K):
+                    for c in range(d):  # per-column partial sums: vectorises with no reassociation
+                        ar[c] = 0.0
+                        ai[c] = 0.0
+                    for ir in range(nrest[t]):
+                        a, b = v0 + (rest_[ir] + offs_[i]) * d, x0 + (rest_[ir] + offs_[l]) * d
+                        for c in range(d):
+                            vr, vi, xr, xi = Sr[a + c], Si[a + c], Sr[b + c], Si[b + c]
+                            ar[c] += vr * xr + vi * xi
+                            ai[c] += vi * xr - vr * xi
+                    sr = 0.0
+                    si = 0.0
+                    for c in range(d):
+                        sr += ar[c]
+                        si += ai[c]
+                    Gr[e + i * K + l] += sr + sr
+                    Gi[e + i * K + l] += si + si
+        elif kind == _TRACE:  # table, d, src, dst
+            t, d, s0, o0 = op[1], op[2], op[3], op[4]
+            nbs = ntbase[t]
+            for i in range(nbs):
+                for j in range(nbs):
+                    zr = 0.0
+                    zi = 0.0
+                    for x in range(nttoff[t]):
+                        si_ = s0 + (tbase[t, i] + ttoff[t, x]) * d + tbase[t, j] + ttoff[t, x]
+                        zr += Sr[si_]
+                        zi += Si[si_]
+                    Sr[o0 + i * nbs + j] = zr
+                    Si[o0 + i * nbs + j] = zi
+        elif kind == _UNTRACE:  # table, d, src, dst (added to)
+            t, d, b0, o0 = op[1], op[2], op[3], op[4]
+            nbs = ntbase[t]
+            for i in range(nbs):
+                for j in range(nbs):
+                    for x in range(nttoff[t]):
+                        oi = o0 + (tbase[t, i] + ttoff[t, x]) * d + tbase[t, j] + ttoff[t, x]
+                        Sr[oi] += Sr[b0 + i * nbs + j]
+                        Si[oi] += Si[b0 + i * nbs + j]
+        elif kind == _COPY:  # src, dst, length, add
+            s0, d0 = op[1], op[2]
+            if op[4]:
+                for i in range(op[3]):
+                    Sr[d0 + i] += Sr[s0 + i]
+                    Si[d0 + i] += Si[s0 + i]
+            else:
+                for i in range(op[3]):
+                    Sr[d0 + i] = Sr[s0 + i]
+                    Si[d0 + i] = Si[s0 + i]
+        elif kind == _ZERO:  # dst, length
+            for i in range(op[2]):
+                Sr[op[1] + i] = 0.0
+                Si[op[1] + i] = 0.0
+        elif kind == _PROB:  # m, K, src, outcome: p = Re tr(M B)
+            m, K, b0, o = op[1], op[2], op[3], op[4]
+            p = 0.0
+            for i in range(K):
+                for j in range(K):
+                    p += Er[m + i * K + j] * Sr[b0 + j * K + i] - Ei[m + i * K + j] * Si[b0 + j * K + i]
+            pst[o] = p
+        elif kind == _PROB_ADJ:  # m, K, src, dst, outcome: Bbar += g conj(M)^T, Mbar += g conj(B)^T
+            m, K, b0, c0, o = op[1], op[2], op[3], op[4], op[5]
+            g = gst[o]
+            for i in range(K):
+                for j in range(K):
+                    Sr[c0 + i * K + j] += g * Er[m + j * K + i]
+                    Si[c0 + i * K + j] -= g * Ei[m + j * K + i]
+                    Gr[m + i * K + j] += g * Sr[b0 + j * K + i]
+                    Gi[m + i * K + j] -= g * Si[b0 + j * K + i]
+
+
+@njit(**_JIT)
+def _single(P, g, n0, nb, tb, fwd, adj, both, rows, out, G, keep):
+    """Circuits ``n0 .. n0 + nb`` of ``P (N, T, n_rows, 2)``, one at a time: :func:`_tile`'s contract
+    (forward if ``g.shape[0] == 0``, else the adjoint sweep into ``G``). ``fwd``, ``adj``, ``both``
+    from :func:`_single_ops`; ``rows`` as in :func:`_tile`, ``rows[4]`` where the forward's states
+    end, ``rows[5]`` the buffer's size. ``keep``: store all the forward's states (``X_f`` and the
+    tree levels, ``rows[4]`` rows a step) so that the reverse sweep runs the adjoint ops only;
+    else only ``rho_t`` (``D^2``) and the step is recomputed (``both``)."""
+    offs, rest, nrest, tbase, ntbase, ttoff, nttoff, R = tb
+    T, M = P.shape[1], P.shape[2]
+    nxt, D2, fend, size = rows[1], rows[3], rows[4], rows[5]
+    adjoint = g.shape[0] > 0
+    H = fend if keep else D2
+    Er, Ei, Gr, Gi = np.zeros(M), np.zeros(M), np.zeros(M), np.zeros(M)
+    Sr, Si = np.zeros(size), np.zeros(size)
+    pst, gst = np.zeros(R), np.zeros(R)
+    ar, ai = np.zeros(D2), np.zeros(D2)
+    Hr = np.zeros(T * H if adjoint else 0)
+    Hi = np.zeros_like(Hr)
+    for n in range(n0, n0 + nb):
+        Sr[:] = 0
+        Si[:] = 0
+        Sr[0] = 1
+        for t in range(T):
+            for m in range(M):
+                Er[m] = P[n, t, m, 0]
+                Ei[m] = P[n, t, m, 1]
+            if adjoint and not keep:
+                Hr[t * H:(t + 1) * H] = Sr[:H]
+                Hi[t * H:(t + 1) * H] = Si[:H]
+            _run_ops1(fwd, Er, Ei, offs, rest, nrest, tbase, ntbase, ttoff, nttoff, Sr, Si, pst, gst, Gr, Gi, ar, ai)
+            if adjoint and keep:
+                Hr[t * H:(t + 1) * H] = Sr[:H]
+                Hi[t * H:(t + 1) * H] = Si[:H]
+            if not adjoint:
+                for o in range(R):
+                    out[n, t, o] = pst[o]
+            Sr[:D2] = Sr[nxt:nxt + D2]
+            Si[:D2] = Si[nxt:nxt + D2]
+        if not adjoint:
+            continue
+        Sr[:] = 0  # the cotangent Y starts at zero
+        Si[:] = 0
+        for t in range(T - 1, -1, -1):
+            for m in range(M):
+                Er[m] = P[n, t, m, 0]
+                Ei[m] = P[n, t, m, 1]
+                Gr[m] = 0
+                Gi[m] = 0
+            Sr[:H] = Hr[t * H:(t + 1) * H]
+            Si[:H] = Hi[t * H:(t + 1) * H]
+            for o in range(R):
+                gst[o] = g[n, t, o]
+            _run_ops1(adj if keep else both, Er, Ei, offs, rest, nrest, tbase, ntbase, ttoff, nttoff, Sr, Si, pst,
+                      gst, Gr, Gi, ar, ai)
+            for m in range(M):
+                G[n, t, m, 0] = Gr[m]
+                G[n, t, m, 1] = Gi[m]
+
+
 # -- the tables ------------------------------------------------------------------------------
 
 
@@ -465,7 +677,7 @@ def _programs(program: StepProgram) -> tuple:
     W, Z, W2, Y, Y2 = (T0 + lvl[F] + i * D2 for i in range(5))
     B0 = Y2 + D2
     Bl = lambda f, beta: B0 + lvl[f] + beta * dims[f] ** 2  # noqa: E731
-    rows = [B0 + lvl[F], X(F), Y, D2]
+    rows = [B0 + lvl[F], X(F), Y, D2, W, B0 + lvl[F] + D2]  # the single-circuit path's transpose after B
 
     def E(f, s):
         return eoff[f] + s * Ks[f] ** 2
@@ -555,7 +767,37 @@ def _programs(program: StepProgram) -> tuple:
     tb = (_pad([o for o, _ in local]), _pad([r for _, r in local]), i64([len(r) for _, r in local]),
           _pad([b for b, _ in traces]), i64([len(b) for b, _ in traces]),
           _pad([t for _, t in traces]), i64([len(t) for _, t in traces]), program.n_outcomes)
-    return tb, table(fwd), table(fwd + adj), i64(rows), m0 + 2 * Ks[-1] ** 2, D, prep
+    sf, sa = _single_ops(fwd, rows[0]), _single_ops(adj, rows[0])
+    single = (table(sf), table(sa), table(sf + sa))
+    return tb, table(fwd), table(fwd + adj), i64(rows), m0 + 2 * Ks[-1] ** 2, D, prep, single
+
+
+def _single_ops(ops: list[tuple], wt: int) -> list[tuple]:
+    """A tile program (:func:`_programs`) for :func:`_run_ops1`: each right multiplication
+    ``O = W B`` becomes ``O = B^† W^†`` (``W = B^† H``, ``H`` Hermitian: the op before it made ``W``),
+    the transpose at rows ``wt``; the adjoint's group ``W = E X; Ebar(Y, W); W2 = E^† Y; O += W2 E``
+    becomes ``W2 = E^† Y; Wt = W2^† (= Y E); Ebar1(Wt, X); O += E^† Wt`` (module comment above)."""
+    out: list[tuple] = []
+    q = 0
+    while q < len(ops):
+        op = ops[q]
+        if op[0] == _LOCAL and op[4] and q + 3 < len(ops) and ops[q + 1][0] == _EBAR:
+            _, e, K, _, _, t, d, x, w, _ = op
+            eb, l2, r2 = ops[q + 1], ops[q + 2], ops[q + 3]
+            assert eb[6] == w and l2[0] == _LOCAL and l2[3] == 1 and l2[4] == 1 and l2[7] == eb[5], (op, eb, l2)
+            assert r2[0] == _LOCAL and r2[3] == 0 and r2[4] == 0 and r2[7] == l2[8] and l2[1] == r2[1] == e, r2
+            out += [l2, (_CONJT, d, l2[8], wt), (_EBAR1, e, K, t, d, wt, x), (_LOCAL, e, K, 1, 1, t, d, wt, r2[8], r2[9])]
+            q += 4
+            continue
+        if op[0] == _LOCAL and not op[4]:
+            _, e, K, adj, _, t, d, src, dst, acc = op
+            prev = out[-1]
+            assert prev[0] == _LOCAL and prev[4] and prev[1] == e and prev[3] == 1 - adj and prev[8] == src, (prev, op)
+            out += [(_CONJT, d, src, wt), (_LOCAL, e, K, 1 - adj, 1, t, d, wt, dst, acc)]
+        else:
+            out.append(op)
+        q += 1
+    return out
 
 
 # -- the simulator ---------------------------------------------------------------------------
@@ -574,6 +816,11 @@ def _available_memory() -> int:
 #: Circuits a tile holds at most (measured: 64 beat 4..32 at n = 8; longer SIMD loops, fewer passes).
 _TILE = 64
 _POOL: ThreadPoolExecutor | None = None
+#: Tiles of at most this many circuits run one circuit at a time (:func:`_single`): measured at n = 8,
+#: a circuit-step there costs less than in a tile of up to this many circuits.
+_SMALL = 8
+#: The adjoint of one circuit keeps all its forward states (no recomputation) up to this size.
+_KEEP_BYTES = 64 * 2**20
 
 
 def _threads() -> int:
@@ -632,7 +879,8 @@ class KernelSimulator:
         self.block = build_step_block(n_qubits)
         self.program: StepProgram = read_step_program(self.block)
         self._plan = _Plan(self.program, dtype, self.device)
-        self._tb, self._fwd, self._both, self._rows, self._n_rows, self._D, self._prep = _programs(self.program)
+        (self._tb, self._fwd, self._both, self._rows, self._n_rows, self._D, self._prep,
+         self._single) = _programs(self.program)
         pos = {q: j for j, q in enumerate(self.program.memory)}
         first: dict[int, int] = {}
         for f, fac in enumerate(self.program.factors):
@@ -731,17 +979,28 @@ class KernelSimulator:
         P = np.ascontiguousarray(P.detach().numpy(), dtype=np.float64)  # float64 only: one build
         out = np.empty(P.shape[:2] + (self.n_outcomes,), dtype=P.dtype)
         none = np.zeros((0, 0, 0), dtype=P.dtype)
-        _run_tiles(lambda n0, nb: _tile(P, none, n0, nb, self._tb, self._fwd, self._both, self._rows, out,
-                                        none[..., None]), len(P))
+        self._sweep(P, none, out, none[..., None])
         return torch.from_numpy(out).to(self.real_dtype)
+
+    def _sweep(self, P: np.ndarray, g: np.ndarray, out: np.ndarray, G: np.ndarray) -> None:
+        """:func:`_tile` (forward into ``out`` or, ``g`` not empty, the adjoint into ``G``) over the
+        tiles; tiles of at most ``_SMALL`` circuits go one circuit at a time (:func:`_single`), and
+        the adjoint there keeps every forward state when they fit ``_KEEP_BYTES`` a circuit."""
+        keep = P.shape[1] * int(self._rows[4]) * 16 <= _KEEP_BYTES
+
+        def run(n0, nb):
+            if nb <= _SMALL:
+                _single(P, g, n0, nb, self._tb, *self._single, self._rows, out, G, keep)
+            else:
+                _tile(P, g, n0, nb, self._tb, self._fwd, self._both, self._rows, out, G)
+        _run_tiles(run, len(P))
 
     def _vjp_prepared(self, P: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
         """The cotangent of ``P`` (:meth:`_prepare`) for ``sum(g * probs)``, ``g (N, T, R)``."""
         P = np.ascontiguousarray(P.detach().numpy(), dtype=np.float64)
         g = np.ascontiguousarray(g.detach().to(torch.float64).numpy())
         G = np.empty_like(P)
-        none = np.zeros((0, 0, 0), dtype=P.dtype)
-        _run_tiles(lambda n0, nb: _tile(P, g, n0, nb, self._tb, self._fwd, self._both, self._rows, none, G), len(P))
+        self._sweep(P, g, np.zeros((0, 0, 0), dtype=P.dtype), G)
         return torch.from_numpy(G).to(self.real_dtype)
 
     def vjp(self, angles, grad_probs) -> torch.Tensor:
