@@ -24,16 +24,20 @@ Two stages per call:
 Without a gradient (FDSA, SPSA, validation) stage 1 is compiled as well (:func:`_prepare_tile`,
 the same operators from the same program): torch's many tiny batched operations cost more than the
 whole step loop there. Tiles of circuits run on Python threads (the compiled functions release the
-GIL); one circuit runs alone.
+GIL); one circuit runs alone. Tiles of at most ``_SMALL`` circuits (batch 1 to 8: SPSA, the exact
+update, validation) run one circuit at a time with a matrix row's columns innermost
+(:func:`_single`): a loop over a few circuits does not vectorise.
 
 A memory qubit no factor touches never reaches a readout: it is left out (probabilities are exact).
 
 The gradient is the adjoint method: the probabilities are linear in the state and each step a
 fixed channel of its operators, so the cotangent ``Y_t`` (a ``D x D`` Hermitian operator) is swept
 backwards (Heisenberg picture), ``Y_t = sum_s g[t, s] M_{t,s} + Phi_t^†(Y_{t+1})``, each step's
-states recomputed from the stored ``rho_t``; the compiled code gives the cotangents of the
-prepared operators (the adjoint ops of :func:`_programs`) and torch's autograd carries them
-through stage 1 to the angles.
+states stored on the way forward (small tiles, :func:`_single`) or recomputed from the stored
+``rho_t`` (:func:`_tile`); the compiled code gives the cotangents of the prepared operators (the
+adjoint ops of :func:`_programs`) and carries them through the compiled preparation to the angles
+(:func:`_prepare_vjp_tile`; the torch preparation :meth:`KernelSimulator._prepare` is the reference
+it is tested against, and autograd through it gives the same).
 """
 
 from __future__ import annotations
@@ -266,6 +270,79 @@ def _prepare_tile(angles, n0, nb, gates, n_gates, Ks, eoff, m0, P):
                             z += np.conj(buf[s * K + l, i]) * buf[s * K + l, j]
                         P[n, t, m0 + (s * K + i) * K + j, 0] = z.real
                         P[n, t, m0 + (s * K + i) * K + j, 1] = z.imag
+
+
+@njit(**_JIT)
+def _rotate_grad(op, bar, axis, ctrl, tgt):
+    """``Re sum conj(bar) * (-i sigma_axis / 2) op`` over the rows :func:`_rotate` acts on: the
+    derivative by its angle, ``op`` the operator after the rotation, ``bar`` its cotangent."""
+    t = 1 << tgt
+    acc = 0.0
+    for row in range(op.shape[0]):
+        if row & t or (ctrl >= 0 and not (row >> ctrl) & 1):
+            continue
+        r1 = row | t
+        for col in range(op.shape[1]):
+            x0, x1 = op[row, col], op[r1, col]
+            if axis == 0:
+                y0, y1 = -0.5j * x1, -0.5j * x0
+            elif axis == 1:
+                y0, y1 = -0.5 * x1, 0.5 * x0
+            else:
+                y0, y1 = -0.5j * x0, 0.5j * x1
+            acc += (np.conj(bar[row, col]) * y0 + np.conj(bar[r1, col]) * y1).real
+    return acc
+
+
+@njit(**_JIT)
+def _prepare_vjp_tile(angles, G, n0, nb, gates, n_gates, Ks, eoff, m0, grad):
+    """The chain rule of :func:`_prepare_tile`: ``grad[n0:n0 + nb] (N, T, A)`` (zeros in) gets
+    ``d <G, P> / d angles``, ``G (N, T, n_rows, 2)`` the cotangent of ``P`` (re, im: ``dL/dRe``,
+    ``dL/dIm``). Per factor the operator is rebuilt, the last factor's ``Mbar`` joins ``Ebar`` as
+    ``Ebar_s += E_s (Mbar_s + Mbar_s^†)`` (``M_s = E_s^† E_s``), and the gates are undone in reverse:
+    ``d/da_q = Re <Ebar_q, (-i sigma / 2) E_q>`` on the gate's rows, then ``E``, ``Ebar`` both
+    through ``G_q^† = G_q(-a)`` (exact: each operator, its cotangent and the angles' float64)."""
+    T = angles.shape[1]
+    Kmax = Ks.max()
+    F = Ks.shape[0]
+    buf = np.zeros((2 * Kmax, Kmax), dtype=np.complex128)
+    bbuf = np.zeros((2 * Kmax, Kmax), dtype=np.complex128)
+    h = np.zeros((Kmax, Kmax), dtype=np.complex128)
+    for n in range(n0, n0 + nb):
+        for t in range(T):
+            for f in range(F):
+                K = Ks[f]
+                op, bar = buf[:2 * K, :K], bbuf[:2 * K, :K]
+                op[:, :] = 0
+                for m in range(K):
+                    op[m, m] = 1
+                for q in range(n_gates[f]):
+                    ctrl, tgt, axis, ang, prev = gates[f, q]
+                    if prev and t == 0:
+                        continue
+                    _rotate(op, axis, angles[n, t - prev, ang], ctrl, tgt)
+                for q in range(2 * K * K):
+                    bar[q // K, q % K] = complex(G[n, t, eoff[f] + q, 0], G[n, t, eoff[f] + q, 1])
+                if f == F - 1:
+                    for s in range(2):
+                        for i in range(K):
+                            for j in range(K):
+                                a, b = m0 + (s * K + i) * K + j, m0 + (s * K + j) * K + i
+                                h[i, j] = complex(G[n, t, a, 0] + G[n, t, b, 0], G[n, t, a, 1] - G[n, t, b, 1])
+                        for r in range(K):
+                            for j in range(K):
+                                z = 0j
+                                for i in range(K):
+                                    z += op[s * K + r, i] * h[i, j]
+                                bar[s * K + r, j] += z
+                for q in range(n_gates[f] - 1, -1, -1):
+                    ctrl, tgt, axis, ang, prev = gates[f, q]
+                    if prev and t == 0:
+                        continue
+                    a = angles[n, t - prev, ang]
+                    grad[n, t - prev, ang] += _rotate_grad(op, bar, axis, ctrl, tgt)
+                    _rotate(op, axis, -a, ctrl, tgt)
+                    _rotate(bar, axis, -a, ctrl, tgt)
 
 
 # The step as a program of operations on one tile buffer ``S (rows, nb)`` (re, im), interpreted
@@ -995,20 +1072,12 @@ class KernelSimulator:
                 _tile(P, g, n0, nb, self._tb, self._fwd, self._both, self._rows, out, G)
         _run_tiles(run, len(P))
 
-    def _vjp_prepared(self, P: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
-        """The cotangent of ``P`` (:meth:`_prepare`) for ``sum(g * probs)``, ``g (N, T, R)``."""
-        P = np.ascontiguousarray(P.detach().numpy(), dtype=np.float64)
-        g = np.ascontiguousarray(g.detach().to(torch.float64).numpy())
-        G = np.empty_like(P)
-        self._sweep(P, g, np.zeros((0, 0, 0), dtype=P.dtype), G)
-        return torch.from_numpy(G).to(self.real_dtype)
-
     def vjp(self, angles, grad_probs) -> torch.Tensor:
         """``d <grad_probs, probs(angles)> / d angles`` by the adjoint method.
 
         ``angles (..., T, n_angles)``, ``grad_probs (..., T, 2 ** (n // 2))`` real -> the gradient,
         ``(..., T, n_angles)`` in the simulator's real dtype. The compiled sweep gives the cotangents
-        of the prepared operators; torch's autograd carries them through :meth:`_prepare`.
+        of the prepared operators, :func:`_prepare_vjp_tile` their chain rule to the angles.
         """
         angles = self._check(angles)
         grad_probs = torch.as_tensor(grad_probs)
@@ -1021,34 +1090,24 @@ class KernelSimulator:
 
     def _vjp_flat(self, flat: torch.Tensor, g: torch.Tensor, P: torch.Tensor | None = None) -> torch.Tensor:
         """:meth:`vjp` of ``flat (N, T, n_angles)``, ``g (N, T, R)``; ``P`` the compiled preparation
-        if at hand. The sweep runs on the compiled operators; only the chain rule through the
-        preparation is torch's, on one thread: its many tiny operations cost several times more
-        spread over threads (measured 1.3 ms on one thread against ~20 ms on two, batch 1, n = 8)."""
+        if at hand. All compiled, in float64: the adjoint sweep gives the operators' cotangents,
+        :func:`_prepare_vjp_tile` carries them to the angles (torch's autograd through :meth:`_prepare`
+        gives the same, but its many tiny operations cost ~1.3 ms a 20-step circuit on one thread and
+        over ten times that spread over two busy cores)."""
         P = self._prepare_fast(flat) if P is None else P
-        G = self._vjp_prepared(P, g)
-        with _one_thread(), torch.enable_grad():
-            a = flat.detach().requires_grad_()
-            Pt = self._prepare(a)
-            (grad,) = torch.autograd.grad(Pt, a, G.to(Pt.dtype))
-        return grad
-
-
-class _one_thread:
-    """``with _one_thread():`` torch's intra-op threads set to one, restored after."""
-
-    def __enter__(self):
-        self.saved = torch.get_num_threads()
-        if self.saved != 1:
-            torch.set_num_threads(1)
-
-    def __exit__(self, *exc):
-        if self.saved != 1:
-            torch.set_num_threads(self.saved)
+        P = np.ascontiguousarray(P.detach().numpy(), dtype=np.float64)
+        g = np.ascontiguousarray(g.detach().to(torch.float64).numpy())
+        G = np.empty_like(P)
+        self._sweep(P, g, np.zeros((0, 0, 0), dtype=P.dtype), G)
+        a = np.ascontiguousarray(flat.detach().to(torch.float64).numpy())
+        grad = np.zeros(a.shape)
+        _run_tiles(lambda n0, nb: _prepare_vjp_tile(a, G, n0, nb, *self._prep, grad), len(a))
+        return torch.from_numpy(grad).to(self.real_dtype)
 
 
 class _KernelFunction(torch.autograd.Function):
     """``probs = kernel(angles)`` (compiled preparation and step); the backward is the compiled adjoint
-    sweep on the saved operators, then the chain rule through the torch preparation
+    sweep on the saved operators, then the chain rule through the preparation, all compiled
     (:meth:`KernelSimulator._vjp_flat`)."""
 
     @staticmethod
