@@ -24,16 +24,20 @@ Two stages per call:
 Without a gradient (FDSA, SPSA, validation) stage 1 is compiled as well (:func:`_prepare_tile`,
 the same operators from the same program): torch's many tiny batched operations cost more than the
 whole step loop there. Tiles of circuits run on Python threads (the compiled functions release the
-GIL); one circuit runs alone.
+GIL); one circuit runs alone. Tiles of at most ``_SMALL`` circuits (batch 1 to 8: SPSA, the exact
+update, validation) run one circuit at a time with a matrix row's columns innermost
+(:func:`_single`): a loop over a few circuits does not vectorise.
 
 A memory qubit no factor touches never reaches a readout: it is left out (probabilities are exact).
 
 The gradient is the adjoint method: the probabilities are linear in the state and each step a
 fixed channel of its operators, so the cotangent ``Y_t`` (a ``D x D`` Hermitian operator) is swept
 backwards (Heisenberg picture), ``Y_t = sum_s g[t, s] M_{t,s} + Phi_t^†(Y_{t+1})``, each step's
-states recomputed from the stored ``rho_t``; the compiled code gives the cotangents of the
-prepared operators (the adjoint ops of :func:`_programs`) and torch's autograd carries them
-through stage 1 to the angles.
+states stored on the way forward (small tiles, :func:`_single`) or recomputed from the stored
+``rho_t`` (:func:`_tile`); the compiled code gives the cotangents of the prepared operators (the
+adjoint ops of :func:`_programs`) and carries them through the compiled preparation to the angles
+(:func:`_prepare_vjp_tile`; the torch preparation :meth:`KernelSimulator._prepare` is the reference
+it is tested against, and autograd through it gives the same).
 """
 
 from __future__ import annotations
@@ -268,6 +272,79 @@ def _prepare_tile(angles, n0, nb, gates, n_gates, Ks, eoff, m0, P):
                         P[n, t, m0 + (s * K + i) * K + j, 1] = z.imag
 
 
+@njit(**_JIT)
+def _rotate_grad(op, bar, axis, ctrl, tgt):
+    """``Re sum conj(bar) * (-i sigma_axis / 2) op`` over the rows :func:`_rotate` acts on: the
+    derivative by its angle, ``op`` the operator after the rotation, ``bar`` its cotangent."""
+    t = 1 << tgt
+    acc = 0.0
+    for row in range(op.shape[0]):
+        if row & t or (ctrl >= 0 and not (row >> ctrl) & 1):
+            continue
+        r1 = row | t
+        for col in range(op.shape[1]):
+            x0, x1 = op[row, col], op[r1, col]
+            if axis == 0:
+                y0, y1 = -0.5j * x1, -0.5j * x0
+            elif axis == 1:
+                y0, y1 = -0.5 * x1, 0.5 * x0
+            else:
+                y0, y1 = -0.5j * x0, 0.5j * x1
+            acc += (np.conj(bar[row, col]) * y0 + np.conj(bar[r1, col]) * y1).real
+    return acc
+
+
+@njit(**_JIT)
+def _prepare_vjp_tile(angles, G, n0, nb, gates, n_gates, Ks, eoff, m0, grad):
+    """The chain rule of :func:`_prepare_tile`: ``grad[n0:n0 + nb] (N, T, A)`` (zeros in) gets
+    ``d <G, P> / d angles``, ``G (N, T, n_rows, 2)`` the cotangent of ``P`` (re, im: ``dL/dRe``,
+    ``dL/dIm``). Per factor the operator is rebuilt, the last factor's ``Mbar`` joins ``Ebar`` as
+    ``Ebar_s += E_s (Mbar_s + Mbar_s^†)`` (``M_s = E_s^† E_s``), and the gates are undone in reverse:
+    ``d/da_q = Re <Ebar_q, (-i sigma / 2) E_q>`` on the gate's rows, then ``E``, ``Ebar`` both
+    through ``G_q^† = G_q(-a)`` (exact: each operator, its cotangent and the angles' float64)."""
+    T = angles.shape[1]
+    Kmax = Ks.max()
+    F = Ks.shape[0]
+    buf = np.zeros((2 * Kmax, Kmax), dtype=np.complex128)
+    bbuf = np.zeros((2 * Kmax, Kmax), dtype=np.complex128)
+    h = np.zeros((Kmax, Kmax), dtype=np.complex128)
+    for n in range(n0, n0 + nb):
+        for t in range(T):
+            for f in range(F):
+                K = Ks[f]
+                op, bar = buf[:2 * K, :K], bbuf[:2 * K, :K]
+                op[:, :] = 0
+                for m in range(K):
+                    op[m, m] = 1
+                for q in range(n_gates[f]):
+                    ctrl, tgt, axis, ang, prev = gates[f, q]
+                    if prev and t == 0:
+                        continue
+                    _rotate(op, axis, angles[n, t - prev, ang], ctrl, tgt)
+                for q in range(2 * K * K):
+                    bar[q // K, q % K] = complex(G[n, t, eoff[f] + q, 0], G[n, t, eoff[f] + q, 1])
+                if f == F - 1:
+                    for s in range(2):
+                        for i in range(K):
+                            for j in range(K):
+                                a, b = m0 + (s * K + i) * K + j, m0 + (s * K + j) * K + i
+                                h[i, j] = complex(G[n, t, a, 0] + G[n, t, b, 0], G[n, t, a, 1] - G[n, t, b, 1])
+                        for r in range(K):
+                            for j in range(K):
+                                z = 0j
+                                for i in range(K):
+                                    z += op[s * K + r, i] * h[i, j]
+                                bar[s * K + r, j] += z
+                for q in range(n_gates[f] - 1, -1, -1):
+                    ctrl, tgt, axis, ang, prev = gates[f, q]
+                    if prev and t == 0:
+                        continue
+                    a = angles[n, t - prev, ang]
+                    grad[n, t - prev, ang] += _rotate_grad(op, bar, axis, ctrl, tgt)
+                    _rotate(op, axis, -a, ctrl, tgt)
+                    _rotate(bar, axis, -a, ctrl, tgt)
+
+
 # The step as a program of operations on one tile buffer ``S (rows, nb)`` (re, im), interpreted
 # by :func:`_run_ops`: each primitive above then has one call site, so LLVM inlines each once
 # (calling them from many places multiplied the compile time). Op rows, int64, ``_W`` wide:
@@ -394,6 +471,218 @@ def _tile(P, g, n0, nb, tb, fwd, both, rows, out, G):
             Si[:D2] = Si[nxt:nxt + D2]
 
 
+# -- one circuit at a time: small batches -----------------------------------------------------
+#
+# At a batch of a few circuits the tile's innermost loop (over circuits) is too short to vectorise.
+# Here one circuit's buffer is a flat planar pair of 1-D arrays with the tile's row layout (a
+# ``d x d`` matrix row-major from an offset) and every innermost loop runs over the ``d``
+# contiguous columns of a matrix row. Only LEFT multiplications are contiguous that way; every right
+# multiplication of the step is ``O = W B`` with ``W = B^† H`` and ``H`` Hermitian (the Kraus map
+# ``E X E^†``, the adjoint's ``E^† Y E``), so ``O = B^† H B = B^† W^†``: a conjugate transpose
+# (``d^2`` moves) and a left multiplication (:func:`_single_ops` rewrites the programs so).
+# The adjoint's ``Ebar = 2 tr_rest(Y E X)`` uses ``Y E = (E^† Y)^†``, the transpose it computes
+# anyway, with ``X`` Hermitian, so it too runs along rows (and needs no ``E X``).
+_CONJT, _EBAR1 = 8, 9
+
+
+@njit(**_JIT)
+def _local1(Er, Ei, e, K, adj, offs, rest, nrest, d, Sr, Si, s0, o0, acc):
+    """``O = A S``, ``A = E`` or ``E^†`` (``adj``), local on the index bits ``offs`` of the ``d x d``
+    matrices ``S`` (rows from ``s0``) and ``O`` (from ``o0``) of one circuit's buffer ``S`` (1-D);
+    ``acc``: add to ``O``. The ``K``-term sum (``K = 2, 4``: every factor) in one pass over a row."""
+    sg = 1.0 - 2 * adj
+    for ir in range(nrest):
+        r = rest[ir]
+        for i in range(K):
+            oi = o0 + (r + offs[i]) * d
+            if K == 4:
+                b0, b1, b2, b3 = (e + i, e + K + i, e + 2 * K + i, e + 3 * K + i) if adj else \
+                    (e + i * K, e + i * K + 1, e + i * K + 2, e + i * K + 3)
+                cr0, cr1, cr2, cr3 = Er[b0], Er[b1], Er[b2], Er[b3]
+                ci0, ci1, ci2, ci3 = Ei[b0] * sg, Ei[b1] * sg, Ei[b2] * sg, Ei[b3] * sg
+                a0, a1 = s0 + (r + offs[0]) * d, s0 + (r + offs[1]) * d
+                a2, a3 = s0 + (r + offs[2]) * d, s0 + (r + offs[3]) * d
+                for c in range(d):
+                    x0, x1, x2, x3 = Sr[a0 + c], Sr[a1 + c], Sr[a2 + c], Sr[a3 + c]
+                    y0, y1, y2, y3 = Si[a0 + c], Si[a1 + c], Si[a2 + c], Si[a3 + c]
+                    vr = ((cr0 * x0 - ci0 * y0) + (cr1 * x1 - ci1 * y1)
+                          + (cr2 * x2 - ci2 * y2) + (cr3 * x3 - ci3 * y3))
+                    vi = ((cr0 * y0 + ci0 * x0) + (cr1 * y1 + ci1 * x1)
+                          + (cr2 * y2 + ci2 * x2) + (cr3 * y3 + ci3 * x3))
+                    Sr[oi + c] = Sr[oi + c] + vr if acc else vr
+                    Si[oi + c] = Si[oi + c] + vi if acc else vi
+            elif K == 2:
+                b0, b1 = (e + i, e + K + i) if adj else (e + i * K, e + i * K + 1)
+                cr0, cr1, ci0, ci1 = Er[b0], Er[b1], Ei[b0] * sg, Ei[b1] * sg
+                a0, a1 = s0 + (r + offs[0]) * d, s0 + (r + offs[1]) * d
+                for c in range(d):
+                    x0, x1, y0, y1 = Sr[a0 + c], Sr[a1 + c], Si[a0 + c], Si[a1 + c]
+                    vr = (cr0 * x0 - ci0 * y0) + (cr1 * x1 - ci1 * y1)
+                    vi = (cr0 * y0 + ci0 * x0) + (cr1 * y1 + ci1 * x1)
+                    Sr[oi + c] = Sr[oi + c] + vr if acc else vr
+                    Si[oi + c] = Si[oi + c] + vi if acc else vi
+            else:  # K = 1: a factor on no memory qubit
+                row = e + i * K
+                cr, ci = Er[row], Ei[row] * sg
+                a0 = s0 + r * d
+                for c in range(d):
+                    x0, y0 = Sr[a0 + c], Si[a0 + c]
+                    Sr[oi + c] = (Sr[oi + c] if acc else 0.0) + cr * x0 - ci * y0
+                    Si[oi + c] = (Si[oi + c] if acc else 0.0) + cr * y0 + ci * x0
+
+
+@njit(**_JIT)
+def _run_ops1(ops, Er, Ei, offs, rest, nrest, tbase, ntbase, ttoff, nttoff, Sr, Si, pst, gst, Gr, Gi, ar, ai):
+    """:func:`_run_ops` for one circuit: ``S (rows,)``, ``E, G (n_rows,)``, ``pst, gst (R,)``; ``ops``
+    from :func:`_single_ops`; ``ar, ai (D,)`` scratch."""
+    for q in range(ops.shape[0]):
+        op = ops[q]
+        kind = op[0]
+        if kind == _LOCAL:  # e, K, adj, 1, table, d, src, dst, acc
+            t = op[5]
+            _local1(Er, Ei, op[1], op[2], op[3] != 0, offs[t], rest[t], nrest[t], op[6], Sr, Si, op[7], op[8],
+                    op[9] != 0)
+        elif kind == _CONJT:  # d, src, dst: O = S^†
+            d, s0, o0 = op[1], op[2], op[3]
+            for a in range(d):
+                for b in range(d):
+                    Sr[o0 + a * d + b] = Sr[s0 + b * d + a]
+                    Si[o0 + a * d + b] = -Si[s0 + b * d + a]
+        elif kind == _EBAR1:  # e, K, table, d, v, x: Ebar[i, l] += 2 sum_r,c V[r+o_i, c] conj(X[r+o_l, c])
+            e, K, t, d, v0, x0 = op[1], op[2], op[3], op[4], op[5], op[6]
+            offs_, rest_ = offs[t], rest[t]
+            for i in range(K):
+                for l in range(K):
+                    for c in range(d):  # per-column partial sums: vectorises with no reassociation
+                        ar[c] = 0.0
+                        ai[c] = 0.0
+                    for ir in range(nrest[t]):
+                        a, b = v0 + (rest_[ir] + offs_[i]) * d, x0 + (rest_[ir] + offs_[l]) * d
+                        for c in range(d):
+                            vr, vi, xr, xi = Sr[a + c], Si[a + c], Sr[b + c], Si[b + c]
+                            ar[c] += vr * xr + vi * xi
+                            ai[c] += vi * xr - vr * xi
+                    sr = 0.0
+                    si = 0.0
+                    for c in range(d):
+                        sr += ar[c]
+                        si += ai[c]
+                    Gr[e + i * K + l] += sr + sr
+                    Gi[e + i * K + l] += si + si
+        elif kind == _TRACE:  # table, d, src, dst
+            t, d, s0, o0 = op[1], op[2], op[3], op[4]
+            nbs = ntbase[t]
+            for i in range(nbs):
+                for j in range(nbs):
+                    zr = 0.0
+                    zi = 0.0
+                    for x in range(nttoff[t]):
+                        si_ = s0 + (tbase[t, i] + ttoff[t, x]) * d + tbase[t, j] + ttoff[t, x]
+                        zr += Sr[si_]
+                        zi += Si[si_]
+                    Sr[o0 + i * nbs + j] = zr
+                    Si[o0 + i * nbs + j] = zi
+        elif kind == _UNTRACE:  # table, d, src, dst (added to)
+            t, d, b0, o0 = op[1], op[2], op[3], op[4]
+            nbs = ntbase[t]
+            for i in range(nbs):
+                for j in range(nbs):
+                    for x in range(nttoff[t]):
+                        oi = o0 + (tbase[t, i] + ttoff[t, x]) * d + tbase[t, j] + ttoff[t, x]
+                        Sr[oi] += Sr[b0 + i * nbs + j]
+                        Si[oi] += Si[b0 + i * nbs + j]
+        elif kind == _COPY:  # src, dst, length, add
+            s0, d0 = op[1], op[2]
+            if op[4]:
+                for i in range(op[3]):
+                    Sr[d0 + i] += Sr[s0 + i]
+                    Si[d0 + i] += Si[s0 + i]
+            else:
+                for i in range(op[3]):
+                    Sr[d0 + i] = Sr[s0 + i]
+                    Si[d0 + i] = Si[s0 + i]
+        elif kind == _ZERO:  # dst, length
+            for i in range(op[2]):
+                Sr[op[1] + i] = 0.0
+                Si[op[1] + i] = 0.0
+        elif kind == _PROB:  # m, K, src, outcome: p = Re tr(M B)
+            m, K, b0, o = op[1], op[2], op[3], op[4]
+            p = 0.0
+            for i in range(K):
+                for j in range(K):
+                    p += Er[m + i * K + j] * Sr[b0 + j * K + i] - Ei[m + i * K + j] * Si[b0 + j * K + i]
+            pst[o] = p
+        elif kind == _PROB_ADJ:  # m, K, src, dst, outcome: Bbar += g conj(M)^T, Mbar += g conj(B)^T
+            m, K, b0, c0, o = op[1], op[2], op[3], op[4], op[5]
+            g = gst[o]
+            for i in range(K):
+                for j in range(K):
+                    Sr[c0 + i * K + j] += g * Er[m + j * K + i]
+                    Si[c0 + i * K + j] -= g * Ei[m + j * K + i]
+                    Gr[m + i * K + j] += g * Sr[b0 + j * K + i]
+                    Gi[m + i * K + j] -= g * Si[b0 + j * K + i]
+
+
+@njit(**_JIT)
+def _single(P, g, n0, nb, tb, fwd, adj, both, rows, out, G, keep):
+    """Circuits ``n0 .. n0 + nb`` of ``P (N, T, n_rows, 2)``, one at a time: :func:`_tile`'s contract
+    (forward if ``g.shape[0] == 0``, else the adjoint sweep into ``G``). ``fwd``, ``adj``, ``both``
+    from :func:`_single_ops`; ``rows`` as in :func:`_tile`, ``rows[4]`` where the forward's states
+    end, ``rows[5]`` the buffer's size. ``keep``: store all the forward's states (``X_f`` and the
+    tree levels, ``rows[4]`` rows a step) so that the reverse sweep runs the adjoint ops only;
+    else only ``rho_t`` (``D^2``) and the step is recomputed (``both``)."""
+    offs, rest, nrest, tbase, ntbase, ttoff, nttoff, R = tb
+    T, M = P.shape[1], P.shape[2]
+    nxt, D2, fend, size = rows[1], rows[3], rows[4], rows[5]
+    adjoint = g.shape[0] > 0
+    H = fend if keep else D2
+    Er, Ei, Gr, Gi = np.zeros(M), np.zeros(M), np.zeros(M), np.zeros(M)
+    Sr, Si = np.zeros(size), np.zeros(size)
+    pst, gst = np.zeros(R), np.zeros(R)
+    ar, ai = np.zeros(D2), np.zeros(D2)
+    Hr = np.zeros(T * H if adjoint else 0)
+    Hi = np.zeros_like(Hr)
+    for n in range(n0, n0 + nb):
+        Sr[:] = 0
+        Si[:] = 0
+        Sr[0] = 1
+        for t in range(T):
+            for m in range(M):
+                Er[m] = P[n, t, m, 0]
+                Ei[m] = P[n, t, m, 1]
+            if adjoint and not keep:
+                Hr[t * H:(t + 1) * H] = Sr[:H]
+                Hi[t * H:(t + 1) * H] = Si[:H]
+            _run_ops1(fwd, Er, Ei, offs, rest, nrest, tbase, ntbase, ttoff, nttoff, Sr, Si, pst, gst, Gr, Gi, ar, ai)
+            if adjoint and keep:
+                Hr[t * H:(t + 1) * H] = Sr[:H]
+                Hi[t * H:(t + 1) * H] = Si[:H]
+            if not adjoint:
+                for o in range(R):
+                    out[n, t, o] = pst[o]
+            Sr[:D2] = Sr[nxt:nxt + D2]
+            Si[:D2] = Si[nxt:nxt + D2]
+        if not adjoint:
+            continue
+        Sr[:] = 0  # the cotangent Y starts at zero
+        Si[:] = 0
+        for t in range(T - 1, -1, -1):
+            for m in range(M):
+                Er[m] = P[n, t, m, 0]
+                Ei[m] = P[n, t, m, 1]
+                Gr[m] = 0
+                Gi[m] = 0
+            Sr[:H] = Hr[t * H:(t + 1) * H]
+            Si[:H] = Hi[t * H:(t + 1) * H]
+            for o in range(R):
+                gst[o] = g[n, t, o]
+            _run_ops1(adj if keep else both, Er, Ei, offs, rest, nrest, tbase, ntbase, ttoff, nttoff, Sr, Si, pst,
+                      gst, Gr, Gi, ar, ai)
+            for m in range(M):
+                G[n, t, m, 0] = Gr[m]
+                G[n, t, m, 1] = Gi[m]
+
+
 # -- the tables ------------------------------------------------------------------------------
 
 
@@ -465,7 +754,7 @@ def _programs(program: StepProgram) -> tuple:
     W, Z, W2, Y, Y2 = (T0 + lvl[F] + i * D2 for i in range(5))
     B0 = Y2 + D2
     Bl = lambda f, beta: B0 + lvl[f] + beta * dims[f] ** 2  # noqa: E731
-    rows = [B0 + lvl[F], X(F), Y, D2]
+    rows = [B0 + lvl[F], X(F), Y, D2, W, B0 + lvl[F] + D2]  # the single-circuit path's transpose after B
 
     def E(f, s):
         return eoff[f] + s * Ks[f] ** 2
@@ -555,7 +844,37 @@ def _programs(program: StepProgram) -> tuple:
     tb = (_pad([o for o, _ in local]), _pad([r for _, r in local]), i64([len(r) for _, r in local]),
           _pad([b for b, _ in traces]), i64([len(b) for b, _ in traces]),
           _pad([t for _, t in traces]), i64([len(t) for _, t in traces]), program.n_outcomes)
-    return tb, table(fwd), table(fwd + adj), i64(rows), m0 + 2 * Ks[-1] ** 2, D, prep
+    sf, sa = _single_ops(fwd, rows[0]), _single_ops(adj, rows[0])
+    single = (table(sf), table(sa), table(sf + sa))
+    return tb, table(fwd), table(fwd + adj), i64(rows), m0 + 2 * Ks[-1] ** 2, D, prep, single
+
+
+def _single_ops(ops: list[tuple], wt: int) -> list[tuple]:
+    """A tile program (:func:`_programs`) for :func:`_run_ops1`: each right multiplication
+    ``O = W B`` becomes ``O = B^† W^†`` (``W = B^† H``, ``H`` Hermitian: the op before it made ``W``),
+    the transpose at rows ``wt``; the adjoint's group ``W = E X; Ebar(Y, W); W2 = E^† Y; O += W2 E``
+    becomes ``W2 = E^† Y; Wt = W2^† (= Y E); Ebar1(Wt, X); O += E^† Wt`` (module comment above)."""
+    out: list[tuple] = []
+    q = 0
+    while q < len(ops):
+        op = ops[q]
+        if op[0] == _LOCAL and op[4] and q + 3 < len(ops) and ops[q + 1][0] == _EBAR:
+            _, e, K, _, _, t, d, x, w, _ = op
+            eb, l2, r2 = ops[q + 1], ops[q + 2], ops[q + 3]
+            assert eb[6] == w and l2[0] == _LOCAL and l2[3] == 1 and l2[4] == 1 and l2[7] == eb[5], (op, eb, l2)
+            assert r2[0] == _LOCAL and r2[3] == 0 and r2[4] == 0 and r2[7] == l2[8] and l2[1] == r2[1] == e, r2
+            out += [l2, (_CONJT, d, l2[8], wt), (_EBAR1, e, K, t, d, wt, x), (_LOCAL, e, K, 1, 1, t, d, wt, r2[8], r2[9])]
+            q += 4
+            continue
+        if op[0] == _LOCAL and not op[4]:
+            _, e, K, adj, _, t, d, src, dst, acc = op
+            prev = out[-1]
+            assert prev[0] == _LOCAL and prev[4] and prev[1] == e and prev[3] == 1 - adj and prev[8] == src, (prev, op)
+            out += [(_CONJT, d, src, wt), (_LOCAL, e, K, 1 - adj, 1, t, d, wt, dst, acc)]
+        else:
+            out.append(op)
+        q += 1
+    return out
 
 
 # -- the simulator ---------------------------------------------------------------------------
@@ -574,6 +893,11 @@ def _available_memory() -> int:
 #: Circuits a tile holds at most (measured: 64 beat 4..32 at n = 8; longer SIMD loops, fewer passes).
 _TILE = 64
 _POOL: ThreadPoolExecutor | None = None
+#: Tiles of at most this many circuits run one circuit at a time (:func:`_single`): measured at n = 8,
+#: a circuit-step there costs less than in a tile of up to this many circuits.
+_SMALL = 8
+#: The adjoint of one circuit keeps all its forward states (no recomputation) up to this size.
+_KEEP_BYTES = 64 * 2**20
 
 
 def _threads() -> int:
@@ -632,7 +956,8 @@ class KernelSimulator:
         self.block = build_step_block(n_qubits)
         self.program: StepProgram = read_step_program(self.block)
         self._plan = _Plan(self.program, dtype, self.device)
-        self._tb, self._fwd, self._both, self._rows, self._n_rows, self._D, self._prep = _programs(self.program)
+        (self._tb, self._fwd, self._both, self._rows, self._n_rows, self._D, self._prep,
+         self._single) = _programs(self.program)
         pos = {q: j for j, q in enumerate(self.program.memory)}
         first: dict[int, int] = {}
         for f, fac in enumerate(self.program.factors):
@@ -718,7 +1043,7 @@ class KernelSimulator:
         batch, T = angles.shape[:-2], angles.shape[-2]
         flat = angles.reshape(-1, T, self.n_angles)
         if angles.requires_grad and torch.is_grad_enabled():
-            probs = _KernelFunction.apply(self._prepare(flat), self)
+            probs = _KernelFunction.apply(flat, self)[0]
         else:
             probs = self._forward(self._prepare_fast(flat))
         probs = probs.reshape(batch + (T, self.n_outcomes))
@@ -731,25 +1056,28 @@ class KernelSimulator:
         P = np.ascontiguousarray(P.detach().numpy(), dtype=np.float64)  # float64 only: one build
         out = np.empty(P.shape[:2] + (self.n_outcomes,), dtype=P.dtype)
         none = np.zeros((0, 0, 0), dtype=P.dtype)
-        _run_tiles(lambda n0, nb: _tile(P, none, n0, nb, self._tb, self._fwd, self._both, self._rows, out,
-                                        none[..., None]), len(P))
+        self._sweep(P, none, out, none[..., None])
         return torch.from_numpy(out).to(self.real_dtype)
 
-    def _vjp_prepared(self, P: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
-        """The cotangent of ``P`` (:meth:`_prepare`) for ``sum(g * probs)``, ``g (N, T, R)``."""
-        P = np.ascontiguousarray(P.detach().numpy(), dtype=np.float64)
-        g = np.ascontiguousarray(g.detach().to(torch.float64).numpy())
-        G = np.empty_like(P)
-        none = np.zeros((0, 0, 0), dtype=P.dtype)
-        _run_tiles(lambda n0, nb: _tile(P, g, n0, nb, self._tb, self._fwd, self._both, self._rows, none, G), len(P))
-        return torch.from_numpy(G).to(self.real_dtype)
+    def _sweep(self, P: np.ndarray, g: np.ndarray, out: np.ndarray, G: np.ndarray) -> None:
+        """:func:`_tile` (forward into ``out`` or, ``g`` not empty, the adjoint into ``G``) over the
+        tiles; tiles of at most ``_SMALL`` circuits go one circuit at a time (:func:`_single`), and
+        the adjoint there keeps every forward state when they fit ``_KEEP_BYTES`` a circuit."""
+        keep = P.shape[1] * int(self._rows[4]) * 16 <= _KEEP_BYTES
+
+        def run(n0, nb):
+            if nb <= _SMALL:
+                _single(P, g, n0, nb, self._tb, *self._single, self._rows, out, G, keep)
+            else:
+                _tile(P, g, n0, nb, self._tb, self._fwd, self._both, self._rows, out, G)
+        _run_tiles(run, len(P))
 
     def vjp(self, angles, grad_probs) -> torch.Tensor:
         """``d <grad_probs, probs(angles)> / d angles`` by the adjoint method.
 
         ``angles (..., T, n_angles)``, ``grad_probs (..., T, 2 ** (n // 2))`` real -> the gradient,
         ``(..., T, n_angles)`` in the simulator's real dtype. The compiled sweep gives the cotangents
-        of the prepared operators; torch's autograd carries them through :meth:`_prepare`.
+        of the prepared operators, :func:`_prepare_vjp_tile` their chain rule to the angles.
         """
         angles = self._check(angles)
         grad_probs = torch.as_tensor(grad_probs)
@@ -757,30 +1085,45 @@ class KernelSimulator:
         if tuple(grad_probs.shape) != tuple(shape):
             raise ValueError(f"grad_probs must have shape {tuple(shape)}, got {tuple(grad_probs.shape)}")
         T = angles.shape[-2]
-        with torch.enable_grad():
-            flat = angles.detach().reshape(-1, T, self.n_angles).requires_grad_()
-            P = self._prepare(flat)
-            G = self._vjp_prepared(P, grad_probs.reshape(-1, T, self.n_outcomes))
-            (grad,) = torch.autograd.grad(P, flat, G)
-        return grad.reshape(angles.shape)
+        return self._vjp_flat(angles.reshape(-1, T, self.n_angles),
+                              grad_probs.reshape(-1, T, self.n_outcomes)).reshape(angles.shape)
+
+    def _vjp_flat(self, flat: torch.Tensor, g: torch.Tensor, P: torch.Tensor | None = None) -> torch.Tensor:
+        """:meth:`vjp` of ``flat (N, T, n_angles)``, ``g (N, T, R)``; ``P`` the compiled preparation
+        if at hand. All compiled, in float64: the adjoint sweep gives the operators' cotangents,
+        :func:`_prepare_vjp_tile` carries them to the angles (torch's autograd through :meth:`_prepare`
+        gives the same, but its many tiny operations cost ~1.3 ms a 20-step circuit on one thread and
+        over ten times that spread over two busy cores)."""
+        P = self._prepare_fast(flat) if P is None else P
+        P = np.ascontiguousarray(P.detach().numpy(), dtype=np.float64)
+        g = np.ascontiguousarray(g.detach().to(torch.float64).numpy())
+        G = np.empty_like(P)
+        self._sweep(P, g, np.zeros((0, 0, 0), dtype=P.dtype), G)
+        a = np.ascontiguousarray(flat.detach().to(torch.float64).numpy())
+        grad = np.zeros(a.shape)
+        _run_tiles(lambda n0, nb: _prepare_vjp_tile(a, G, n0, nb, *self._prep, grad), len(a))
+        return torch.from_numpy(grad).to(self.real_dtype)
 
 
 class _KernelFunction(torch.autograd.Function):
-    """``probs = kernel(P)``, ``P`` the prepared operators; the backward is the compiled adjoint
-    sweep (:meth:`KernelSimulator._vjp_prepared`), autograd then carries it through the preparation."""
+    """``probs = kernel(angles)`` (compiled preparation and step); the backward is the compiled adjoint
+    sweep on the saved operators, then the chain rule through the preparation, all compiled
+    (:meth:`KernelSimulator._vjp_flat`)."""
 
     @staticmethod
-    def forward(P, sim):
-        return sim._forward(P)
+    def forward(angles, sim):
+        P = sim._prepare_fast(angles)
+        return sim._forward(P), P
 
     @staticmethod
     def setup_context(ctx, inputs, output):
-        P, sim = inputs
-        ctx.save_for_backward(P)
+        angles, sim = inputs
+        ctx.save_for_backward(angles, output[1])
+        ctx.mark_non_differentiable(output[1])
         ctx.sim = sim
 
     @staticmethod
     @once_differentiable
-    def backward(ctx, grad_probs):
-        (P,) = ctx.saved_tensors
-        return ctx.sim._vjp_prepared(P, grad_probs), None
+    def backward(ctx, grad_probs, _):
+        angles, P = ctx.saved_tensors
+        return ctx.sim._vjp_flat(angles, grad_probs, P), None

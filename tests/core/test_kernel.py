@@ -117,3 +117,20 @@ def test_bad_angles_and_shots_are_refused():
         sim(torch.zeros(3, 27), shots=10)
     with pytest.raises(ValueError, match="grad_probs must have shape"):
         sim.vjp(torch.zeros(3, 27), torch.zeros(3, 5))
+
+
+@pytest.mark.parametrize("n", [2, 4, 6, 8, 10, 12])
+def test_the_compiled_preparation_equals_the_torch_preparation(n):
+    sim = KernelSimulator(n)
+    angles = random_angles(3, 4, sim.n_angles, seed=20 + n) * 10  # a few turns: every branch of the angles
+    torch.testing.assert_close(sim._prepare_fast(angles), sim._prepare(angles), atol=1e-12, rtol=0)
+
+
+def test_tiles_and_one_circuit_at_a_time_agree_forward_and_adjoint():
+    sim = KernelSimulator(6)
+    angles = random_angles(20, 4, sim.n_angles, seed=11)  # 20 circuits: tiles of 10 (or 20)
+    g = torch.randn(20, 4, sim.n_outcomes, generator=torch.Generator().manual_seed(12), dtype=torch.float64)
+    alone = torch.cat([sim(angles[i:i + 1]) for i in range(20)])
+    torch.testing.assert_close(sim(angles), alone, atol=1e-14, rtol=0)
+    alone = torch.cat([sim.vjp(angles[i:i + 1], g[i:i + 1]) for i in range(20)])
+    torch.testing.assert_close(sim.vjp(angles, g), alone, atol=1e-12, rtol=0)
