@@ -101,21 +101,26 @@ _JIT = dict(cache=True, nogil=True)  # nogil: tiles run on Python threads (no pa
 
 
 @njit(**_JIT)
-def _local(Er, Ei, e, K, adj, left, offs, rest, nrest, d, Sr, Si, s0, Or, Oi, o0, acc):
+def _local(Er, Ei, e, K, adj, left, offs, rest, nrest, d, Sr, Si, s0, Or, Oi, o0, acc, upper, mirror):
     """``O = A S`` (``left``) or ``O = S A`` with ``A = E`` or ``E^†`` (``adj``) local on the index
     bits ``offs`` of the ``d x d`` matrices ``S`` (rows from ``s0``) and ``O`` (from ``o0``);
     ``acc``: add to ``O`` instead. ``E`` is the ``K x K`` operator at rows ``e`` of ``Er, Ei``.
+    ``upper`` (right multiplications whose result is Hermitian: the Kraus map's ``(E X) E^†``): only
+    ``O``'s upper triangle (row <= column) is computed; ``mirror``: then its lower triangle is set
+    from it (``O[j, i] = conj(O[i, j])``), for the ops that read it whole.
     ``K = 2, 4`` (one or two memory qubits: every factor here) take a loop whose body holds the whole
     ``K``-term sum, so each pass over the tile's circuits does ``K`` complex products, not one."""
     nb = Sr.shape[1]
     trans = left == adj  # which of E[i, l], E[l, i] multiplies S's l-th local index
-    sg = Er[0, 0] * 0 + 1 - 2 * adj  # the sign of the coefficients' imaginary part, of E's dtype
+    sgv = Er[0, :1].copy()  # the sign of the coefficients' imaginary part, of E's dtype (float32 stays
+    sgv[0] = 1 - 2 * adj  # float32: a float64 scalar would promote the whole loop and halve its lanes)
+    sg = sgv[0]
     s_ = np.empty(4, np.int64)
     e_ = np.empty(4, np.int64)
     for ir in range(nrest):
         r = rest[ir]
         for i in range(K):
-            for c in range(d):
+            for c in range(d if left or not upper else r + offs[i] + 1):
                 oi = o0 + (r + offs[i]) * d + c if left else o0 + c * d + r + offs[i]
                 if K == 4 or K == 2:
                     for l in range(K):
@@ -155,6 +160,13 @@ def _local(Er, Ei, e, K, adj, left, offs, rest, nrest, d, Sr, Si, s0, Or, Oi, o0
                         ar, ai, xr, xi = Er[row, n], Ei[row, n] * sg, Sr[si, n], Si[si, n]
                         Or[oi, n] += ar * xr - ai * xi
                         Oi[oi, n] += ar * xi + ai * xr
+    if mirror:
+        for i in range(d):
+            for j in range(i + 1, d):
+                a, b = o0 + i * d + j, o0 + j * d + i
+                for n in range(nb):
+                    Or[b, n] = Or[a, n]
+                    Oi[b, n] = -Oi[a, n]
 
 
 @njit(**_JIT)
@@ -364,7 +376,7 @@ def _run_ops(ops, Er, Ei, offs, rest, nrest, tbase, ntbase, ttoff, nttoff, Sr, S
         if kind == _LOCAL:  # e, K, adj, left, table, d, src, dst, acc
             t = op[5]
             _local(Er, Ei, op[1], op[2], op[3] != 0, op[4] != 0, offs[t], rest[t], nrest[t], op[6],
-                   Sr, Si, op[7], Sr, Si, op[8], op[9] != 0)
+                   Sr, Si, op[7], Sr, Si, op[8], (op[9] & 1) != 0, (op[9] & 2) != 0, (op[9] & 4) != 0)
         elif kind == _TRACE:  # table, d, src, dst
             t = op[1]
             _trace(Sr, Si, op[3], op[2], tbase[t], ntbase[t], ttoff[t], nttoff[t], Sr, Si, op[4])
@@ -430,10 +442,12 @@ def _tile(P, g, n0, nb, tb, fwd, both, rows, out, G):
     adjoint's ``Y``."""
     offs, rest, nrest, tbase, ntbase, ttoff, nttoff, R = tb
     T, M, dt = P.shape[1], P.shape[2], P.dtype
-    D2, nxt, y0 = rows[3], rows[1], rows[2]
+    D2, nxt = rows[3], rows[1]
     adjoint = g.shape[0] > 0
     Er, Ei, Gr, Gi = np.zeros((M, nb), dt), np.zeros((M, nb), dt), np.zeros((M, nb), dt), np.zeros((M, nb), dt)
-    Sr, Si = np.zeros((rows[0], nb), dt), np.zeros((rows[0], nb), dt)
+    # The forward alone needs the rows before the adjoint's ``Y`` (the chain, the tree, W, Z).
+    nrows = rows[0] if adjoint else rows[2]
+    Sr, Si = np.zeros((nrows, nb), dt), np.zeros((nrows, nb), dt)
     pst, gst = np.zeros((R, nb), dt), np.zeros((R, nb), dt)
     Hr = np.zeros((T * D2 if adjoint else 0, nb), dt)  # the stored rho_t
     Hi = np.zeros_like(Hr)
@@ -777,6 +791,14 @@ def _programs(program: StepProgram) -> tuple:
                 fwd.append((_TRACE, f, dims[f], Z, Tl(f + 1, beta + s * (1 << f))))
     if F == 1:
         fwd.append((_COPY, X(0), Tl(0, 0), D2, 0))
+    # The forward's right multiplications give Hermitian results (``(E X) E^†``): upper triangle
+    # only (flag 2 on ``acc``), the lower set from it (flag 4) once the result is complete (not
+    # where the next right multiplication adds the other Kraus term to it).
+    for q, op in enumerate(fwd):
+        if op[0] == _LOCAL and not op[4]:
+            nxt = fwd[q + 2] if q + 2 < len(fwd) else None
+            more = nxt is not None and nxt[0] == _LOCAL and not nxt[4] and nxt[8] == op[8] and nxt[9] == 1
+            fwd[q] = op[:9] + (op[9] | 2 | (0 if more else 4),)
     K, nbr = Ks[-1], 1 << (F - 1)
     for beta in range(nbr):  # the last factor: traces only
         for s in range(2):
@@ -868,6 +890,7 @@ def _single_ops(ops: list[tuple], wt: int) -> list[tuple]:
             continue
         if op[0] == _LOCAL and not op[4]:
             _, e, K, adj, _, t, d, src, dst, acc = op
+            acc &= 1  # the tile path's upper-triangle flags: this path computes all of O
             prev = out[-1]
             assert prev[0] == _LOCAL and prev[4] and prev[1] == e and prev[3] == 1 - adj and prev[8] == src, (prev, op)
             out += [(_CONJT, d, src, wt), (_LOCAL, e, K, 1 - adj, 1, t, d, wt, dst, acc)]
@@ -1004,12 +1027,12 @@ class KernelSimulator:
         parts.append((E.mH @ E).reshape(N, T, -1))
         return torch.view_as_real(torch.cat(parts, -1))
 
-    def _prepare_fast(self, angles: torch.Tensor) -> torch.Tensor:
-        """:meth:`_prepare` without a gradient, compiled (:func:`_prepare_tile`), in float64 (the
-        compiled step runs in float64 for both precisions: one build, half the compile time; complex64
-        results are rounded to float32 at the end, within that precision)."""
+    def _prepare_fast(self, angles: torch.Tensor, dtype=np.float64) -> torch.Tensor:
+        """:meth:`_prepare` without a gradient, compiled (:func:`_prepare_tile`): computed in float64,
+        stored as ``dtype`` (float32 for the complex64 tiles of :meth:`_forward`, else float64: the
+        adjoint and the one-circuit path run in float64 for both precisions)."""
         a = np.ascontiguousarray(angles.detach().to(torch.float64).numpy())
-        P = np.empty(a.shape[:2] + (self._n_rows, 2))
+        P = np.empty(a.shape[:2] + (self._n_rows, 2), dtype=dtype)
         _run_tiles(lambda n0, nb: _prepare_tile(a, n0, nb, *self._prep, P), len(a))
         return torch.from_numpy(P)
 
@@ -1045,15 +1068,26 @@ class KernelSimulator:
         if angles.requires_grad and torch.is_grad_enabled():
             probs = _KernelFunction.apply(flat, self)[0]
         else:
-            probs = self._forward(self._prepare_fast(flat))
+            probs = self._forward(self._prepare_fast(flat, self._tile_dtype(len(flat))))
         probs = probs.reshape(batch + (T, self.n_outcomes))
         return probs if shots is None else sample_frequencies(probs, shots, generator)
 
     __call__ = probabilities
 
+    def _tile_dtype(self, N: int):
+        """The real dtype the forward of ``N`` circuits runs in: float32 for complex64 when every tile
+        is a multi-circuit one (:func:`_tile`: twice the SIMD lanes and half the memory traffic of
+        float64, and the float32 rounding of each step stays within complex64's tolerance), else
+        float64 (one-circuit tiles, :func:`_single`, and complex128: one build of those)."""
+        if self.dtype == torch.complex64 and min(nb for _, nb in _tiles(N)) > _SMALL:
+            return np.float32
+        return np.float64
+
     def _forward(self, P: torch.Tensor) -> torch.Tensor:
-        """``P (N, T, n_rows, 2)`` from :meth:`_prepare` -> probabilities ``(N, T, R)``."""
-        P = np.ascontiguousarray(P.detach().numpy(), dtype=np.float64)  # float64 only: one build
+        """``P (N, T, n_rows, 2)`` from :meth:`_prepare` or :meth:`_prepare_fast` -> probabilities
+        ``(N, T, R)``; float32 ``P`` runs in float32 (:meth:`_tile_dtype`), any other in float64."""
+        dt = np.float32 if P.dtype == torch.float32 and self._tile_dtype(len(P)) == np.float32 else np.float64
+        P = np.ascontiguousarray(P.detach().numpy(), dtype=dt)
         out = np.empty(P.shape[:2] + (self.n_outcomes,), dtype=P.dtype)
         none = np.zeros((0, 0, 0), dtype=P.dtype)
         self._sweep(P, none, out, none[..., None])
