@@ -915,6 +915,11 @@ def _available_memory() -> int:
 
 #: Circuits a tile holds at most (measured: 64 beat 4..32 at n = 8; longer SIMD loops, fewer passes).
 _TILE = 64
+#: The same for the float32 forward (:meth:`KernelSimulator._tile_dtype`), on one thread: measured at
+#: n = 8 (CPU time, 221 circuits), tiles of 32/56/112/221 cost 60/55/51/47 ms: each op's loops over
+#: the state's rows cost as much as its SIMD loops over the tile's circuits at these sizes, so one
+#: tile of up to 256 (5 MiB of state in float32) beats L2-sized ones.
+_TILE_F32 = 256
 _POOL: ThreadPoolExecutor | None = None
 #: Tiles of at most this many circuits run one circuit at a time (:func:`_single`): measured at n = 8,
 #: a circuit-step there costs less than in a tile of up to this many circuits.
@@ -927,18 +932,19 @@ def _threads() -> int:
     return max(1, min(numba.config.NUMBA_NUM_THREADS, torch.get_num_threads()))
 
 
-def _tiles(N: int) -> list[tuple[int, int]]:
-    """``(n0, nb)`` tiles of at most ``_TILE`` circuits, at least one per thread, sizes balanced."""
-    count = max(-(-N // _TILE), min(N, _threads()))
+def _tiles(N: int, tile: int = 0) -> list[tuple[int, int]]:
+    """``(n0, nb)`` tiles of at most ``tile`` (``_TILE``) circuits, at least one per thread, sizes balanced."""
+    count = max(-(-N // (tile or _TILE)), min(N, _threads()))
     count = -(-count // _threads()) * _threads() if count > _threads() else count
     size = -(-N // count)
     return [(n0, min(size, N - n0)) for n0 in range(0, N, size)]
 
 
-def _run_tiles(fn, N: int) -> None:
-    """``fn(n0, nb)`` over the tiles: one tile (batch 1) runs here, more on threads (``nogil``)."""
+def _run_tiles(fn, N: int, tile: int = 0) -> None:
+    """``fn(n0, nb)`` over the tiles (:func:`_tiles`): one tile (batch 1) runs here, more on threads
+    (``nogil``)."""
     global _POOL
-    tiles = _tiles(N)
+    tiles = _tiles(N, tile)
     if len(tiles) == 1 or _threads() == 1:
         for n0, nb in tiles:
             fn(n0, nb)
@@ -1079,7 +1085,7 @@ class KernelSimulator:
         is a multi-circuit one (:func:`_tile`: twice the SIMD lanes and half the memory traffic of
         float64, and the float32 rounding of each step stays within complex64's tolerance), else
         float64 (one-circuit tiles, :func:`_single`, and complex128: one build of those)."""
-        if self.dtype == torch.complex64 and min(nb for _, nb in _tiles(N)) > _SMALL:
+        if self.dtype == torch.complex64 and min(nb for _, nb in _tiles(N, _TILE_F32)) > _SMALL:
             return np.float32
         return np.float64
 
@@ -1104,7 +1110,7 @@ class KernelSimulator:
                 _single(P, g, n0, nb, self._tb, *self._single, self._rows, out, G, keep)
             else:
                 _tile(P, g, n0, nb, self._tb, self._fwd, self._both, self._rows, out, G)
-        _run_tiles(run, len(P))
+        _run_tiles(run, len(P), _TILE_F32 if P.dtype == np.float32 else _TILE)
 
     def vjp(self, angles, grad_probs) -> torch.Tensor:
         """``d <grad_probs, probs(angles)> / d angles`` by the adjoint method.

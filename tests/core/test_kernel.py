@@ -1,5 +1,6 @@
 """The compiled kernel against Qiskit Aer and the PyTorch reference; its adjoint gradient; bad input."""
 
+import numpy as np
 import pytest
 import torch
 
@@ -134,3 +135,26 @@ def test_tiles_and_one_circuit_at_a_time_agree_forward_and_adjoint():
     torch.testing.assert_close(sim(angles), alone, atol=1e-14, rtol=0)
     alone = torch.cat([sim.vjp(angles[i:i + 1], g[i:i + 1]) for i in range(20)])
     torch.testing.assert_close(sim.vjp(angles, g), alone, atol=1e-12, rtol=0)
+
+
+def test_the_float32_tiles_agree_with_complex128_to_complex64_precision():
+    # Batches of multi-circuit tiles run complex64 in float32 (KernelSimulator._tile_dtype); batches
+    # of a few circuits (the test above) in float64.
+    T = 20
+    sim64 = KernelSimulator(8, dtype=torch.complex64)
+    angles = random_angles(24, T, sim64.n_angles, seed=13)
+    assert sim64._tile_dtype(24) == np.float32 and sim64._tile_dtype(3) == np.float64
+    p64 = sim64(angles)
+    assert p64.dtype == torch.float32 and p64.shape == (24, T, 16)
+    torch.testing.assert_close(p64.double(), KernelSimulator(8)(angles), atol=8 * T * torch.finfo(torch.float32).eps,
+                               rtol=0)
+
+
+@pytest.mark.parametrize("n", [4, 8])
+def test_the_upper_triangle_tiles_equal_one_circuit_at_a_time(n):
+    # The tiles' forward computes only the upper triangle of each Hermitian state (then mirrors it);
+    # the one-circuit path computes whole matrices.
+    sim = KernelSimulator(n)
+    angles = random_angles(12, 5, sim.n_angles, seed=30 + n)
+    alone = torch.cat([sim(angles[i:i + 1]) for i in range(12)])
+    torch.testing.assert_close(sim(angles), alone, atol=1e-12, rtol=0)
