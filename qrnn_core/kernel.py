@@ -423,6 +423,63 @@ def _run_ops(ops, Er, Ei, offs, rest, nrest, tbase, ntbase, ttoff, nttoff, Sr, S
 
 
 @njit(**_JIT)
+def _run_fwd(ops, Er, Ei, offs, rest, nrest, tbase, ntbase, ttoff, nttoff, Sr, Si, pst):
+    """:func:`_run_ops` for forward programs only (local, trace, copy, probability ops): the float32
+    build (:func:`_tile_fwd`) then compiles none of the adjoint's primitives (first-call compile time)."""
+    nb = Sr.shape[1]
+    for q in range(ops.shape[0]):
+        op = ops[q]
+        kind = op[0]
+        if kind == _LOCAL:
+            t = op[5]
+            _local(Er, Ei, op[1], op[2], op[3] != 0, op[4] != 0, offs[t], rest[t], nrest[t], op[6],
+                   Sr, Si, op[7], Sr, Si, op[8], (op[9] & 1) != 0, (op[9] & 2) != 0, (op[9] & 4) != 0)
+        elif kind == _TRACE:
+            t = op[1]
+            _trace(Sr, Si, op[3], op[2], tbase[t], ntbase[t], ttoff[t], nttoff[t], Sr, Si, op[4])
+        elif kind == _COPY:
+            s0, d0 = op[1], op[2]
+            for i in range(op[3]):
+                for n in range(nb):
+                    if op[4]:
+                        Sr[d0 + i, n] += Sr[s0 + i, n]
+                        Si[d0 + i, n] += Si[s0 + i, n]
+                    else:
+                        Sr[d0 + i, n] = Sr[s0 + i, n]
+                        Si[d0 + i, n] = Si[s0 + i, n]
+        elif kind == _PROB:
+            m, K, b0, o = op[1], op[2], op[3], op[4]
+            for n in range(nb):
+                pst[o, n] = 0
+            for i in range(K):
+                for j in range(K):
+                    mi, bj = m + i * K + j, b0 + j * K + i
+                    for n in range(nb):
+                        pst[o, n] += Er[mi, n] * Sr[bj, n] - Ei[mi, n] * Si[bj, n]
+
+
+@njit(**_JIT)
+def _tile_fwd(P, n0, nb, tb, fwd, rows, out):
+    """The forward of :func:`_tile` alone (the float32 tiles: :meth:`KernelSimulator._tile_dtype`)."""
+    offs, rest, nrest, tbase, ntbase, ttoff, nttoff, R = tb
+    T, M, dt = P.shape[1], P.shape[2], P.dtype
+    D2, nxt = rows[3], rows[1]
+    Er, Ei = np.zeros((M, nb), dt), np.zeros((M, nb), dt)
+    Sr, Si = np.zeros((rows[2], nb), dt), np.zeros((rows[2], nb), dt)
+    pst = np.zeros((R, nb), dt)
+    for n in range(nb):
+        Sr[0, n] = 1
+    for t in range(T):
+        _gather(P, n0, t, Er, Ei)
+        _run_fwd(fwd, Er, Ei, offs, rest, nrest, tbase, ntbase, ttoff, nttoff, Sr, Si, pst)
+        for n in range(nb):
+            for o in range(R):
+                out[n0 + n, t, o] = pst[o, n]
+        Sr[:D2] = Sr[nxt:nxt + D2]
+        Si[:D2] = Si[nxt:nxt + D2]
+
+
+@njit(**_JIT)
 def _gather(P, n0, t, Er, Ei):
     """The step's operators of the tile's circuits, ``P (N, T, n_rows, 2)`` -> ``Er, Ei (n_rows, nb)``."""
     for n in range(Er.shape[1]):
@@ -1108,6 +1165,8 @@ class KernelSimulator:
         def run(n0, nb):
             if nb <= _SMALL:
                 _single(P, g, n0, nb, self._tb, *self._single, self._rows, out, G, keep)
+            elif P.dtype == np.float32:
+                _tile_fwd(P, n0, nb, self._tb, self._fwd, self._rows, out)
             else:
                 _tile(P, g, n0, nb, self._tb, self._fwd, self._both, self._rows, out, G)
         _run_tiles(run, len(P), _TILE_F32 if P.dtype == np.float32 else _TILE)
