@@ -10,8 +10,13 @@ is loaded in Debian's chromium driven by Playwright. A page has a problem when i
   or MathJax that failed to load at all. Pages without math need no MathJax;
 * a content figure (an ``<img>`` in the page's article) without a numbered caption, or whose alt
   text is empty or a hash file name;
-* content wider than the window at 1,280 px (the page scrolls sideways);
+* content wider than the window at 1,280 px (the page scrolls sideways), or a table wider than its
+  container (its box scrolls, or clips, sideways: the table must fit the column);
 * an unrendered citation or glue (``{cite:p}``, ``{glue:text}``, a citation key left as ``[key]``).
+
+The front page (the target of ``index.html``'s redirect) is also opened at a laptop's 1,366 x 768: its
+answer's tally (``.qrnn-tally``) and its arm x protocol table (``table.qrnn-first-table``) must lie wholly
+inside that first viewport, before any scrolling.
 
 Requests to other origins are blocked, so the check is hermetic and works offline.
 
@@ -83,12 +88,30 @@ _READER_JS = r"""() => {
     figures.push({src: (img.getAttribute('src') || '').split('/').pop(), alt: alt,
                   caption: caption.trim(), numbered: !!(fig && fig.querySelector('.caption-number'))});
   }
+  const tables = [];
+  for (const t of article.querySelectorAll('table')) {
+    const box = t.parentElement;
+    const over = box.scrollWidth - box.clientWidth;
+    if (over > 1) {
+      const name = (t.querySelector('caption') || t.querySelector('th') || {}).textContent || '';
+      tables.push({name: name.trim().replace(/\s+/g, ' ').slice(0, 60), over: over});
+    }
+  }
   const text = article.innerText || '';
   const raw = (text.match(/\{(cite|glue)(:[a-z]+)?\}`[^`]*`/g) || []).slice(0, 3);
-  return {figures: figures, overflow: document.documentElement.scrollWidth - window.innerWidth, raw: raw};
+  return {figures: figures, overflow: document.documentElement.scrollWidth - window.innerWidth, raw: raw,
+          tables: tables};
+}"""
+# Runs in the front page at scroll 0: where the first screen's tally and table end, in page pixels.
+_FIRST_SCREEN_JS = """() => {
+  const box = sel => { const e = document.querySelector(sel); if (!e) return null;
+                       const r = e.getBoundingClientRect(); return {top: r.top, bottom: r.bottom}; };
+  return {tally: box('.qrnn-tally'), table: box('table.qrnn-first-table'), height: window.innerHeight};
 }"""
 _HASH_NAME = re.compile(r"^[0-9a-f]{16,}(\.(png|jpg|svg))?$", re.I)
 VIEWPORT = {"width": 1280, "height": 900}
+#: A laptop's screen: the front page's answer, tally and table must fit it before any scrolling.
+FIRST_SCREEN = {"width": 1366, "height": 768}
 
 
 def reader_problems(found: dict) -> list[str]:
@@ -102,6 +125,23 @@ def reader_problems(found: dict) -> list[str]:
     if found["overflow"] > 2:
         out.append(f"the page is {found['overflow']} px wider than a 1,280 px window")
     out += [f"unrendered role: {r}" for r in found["raw"]]
+    out += [f"table {t['name']!r} is {t['over']} px wider than its container (it scrolls or is clipped "
+            f"sideways)" for t in found.get("tables", [])]
+    return out
+
+
+def first_screen_problems(found: dict) -> list[str]:
+    """What is missing from the front page's first screen, from what :data:`_FIRST_SCREEN_JS` found: the
+    tally and the table must exist and end (their bounding box's bottom) within the window's height."""
+    out = []
+    for key, what in (("tally", "the tally of verdicts (.qrnn-tally)"),
+                      ("table", "the arm x protocol table (table.qrnn-first-table)")):
+        box = found.get(key)
+        if box is None:
+            out.append(f"the front page has no {what}")
+        elif box["bottom"] > found["height"]:
+            out.append(f"{what} ends at {box['bottom']:.0f} px, below the first screen "
+                       f"({found['height']} px high): the reader must scroll to see it")
     return out
 
 
@@ -178,6 +218,21 @@ def _check_page(page, url: str, source: str, timeout_s: float) -> list[str]:
     return problems
 
 
+def _check_first_screen(browser, url: str, base: str, timeout_s: float) -> list[str]:
+    """Open the front page at :data:`FIRST_SCREEN` in its own context and return its first-screen problems."""
+    context = browser.new_context(viewport=FIRST_SCREEN)
+    context.route(lambda u: not u.startswith(base), lambda route: route.abort())
+    page = context.new_page()
+    try:
+        page.goto(url, wait_until="load", timeout=timeout_s * 1000)
+        page.evaluate("async () => { await document.fonts.ready; return true; }")  # the layout with the book's own fonts
+        return first_screen_problems(page.evaluate(_FIRST_SCREEN_JS))
+    except Exception as err:
+        return [f"could not check the first screen: {err}".splitlines()[0]]
+    finally:
+        context.close()
+
+
 def check_book(html_dir: str | Path, *, timeout_s: float = 30,
                ignore: Iterable[str] = KNOWN_BENIGN) -> list[str]:
     """Check every page of the built book in ``html_dir``; return the problems, [] if none.
@@ -211,6 +266,7 @@ def check_book(html_dir: str | Path, *, timeout_s: float = 30,
                 context = browser.new_context(viewport=VIEWPORT)
                 # Hermetic: anything not served by our server is blocked.
                 context.route(lambda u: not u.startswith(base), lambda route: route.abort())
+                front = None
                 for path in book_pages(html_dir):
                     rel = path.relative_to(html_dir).as_posix()
                     source = path.read_text(encoding="utf-8", errors="replace")
@@ -219,6 +275,8 @@ def check_book(html_dir: str | Path, *, timeout_s: float = 30,
                         target = redirect.group(1).split("#")[0]
                         if "://" not in target and not (path.parent / target).is_file():
                             problems.append(f"{rel}: redirects to missing {target}")
+                        elif rel == "index.html" and "://" not in target:
+                            front = (path.parent / target).resolve().relative_to(html_dir).as_posix()
                         continue
                     page = context.new_page()
                     try:
@@ -227,6 +285,9 @@ def check_book(html_dir: str | Path, *, timeout_s: float = 30,
                                      if not any(re.search(pattern, p) for pattern in ignore)]
                     finally:
                         page.close()
+                if front is not None:
+                    problems += [f"{front}: {p}" for p in _check_first_screen(browser, base + urllib.parse.quote(front),
+                                                                              base, timeout_s)]
             finally:
                 browser.close()
     finally:
