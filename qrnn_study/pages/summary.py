@@ -24,6 +24,9 @@ from ..words import count
 VERDICTS = ("reproduced", "not reproduced", "inconclusive", "not tested")
 #: The arms of the first screen's table: the deck's two estimators, SPSA corrected and the oracle at both rates.
 TABLE_ARMS = ("spsa-original-shots", "spsa-shots", "fdsa-shots", "oracle-lr007", "oracle-lr001")
+#: The arms' names in the first screen's narrow table (the book's full names: :data:`qrnn_study.figures.ARM_LABELS`).
+SHORT_LABELS = {"spsa-original-shots": "SPSA as run", "spsa-shots": "SPSA corrected", "fdsa-shots": "FDSA",
+                "oracle-lr007": "oracle, lr 0.007", "oracle-lr001": "oracle, lr 0.001"}
 #: The baselines of the first screen's table: the best of them and the simplest.
 TABLE_BASELINES = ("esn", "mean")
 PROTOCOLS = ("sequence", "windows")
@@ -80,6 +83,7 @@ class Answer:
     speed_measured: str
     speed_verdict: str
     accuracy: dict[str, tuple[Estimate, str]]
+    speed: Estimate | None = None
 
 
 def _side(e: Estimate) -> str:
@@ -109,8 +113,10 @@ def answer(card: list[dict]) -> Answer:
         outcome = "yes"
     else:
         outcome = "not shown"
+    estimate = Estimate(speed["estimate"], speed["low"], speed["high"], int(speed["n"])) if speed and \
+        math.isfinite(speed["estimate"]) else None
     return Answer(outcome, speed["measured"] if speed else "-", speed["verdict"] if speed else "not tested",
-                  accuracy)
+                  accuracy, estimate)
 
 
 @dataclass(frozen=True)
@@ -148,7 +154,7 @@ def _baseline_row(name: str, b: dict) -> TableRow:
         per_seed = [r[p]["exact"]["rmse_mean"] for r in b.get("per_seed", []) if "exact" in r.get(p, {})]
         est[p] = mean_ci(per_seed) if per_seed else Estimate(float(b[p]["exact"]["rmse_mean"]), math.nan, math.nan, 1)
     n = len(b.get("per_seed", [])) or 1
-    return TableRow(f"baseline: {BASELINE_NAMES.get(name, name)}", "baseline", est, est, n, n)
+    return TableRow(BASELINE_NAMES.get(name, name), "baseline", est, est, n, n)
 
 
 def first_screen_table(arms: dict, baselines: dict | None, labels: dict[str, str],
@@ -164,28 +170,61 @@ def first_screen_table(arms: dict, baselines: dict | None, labels: dict[str, str
 
 def cell(e: Estimate, digits: int = 3) -> str:
     """A compact table cell: ``0.081 [0.079, 0.083]``; ``0.081`` for one value (no interval), ``0.081
-    (range 0.079-0.083)`` for two seeds (their range, not an interval), ``-`` for none."""
+    (range 0.079-0.083)`` for two seeds (their range, not an interval), ``-`` for none. The interval's
+    own space is a no-break space (U+00A0): a narrow column wraps the cell between the mean and its
+    interval, never inside the interval."""
     if e.n == 0 or not math.isfinite(e.mean):
         return "-"
     if e.n < 2 or not math.isfinite(e.low):
         return f"{e.mean:.{digits}f}"
     if e.n == 2:
-        return f"{e.mean:.{digits}f} (range {e.low:.{digits}f}-{e.high:.{digits}f})"
-    return f"{e.mean:.{digits}f} [{e.low:.{digits}f}, {e.high:.{digits}f}]"
+        return f"{e.mean:.{digits}f} (range\u00a0{e.low:.{digits}f}-{e.high:.{digits}f})"
+    return f"{e.mean:.{digits}f} [{e.low:.{digits}f},\u00a0{e.high:.{digits}f}]"
+
+
+def seeds_cell(r: TableRow) -> str:
+    """The ``n`` cell (finished seeds): ``10``; ``2 of 3`` when some have not finished; ``not run``; a baseline's seeds,
+    or ``-`` for one that has a single value (and no epochs)."""
+    if r.kind == "baseline":
+        return f"{r.n}" if r.n > 1 else "-"
+    return "not run" if not r.planned else f"{r.n}" if r.n == r.planned else f"{r.n} of {r.planned}"
 
 
 def table_markdown(rows: list[TableRow], digits: int = 3) -> str:
-    """The table as Markdown: one row per arm or baseline (``n`` finished seeds of those planned beside the
-    arm's name), the two protocols' lowest-epoch and last-epoch cells."""
-    head = ("| | one sequence: lowest | one sequence: last epoch | windows: lowest | windows: last epoch |\n"
-            "|---|---|---|---|---|")
+    """The table as Markdown: one row per arm or baseline, its finished seeds, the two protocols' lowest-epoch
+    and last-epoch cells (a baseline trains no epochs: its one value under "lowest", ``baseline`` under
+    "last epoch")."""
+    head = ("| | n | one sequence: lowest | one sequence: last epoch | windows: lowest | windows: last epoch |\n"
+            "|---|---|---|---|---|---|")
     lines = []
     for r in rows:
-        if r.kind == "arm":
-            seeds = "not run" if not r.planned else f"n = {r.n}" if r.n == r.planned else f"n = {r.n} of {r.planned}"
-        else:
-            seeds = f"n = {r.n}" if r.n > 1 else "no epochs"
-        cells = [cell(r.lowest[p], digits) + " | " + (cell(r.last[p], digits) if r.kind == "arm" else "same")
+        cells = [cell(r.lowest[p], digits) + " | " + (cell(r.last[p], digits) if r.kind == "arm" else "*baseline*")
                  for p in PROTOCOLS]
-        lines.append(f"| {r.label} ({seeds}) | " + " | ".join(cells) + " |")
+        lines.append(f"| {r.label} | {seeds_cell(r)} | " + " | ".join(cells) + " |")
     return "\n".join([head, *lines])
+
+
+OUTCOME_WORDS = {"yes": "Yes", "no": "No", "not shown": "Not shown", "not tested": "Not tested yet"}
+
+
+def _interval(e: Estimate, digits: int) -> str:
+    """``22.0 [15.9, 28.0]``, or the value alone without an interval."""
+    if not (math.isfinite(e.low) and math.isfinite(e.high)):
+        return f"{e.mean:.{digits}f}"
+    return f"{e.mean:.{digits}f} [{e.low:.{digits}f}, {e.high:.{digits}f}]"
+
+
+def answer_line(a: Answer) -> str:
+    """The answer in one Markdown paragraph: the outcome, the cost (FDSA's seconds per epoch over SPSA's,
+    the speed row's estimate) and SPSA - FDSA per protocol with its word."""
+    speed = a.speed
+    where = {"sequence": "on the one sequence", "windows": "on windows"}
+    parts = [f"**Is SPSA as good as FDSA at a tenth of the cost? {OUTCOME_WORDS[a.outcome]}.**"]
+    if speed is not None and speed.n:
+        parts.append(f"An epoch of FDSA takes {_interval(speed, 1)} times SPSA's (the cost claim {a.speed_verdict});")
+    if a.accuracy:
+        n = max(e.n for e, _ in a.accuracy.values())
+        parts.append(f"SPSA's lowest validation RMSE minus FDSA's, paired by seed ({count(n, 'seed')}): "
+                     + ", ".join(f"{_interval(e, 3)} {where[p]} ({side})" for p, (e, side) in a.accuracy.items())
+                     + ".")
+    return " ".join(parts)

@@ -104,7 +104,7 @@ def test_the_table_scores_with_shots_lowest_and_last_epoch_over_finished_seeds()
 def test_missing_arms_keep_their_row_and_baselines_follow_in_order():
     rows = page.first_screen_table(_arms(), BASELINES, LABELS)
     assert [r.label for r in rows] == ["SPSA as run", "SPSA corrected", "FDSA", "oracle (lr 0.007)",
-                                       "oracle (lr 0.001)", "baseline: echo-state network", "baseline: training mean"]
+                                       "oracle (lr 0.001)", "echo-state network", "training mean"]
     oracle = rows[3]
     assert oracle.n == 0 and oracle.planned == 0 and page.cell(oracle.lowest["sequence"]) == "-"
     esn, mean = rows[5], rows[6]
@@ -114,18 +114,29 @@ def test_missing_arms_keep_their_row_and_baselines_follow_in_order():
 
 
 def test_cells_say_what_their_numbers_are():
-    assert page.cell(page.Estimate(0.0812, 0.079, 0.0834, 5)) == "0.081 [0.079, 0.083]"
+    assert page.cell(page.Estimate(0.0812, 0.079, 0.0834, 5)) == "0.081 [0.079,\u00a00.083]"  # wraps before "["
     assert page.cell(page.Estimate(0.2, NAN, NAN, 1)) == "0.200"
-    assert page.cell(page.Estimate(0.15, 0.1, 0.2, 2)) == "0.150 (range 0.100-0.200)"
+    assert page.cell(page.Estimate(0.15, 0.1, 0.2, 2)) == "0.150 (range\u00a00.100-0.200)"
     assert page.cell(page.NONE) == "-"
 
 
 def test_the_markdown_table_names_seeds_and_marks_what_did_not_run():
     lines = page.table_markdown(page.first_screen_table(_arms(), BASELINES, LABELS)).splitlines()
-    assert lines[0].startswith("| | one sequence: lowest |") and len(lines) == 2 + 7
-    assert lines[2].startswith("| SPSA as run (n = 3) | 0.110 [")
-    assert lines[3].startswith("| SPSA corrected (n = 2 of 3) |")
-    assert lines[4].startswith("| FDSA (n = 1) | 0.200 | 0.200 |")
-    assert lines[5] == "| oracle (lr 0.007) (not run) | - | - | - | - |"
-    assert lines[8] == "| baseline: training mean (no epochs) | 0.178 | same | 0.177 | same |"
-    assert all(line.count("|") == 6 for line in lines)
+    assert lines[0].startswith("| | n | one sequence: lowest |") and len(lines) == 2 + 7
+    assert lines[2].startswith("| SPSA as run | 3 | 0.110 [")
+    assert lines[3].startswith("| SPSA corrected | 2 of 3 |")
+    assert lines[4].startswith("| FDSA | 1 | 0.200 | 0.200 |")
+    assert lines[5] == "| oracle (lr 0.007) | not run | - | - | - | - |"
+    assert lines[7].startswith("| echo-state network | 5 | 0.005 [")
+    assert lines[8] == "| training mean | - | 0.178 | *baseline* | 0.177 | *baseline* |"
+    assert all(line.count("|") == 7 for line in lines)
+
+
+def test_the_answer_line_carries_the_computed_numbers():
+    c = card()
+    c[0].update(estimate=22.0, low=15.9, high=28.0, n=5)
+    line = page.answer_line(page.answer(c))
+    assert line.startswith("**Is SPSA as good as FDSA at a tenth of the cost? No.**")
+    assert "22.0 [15.9, 28.0] times SPSA's (the cost claim reproduced)" in line
+    assert "0.024 [0.004, 0.044] on windows (higher)" in line and "(5 seeds)" in line
+    assert page.answer_line(page.answer([])) == "**Is SPSA as good as FDSA at a tenth of the cost? Not tested yet.**"
