@@ -12,6 +12,7 @@ is loaded in Debian's chromium driven by Playwright. A page has a problem when i
   text is empty or a hash file name;
 * content wider than the window at 1,280 px (the page scrolls sideways), or a table wider than its
   container (its box scrolls, or clips, sideways: the table must fit the column);
+* caption text (a figure's or a table's) below WCAG AA contrast (4.5:1) against its background;
 * an unrendered citation or glue (``{cite:p}``, ``{glue:text}``, a citation key left as ``[key]``).
 
 The front page (the target of ``index.html``'s redirect) is also opened at a laptop's 1,366 x 768: its
@@ -97,10 +98,25 @@ _READER_JS = r"""() => {
       tables.push({name: name.trim().replace(/\s+/g, ' ').slice(0, 60), over: over});
     }
   }
+  const background = el => {  // the first opaque background up the tree (white if none)
+    for (let e = el; e; e = e.parentElement) {
+      const c = getComputedStyle(e).backgroundColor;
+      if (c && !/rgba\(.*,\s*0\)$/.test(c) && c !== 'transparent') return c;
+    }
+    return 'rgb(255, 255, 255)';
+  };
+  const captions = [];
+  for (const c of article.querySelectorAll('figcaption, caption, p.caption')) {
+    for (const e of [c, ...c.querySelectorAll('*')]) {
+      if (!Array.from(e.childNodes).some(n => n.nodeType === 3 && n.textContent.trim())) continue;
+      if (e.closest('a.headerlink')) continue;  // the permalink sign, shown on hover only
+      captions.push({text: e.textContent.trim().slice(0, 40), color: getComputedStyle(e).color, background: background(e)});
+    }
+  }
   const text = article.innerText || '';
   const raw = (text.match(/\{(cite|glue)(:[a-z]+)?\}`[^`]*`/g) || []).slice(0, 3);
   return {figures: figures, overflow: document.documentElement.scrollWidth - window.innerWidth, raw: raw,
-          tables: tables};
+          tables: tables, captions: captions};
 }"""
 # Runs in the front page at scroll 0: where the first screen's tally and table end, in page pixels.
 _FIRST_SCREEN_JS = """() => {
@@ -112,6 +128,26 @@ _HASH_NAME = re.compile(r"^[0-9a-f]{16,}(\.(png|jpg|svg))?$", re.I)
 VIEWPORT = {"width": 1280, "height": 900}
 #: A laptop's screen: the front page's answer, tally and table must fit it before any scrolling.
 FIRST_SCREEN = {"width": 1366, "height": 768}
+
+
+#: WCAG 2 AA: the least contrast ratio of body-size text against its background.
+AA_CONTRAST = 4.5
+_RGB = re.compile(r"rgba?\(\s*([\d.]+)[,\s]+([\d.]+)[,\s]+([\d.]+)")
+
+
+def luminance(css_color: str) -> float:
+    """WCAG relative luminance of a computed CSS colour (``rgb(r, g, b)`` or ``rgba(...)``, alpha ignored)."""
+    m = _RGB.match(css_color)
+    if not m:
+        raise ValueError(f"not a computed rgb colour: {css_color!r}")
+    lin = [(c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4) for c in (float(x) / 255 for x in m.groups())]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def contrast(a: str, b: str) -> float:
+    """WCAG contrast ratio of two computed CSS colours, from 1 (same) to 21 (black on white)."""
+    hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
 
 
 def reader_problems(found: dict) -> list[str]:
@@ -127,6 +163,11 @@ def reader_problems(found: dict) -> list[str]:
     out += [f"unrendered role: {r}" for r in found["raw"]]
     out += [f"table {t['name']!r} is {t['over']} px wider than its container (it scrolls or is clipped "
             f"sideways)" for t in found.get("tables", [])]
+    for c in found.get("captions", []):
+        ratio = contrast(c["color"], c["background"])
+        if ratio < AA_CONTRAST:
+            out.append(f"caption text {c['text']!r} has contrast {ratio:.1f}:1, below WCAG AA's {AA_CONTRAST}:1")
+            break  # one per page: the captions of a page share their style
     return out
 
 

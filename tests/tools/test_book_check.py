@@ -5,7 +5,7 @@ import shutil
 
 import pytest
 
-from qrnn_tools.book_check import check_book, first_screen_problems, reader_problems
+from qrnn_tools.book_check import check_book, contrast, first_screen_problems, reader_problems
 
 PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==")
 
@@ -18,6 +18,16 @@ def test_reader_problems_from_what_a_page_shows():
     assert len(found) == 4 and "no numbered caption" in found[0] and "300 px wider" in found[2]
     wide = reader_problems({"figures": [], "overflow": 0, "raw": [], "tables": [{"name": "Table 2 Claims", "over": 120}]})
     assert wide == ["table 'Table 2 Claims' is 120 px wider than its container (it scrolls or is clipped sideways)"]
+
+
+def test_caption_contrast_by_wcag():
+    assert contrast("rgb(0, 0, 0)", "rgb(255, 255, 255)") == pytest.approx(21)
+    assert contrast("rgb(118, 118, 118)", "rgb(255, 255, 255)") == pytest.approx(4.54, abs=0.01)  # AA's lightest grey
+    found = {"figures": [], "overflow": 0, "raw": [], "captions": [
+        {"text": "Fig. 1", "color": "rgb(34, 34, 34)", "background": "rgb(255, 255, 255)"},
+        {"text": "faint", "color": "rgba(150, 150, 150, 1)", "background": "rgb(255, 255, 255)"}]}
+    (problem,) = reader_problems(found)
+    assert "'faint' has contrast 3.0:1" in problem
 
 
 def test_first_screen_problems_name_what_is_missing_or_below_the_fold():
@@ -36,11 +46,12 @@ def test_a_broken_book_fails_the_check(tmp_path):
     (tmp_path / "good.html").write_text(
         "<html><body><article><figure><img src='fig.png' alt='A line that falls'>"
         "<figcaption><span class='caption-number'>Fig. 1 </span>What to see</figcaption></figure>"
+        "<table><caption>Table 1 Dark enough</caption><tr><td>1</td></tr></table>"
         "</article></body></html>")
     (tmp_path / "broken.html").write_text(
         "<html><body><article><img src='fig.png' alt='0123456789abcdef0123456789.png'>"
         "<div style='width:3000px'>wide</div><p>{cite:p}`spall1992multivariate`</p>"
-        "<img src='missing.png' alt='gone'>"
+        "<img src='missing.png' alt='gone'><figure><figcaption style='color:#aaa'>Too faint</figcaption></figure>"
         "<div style='width:600px'><div style='overflow-x:auto'><table><tr><th>wide table</th>"
         "<td style='white-space:nowrap'>" + "0.1234 [0.1200, 0.1300] " * 20 + "</td></tr></table></div></div>"
         "</article></body></html>")
@@ -59,3 +70,4 @@ def test_a_broken_book_fails_the_check(tmp_path):
     assert any("unrendered role" in p for p in broken)
     assert any("image did not load: missing.png" in p for p in broken)
     assert any("table 'wide table' is" in p for p in broken), broken
+    assert any("caption text 'Too faint' has contrast" in p for p in broken), broken
