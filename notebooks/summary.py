@@ -142,7 +142,7 @@ if speed["measured"] != "-" and versus:
     where = {id(r): r["claim"].split("(")[-1].rstrip(")").replace(", one sequence", " (one sequence)")
              for r in versus}  # "deck's protocol (one sequence)", "windows protocol"
     lines.append(
-        f"**In one line.** Per training epoch FDSA takes {speed['measured'].removeprefix('FDSA / SPSA = ')} times as "
+        f"**Speed and accuracy.** Per training epoch FDSA takes {speed['measured'].removeprefix('FDSA / SPSA = ')} times as "
         f"long as SPSA (the deck: {speed['deck']}): **{speed['verdict']}**. Each seed's lowest validation RMSE, SPSA as "
         "originally run minus FDSA, paired by seed, is "
         + " and ".join(f"{r['measured'].removeprefix('SPSA - FDSA = ')} on the {where[id(r)]}" for r in versus)

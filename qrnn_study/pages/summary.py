@@ -172,9 +172,12 @@ def cell(e: Estimate, digits: int = 3) -> str:
     """A compact table cell: ``0.081 [0.079, 0.083]``; ``0.081`` for one value (no interval), ``0.081
     (range 0.079-0.083)`` for two seeds (their range, not an interval), ``-`` for none. The interval's
     own space is a no-break space (U+00A0): a narrow column wraps the cell between the mean and its
-    interval, never inside the interval."""
+    interval, never inside the interval. A value below 0.01 (to 3 places) gains a place, so that it keeps
+    two significant digits (the echo-state network's 0.0029, not 0.003)."""
     if e.n == 0 or not math.isfinite(e.mean):
         return "-"
+    if 0 < abs(e.mean) < 10.0 ** (1 - digits):
+        digits += 1
     if e.n < 2 or not math.isfinite(e.low):
         return f"{e.mean:.{digits}f}"
     if e.n == 2:

@@ -118,6 +118,7 @@ def test_cells_say_what_their_numbers_are():
     assert page.cell(page.Estimate(0.2, NAN, NAN, 1)) == "0.200"
     assert page.cell(page.Estimate(0.15, 0.1, 0.2, 2)) == "0.150 (range\u00a00.100-0.200)"
     assert page.cell(page.NONE) == "-"
+    assert page.cell(page.Estimate(0.00292, 0.0027, 0.0035, 10)) == "0.0029 [0.0027,\u00a00.0035]"  # two digits kept
 
 
 def test_the_markdown_table_names_seeds_and_marks_what_did_not_run():
@@ -127,7 +128,7 @@ def test_the_markdown_table_names_seeds_and_marks_what_did_not_run():
     assert lines[3].startswith("| SPSA corrected | 2 of 3 |")
     assert lines[4].startswith("| FDSA | 1 | 0.200 | 0.200 |")
     assert lines[5] == "| oracle (lr 0.007) | not run | - | - | - | - |"
-    assert lines[7].startswith("| echo-state network | 5 | 0.005 [")
+    assert lines[7].startswith("| echo-state network | 5 | 0.0050 [")
     assert lines[8] == "| training mean | - | 0.178 | *baseline* | 0.177 | *baseline* |"
     assert all(line.count("|") == 7 for line in lines)
 
