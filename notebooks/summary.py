@@ -83,7 +83,7 @@ display(Markdown("\n\n".join([
     f"({{ref}}`scorecard <summary-scorecard>`): "
     + " · ".join(f"**{n} {kind}**" for kind, n in counts.items()) + "\n```",
     f"```{{table}} Validation RMSE (mean of y, z; {scored}): each finished seed's lowest over its epochs and "
-    "its last epoch, mean [95 % bootstrap interval]\n"
+    f"its last epoch, mean [95 % bootstrap interval]{front.range_note(rows)}\n"
     ":name: table-first-screen\n:class: qrnn-first-table\n\n" + front.table_markdown(rows) + "\n```",
     f"**One scoring convention.** Every RMSE of a circuit on this page is scored with {scored} of validation, "
     "as the deck scored, the exact-gradient oracle's too, so that shot noise in the validation weighs alike on "
