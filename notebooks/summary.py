@@ -36,6 +36,7 @@ from IPython.display import Markdown, display
 from myst_nb import glue
 
 from qrnn_core.data import DataConfig, make_task
+from qrnn_core.train import TrainConfig
 from qrnn_study import figures
 from qrnn_study.analysis import MIN_SEEDS, VERDICT_CODES
 from qrnn_study.conclusions import BASELINE_NAMES, bottom_line, describe, first_to_last
@@ -72,7 +73,10 @@ warning = partial_warning(profile, "the coverage is below, the remaining compute
 card = scorecard(arms, gradients, sweeps)
 counts = front.tally(card)
 glue("title_outcome", front.title_words(counts), display=False)
-val_shots = sorted({r.config["val_shots"] for r in arms.values() if r.config.get("val_shots")})
+# The validation shots the arms were scored with; before any has run, those the study file plans for them.
+val_shots = sorted({r.config["val_shots"] for r in arms.values() if r.config.get("val_shots")} or
+                   {run.parameters.get("val_shots", TrainConfig.val_shots) for a in front.TABLE_ARMS
+                    for run in study.arm_runs(a)} - {None, 0})
 scored = (f"{count(val_shots[0], 'shot')}" if len(val_shots) == 1 else
           " or ".join(f"{v:,}" for v in val_shots) + " shots" if val_shots else "shots")
 glue("scored", scored, display=False)
