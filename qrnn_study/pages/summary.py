@@ -137,7 +137,7 @@ class TableRow:
 NONE = Estimate(math.nan, math.nan, math.nan, 0)
 
 
-def _arm_row(name: str, label: str, res) -> TableRow:
+def _arm_row(label: str, res) -> TableRow:
     """An arm's row, scored with shots (its config's ``val_shots``) over its finished seeds."""
     if res is None:
         return TableRow(label, "arm", dict.fromkeys(PROTOCOLS, NONE), dict.fromkeys(PROTOCOLS, NONE), 0, 0)
@@ -164,7 +164,7 @@ def first_screen_table(arms: dict, baselines: dict | None, labels: dict[str, str
     no value, so that the reader sees what has not run), then each baseline of ``baseline_names`` that
     ``baselines`` holds. ``arms``: :class:`~qrnn_study.results.ArmResults` by name; ``labels``: the arms'
     names for a reader."""
-    rows = [_arm_row(a, labels.get(a, a), arms.get(a)) for a in names]
+    rows = [_arm_row(labels.get(a, a), arms.get(a)) for a in names]
     return rows + [_baseline_row(b, baselines[b]) for b in baseline_names if b in (baselines or {})]
 
 
