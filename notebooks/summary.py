@@ -15,48 +15,16 @@
 
 # %% [markdown]
 # (page-summary)=
-# # SPSA against FDSA for a quantum recurrent network, reproduced
-#
-# **The question.** A course project {cite:p}`connerty2025deck{slides}` trained an 8-qubit quantum recurrent
-# neural network (QRNN) to infer the Lorenz system's $y(t+1)$ and $z(t+1)$ from $x(t)$ alone, with two
-# gradient estimators, SPSA and FDSA, and reported SPSA an order of magnitude faster per epoch with
-# comparable accuracy. Does that hold when the protocol is run in full, over paired seeds, against
-# the exact gradient and against simple baselines?
-#
-# **Words this book uses.**
-#
-# - *deck*: the course project's slides; *original*: its code and logs.
-# - *arm*: one training configuration (an estimator, its learning rate, shots or exact probabilities),
-#   run once per *seed*; arms that share a seed start from the same parameters and see the windows in
-#   the same order (*paired*).
-# - *oracle*: the exact gradient, computed by autograd through the simulator: what SPSA and FDSA estimate.
-# - The arms' names: *SPSA as originally run* keeps the original code's one fixed pair of random
-#   directions for the whole run; *SPSA corrected* draws fresh directions every update, as SPSA is
-#   defined; *with Spall's gains* its step size and perturbation also shrink over the updates, by
-#   Spall's schedule; *(exact)* marks the twin of an arm trained on exact probabilities instead of
-#   1,024 shots; the *complex128 check* repeats corrected SPSA in double precision, to measure how
-#   much training in single precision (complex64, as every other arm does) changes the results
-#   ([methods](../../methods) has the details).
-# - Two *validation protocols* score each arm after every epoch: the deck's, the last 30 % of the
-#   series run as **one** 2,969-step sequence, and *windows*: {glue:text}`windows_words`, 20 steps
-#   each like the training ones, steps 5 to 19 scored (the first 5 steps warm up the circuit's memory,
-#   as in training).
-# - *scaled units*: each Lorenz variable of the original's series min-max scaled into [0, 1] over a
-#   trajectory longer than the series (see [the data](data)); *train RMSE* is the square root of a
-#   training window's loss, the mean squared error of y and z over its steps 5 to 19.
-# - *circuit*: one evaluation of the QRNN over one 20-step window (an update of SPSA costs 5, of FDSA
-#   221); training steps are taken by Adam, a standard gradient-descent optimiser.
-# - *baselines* train no circuit: among them an *echo-state network*, a classical recurrent network
-#   whose random internal weights are fixed and only its linear readout is fitted.
-# - *profile*: a scale of the whole study: `paper` is the deck's full protocol, `quick` a reduced one
-#   for a laptop.
+# # SPSA against FDSA for a quantum recurrent network: {glue:text}`title_outcome`
 
 # %% tags=["parameters", "hide-input"]
 profile = "quick"
 results_dir = "results/quick"
 run_name = "summary"
 
-# %% tags=["hide-input"]
+# %% tags=["remove-input"]
+# Loading the results (this cell and the next print nothing but the first screen; their code is in
+# notebooks/summary.py, the page's source).
 # %matplotlib inline
 import os
 from collections import Counter
@@ -68,9 +36,11 @@ from IPython.display import Markdown, display
 from myst_nb import glue
 
 from qrnn_core.data import DataConfig, make_task
+from qrnn_core.train import TrainConfig
 from qrnn_study import figures
 from qrnn_study.analysis import MIN_SEEDS, VERDICT_CODES
 from qrnn_study.conclusions import BASELINE_NAMES, bottom_line, describe, first_to_last
+from qrnn_study.pages import summary as front
 from qrnn_study.report import banner, results_path, save_json, show_banner
 from qrnn_study.results import compute_table, load_arm, load_sweep, read_results
 from qrnn_study.scorecard import FDSA_ARM, SPSA_ARM, SWEEPS, csv_table, scorecard
@@ -78,7 +48,6 @@ from qrnn_study.coverage import partial_warning, profile_note
 from qrnn_study.study_file import load_study
 from qrnn_study.words import count
 
-show_banner(profile)
 glue("banner_plain", banner(profile, markdown=False), display=False)
 results = Path(results_dir)
 ARMS = tuple(figures.ARM_LABELS)  # the study's training arms, in the order the book lists them
@@ -97,13 +66,78 @@ glue("windows_words", f"the {len(task.val_windows_x):,} windows of that span tha
 coverage = [f"{figures.ARM_LABELS[a]}: {int(arms[a].complete.sum()) if a in arms else 0} of {len(study.arm_runs(a))}" for a in ARMS]
 glue("coverage", "; ".join(coverage) or "none", display=False)
 
+# %% tags=["remove-input"]
+# The first screen: the answer in one line, the scorecard's tally, the one scoring convention and the arm x
+# protocol table, every number computed from the runs (qrnn_study.pages.summary, tested there).
+warning = partial_warning(profile, "the coverage is below, the remaining compute at the end of this page")
+card = scorecard(arms, gradients, sweeps)
+counts = front.tally(card)
+glue("title_outcome", front.title_words(counts), display=False)
+# The validation shots the arms were scored with; before any has run, those the study file plans for them.
+val_shots = sorted({r.config["val_shots"] for r in arms.values() if r.config.get("val_shots")} or
+                   {run.parameters.get("val_shots", TrainConfig.val_shots) for a in front.TABLE_ARMS
+                    for run in study.arm_runs(a)} - {None, 0})
+scored = (f"{count(val_shots[0], 'shot')}" if len(val_shots) == 1 else
+          " or ".join(f"{v:,}" for v in val_shots) + " shots" if val_shots else "shots")
+glue("scored", scored, display=False)
+rows = front.first_screen_table(arms, baselines, front.SHORT_LABELS)
+display(Markdown("\n\n".join([
+    front.answer_line(front.answer(card)) + (" *(A partial build: see below.)*" if warning else ""),
+    f"```{{container}} qrnn-tally\n**The deck's {count(sum(counts.values()), 'claim')}** "
+    f"({{ref}}`scorecard <summary-scorecard>`): "
+    + " · ".join(f"**{n} {kind}**" for kind, n in counts.items()) + "\n```",
+    f"```{{table}} Validation RMSE (mean of y, z; {scored}): each finished seed's lowest over its epochs and "
+    f"its last epoch, mean [95 % bootstrap interval]{front.range_note(rows)}\n"
+    ":name: table-first-screen\n:class: qrnn-first-table\n\n" + front.table_markdown(rows) + "\n```",
+    f"**One scoring convention.** Every RMSE of a circuit on this page is scored with {scored} of validation, "
+    "as the deck scored, the exact-gradient oracle's too, so that shot noise in the validation weighs alike on "
+    "every arm; the baselines run no circuit. The exact-probability scores are beside them on "
+    "[the conclusions](conclusions) and each arm's page."])))
+
+# %% [markdown]
+# **The question.** A course project {cite:p}`connerty2025deck{slides}` trained an 8-qubit quantum recurrent
+# neural network (QRNN) to infer the Lorenz system's $y(t+1)$ and $z(t+1)$ from $x(t)$ alone, with two
+# gradient estimators, SPSA and FDSA, and reported SPSA an order of magnitude faster per epoch with
+# comparable accuracy. Does that hold when the protocol is run in full, over paired seeds, against
+# the exact gradient and against simple baselines?
+#
+# :::{admonition} Words this book uses
+# :class: dropdown
+#
+# - *deck*: the course project's slides; *original*: its code and logs.
+# - *arm*: one training configuration (an estimator, its learning rate, shots or exact probabilities),
+#   run once per *seed*; arms that share a seed start from the same parameters and see the windows in
+#   the same order (*paired*).
+# - *oracle*: the exact gradient, computed by autograd through the simulator: what SPSA and FDSA estimate.
+# - The arms' names: *SPSA as originally run* keeps the original code's one fixed pair of random
+#   directions for the whole run; *SPSA corrected* draws fresh directions every update, as SPSA is
+#   defined; *with Spall's gains* its step size and perturbation also shrink over the updates, by
+#   Spall's schedule; *(exact)* marks the twin of an arm trained on exact probabilities instead of
+#   {glue:text}`scored`; the *complex128 check* repeats corrected SPSA in double precision, to measure how
+#   much training in single precision (complex64, as every other arm does) changes the results
+#   ([methods](../../methods) has the details).
+# - Two *validation protocols* score each arm after every epoch: the deck's, the last 30 % of the
+#   series run as **one** 2,969-step sequence, and *windows*: {glue:text}`windows_words`, 20 steps
+#   each like the training ones, steps 5 to 19 scored (the first 5 steps warm up the circuit's memory,
+#   as in training).
+# - *scaled units*: each Lorenz variable of the original's series min-max scaled into [0, 1] over a
+#   trajectory longer than the series (see [the data](data)); *train RMSE* is the square root of a
+#   training window's loss, the mean squared error of y and z over its steps 5 to 19.
+# - *circuit*: one evaluation of the QRNN over one 20-step window (an update of SPSA costs 5, of FDSA
+#   221); training steps are taken by Adam, a standard gradient-descent optimiser.
+# - *baselines* train no circuit: among them an *echo-state network*, a classical recurrent network
+#   whose random internal weights are fixed and only its linear readout is fitted.
+# - *profile*: a scale of the whole study: `paper` is the deck's full protocol, `quick` a reduced one
+#   for a laptop.
+# :::
+
 # %% tags=["hide-input"]
+show_banner(profile)
 display(Markdown(profile_note(profile)))
-if (warning := partial_warning(profile, "the coverage is below, the remaining compute at the end of this page")):
+if warning:
     display(Markdown(warning))
 
 
-card = scorecard(arms, gradients, sweeps)
 # The question in one line, from the scorecard's rows: speed per epoch, then SPSA against FDSA per protocol.
 speed = next(r for r in card if r["claim"].startswith("SPSA is about"))
 versus = [r for r in card if r["claim"].startswith("SPSA found better parameters than FDSA")]
@@ -112,7 +146,7 @@ if speed["measured"] != "-" and versus:
     where = {id(r): r["claim"].split("(")[-1].rstrip(")").replace(", one sequence", " (one sequence)")
              for r in versus}  # "deck's protocol (one sequence)", "windows protocol"
     lines.append(
-        f"**In one line.** Per training epoch FDSA takes {speed['measured'].removeprefix('FDSA / SPSA = ')} times as "
+        f"**Speed and accuracy.** Per training epoch FDSA takes {speed['measured'].removeprefix('FDSA / SPSA = ')} times as "
         f"long as SPSA (the deck: {speed['deck']}): **{speed['verdict']}**. Each seed's lowest validation RMSE, SPSA as "
         "originally run minus FDSA, paired by seed, is "
         + " and ".join(f"{r['measured'].removeprefix('SPSA - FDSA = ')} on the {where[id(r)]}" for r in versus)
@@ -137,7 +171,7 @@ if o is not None and o.complete.sum() >= MIN_SEEDS:
         lines.append(f"{said[0].upper()}{said[1:]}: {seq} on the one sequence, {win} on windows.")
 lines.append("Each estimator against the exact gradient and each baseline, with intervals, is on "
              "[the conclusions page](conclusions)." if lines else "No arm has finished a seed yet: see the coverage below.")
-display(Markdown(f"**The answer{' so far' if warning else ''}.**\n\n" + "\n\n".join(lines)))
+display(Markdown(f"**The answer in full{' so far' if warning else ''}.**\n\n" + "\n\n".join(lines)))
 
 # %% tags=["hide-input"]
 figures.style()
@@ -178,7 +212,7 @@ plt.close(fig)
 #
 # The key result. Validation RMSE (mean of y and z) after each epoch, plotted against training
 # updates, mean over the finished seeds (n in the legend) with 95 % bootstrap bands (drawn where an
-# arm has two seeds or more; over two, the band is their range), every curve scored with 1,024-shot validation, so that the validation's
+# arm has two seeds or more; over two, the band is their range), every curve scored with {glue:text}`scored` of validation, so that the validation's
 # own shot noise is alike for all (the oracle, the exact gradient: black at SPSA's learning rate
 # 0.007, grey dashed at FDSA's 0.001; its exact-probability scores are on its own page). Left: the deck's
 # protocol (the validation span as one sequence); right: 20-step windows, as in training. Horizontal
@@ -208,6 +242,7 @@ plt.close(fig)
 # **Coverage of this profile** (seeds finished per arm, of those the profile plans): {glue:text}`coverage`.
 
 # %% [markdown]
+# (summary-scorecard)=
 # ## The deck's claims, checked
 #
 # Each claim, the value measured here with its 95 % interval, named with its number of seeds $n$:

@@ -10,8 +10,14 @@ is loaded in Debian's chromium driven by Playwright. A page has a problem when i
   or MathJax that failed to load at all. Pages without math need no MathJax;
 * a content figure (an ``<img>`` in the page's article) without a numbered caption, or whose alt
   text is empty or a hash file name;
-* content wider than the window at 1,280 px (the page scrolls sideways);
+* content wider than the window at 1,280 px (the page scrolls sideways), or a table wider than its
+  container (its box scrolls, or clips, sideways: the table must fit the column);
+* caption text (a figure's or a table's) below WCAG AA contrast (4.5:1) against its background;
 * an unrendered citation or glue (``{cite:p}``, ``{glue:text}``, a citation key left as ``[key]``).
+
+The front page (the target of ``index.html``'s redirect) is also opened at a laptop's 1,366 x 768: its
+answer's tally (``.qrnn-tally``) and its arm x protocol table (``table.qrnn-first-table``) must lie wholly
+inside that first viewport, before any scrolling.
 
 Requests to other origins are blocked, so the check is hermetic and works offline.
 
@@ -83,12 +89,65 @@ _READER_JS = r"""() => {
     figures.push({src: (img.getAttribute('src') || '').split('/').pop(), alt: alt,
                   caption: caption.trim(), numbered: !!(fig && fig.querySelector('.caption-number'))});
   }
+  const tables = [];
+  for (const t of article.querySelectorAll('table')) {
+    const box = t.parentElement;
+    const over = box.scrollWidth - box.clientWidth;
+    if (over > 1) {
+      const name = (t.querySelector('caption') || t.querySelector('th') || {}).textContent || '';
+      tables.push({name: name.trim().replace(/\s+/g, ' ').slice(0, 60), over: over});
+    }
+  }
+  const background = el => {  // the first opaque background up the tree (white if none)
+    for (let e = el; e; e = e.parentElement) {
+      const c = getComputedStyle(e).backgroundColor;
+      if (c && !/rgba\(.*,\s*0\)$/.test(c) && c !== 'transparent') return c;
+    }
+    return 'rgb(255, 255, 255)';
+  };
+  const captions = [];
+  for (const c of article.querySelectorAll('figcaption, caption, p.caption')) {
+    for (const e of [c, ...c.querySelectorAll('*')]) {
+      if (!Array.from(e.childNodes).some(n => n.nodeType === 3 && n.textContent.trim())) continue;
+      if (e.closest('a.headerlink')) continue;  // the permalink sign, shown on hover only
+      captions.push({text: e.textContent.trim().slice(0, 40), color: getComputedStyle(e).color, background: background(e)});
+    }
+  }
   const text = article.innerText || '';
   const raw = (text.match(/\{(cite|glue)(:[a-z]+)?\}`[^`]*`/g) || []).slice(0, 3);
-  return {figures: figures, overflow: document.documentElement.scrollWidth - window.innerWidth, raw: raw};
+  return {figures: figures, overflow: document.documentElement.scrollWidth - window.innerWidth, raw: raw,
+          tables: tables, captions: captions};
+}"""
+# Runs in the front page at scroll 0: where the first screen's tally and table end, in page pixels.
+_FIRST_SCREEN_JS = """() => {
+  const box = sel => { const e = document.querySelector(sel); if (!e) return null;
+                       const r = e.getBoundingClientRect(); return {top: r.top, bottom: r.bottom}; };
+  return {tally: box('.qrnn-tally'), table: box('table.qrnn-first-table'), height: window.innerHeight};
 }"""
 _HASH_NAME = re.compile(r"^[0-9a-f]{16,}(\.(png|jpg|svg))?$", re.I)
 VIEWPORT = {"width": 1280, "height": 900}
+#: A laptop's screen: the front page's answer, tally and table must fit it before any scrolling.
+FIRST_SCREEN = {"width": 1366, "height": 768}
+
+
+#: WCAG 2 AA: the least contrast ratio of body-size text against its background.
+AA_CONTRAST = 4.5
+_RGB = re.compile(r"rgba?\(\s*([\d.]+)[,\s]+([\d.]+)[,\s]+([\d.]+)")
+
+
+def luminance(css_color: str) -> float:
+    """WCAG relative luminance of a computed CSS colour (``rgb(r, g, b)`` or ``rgba(...)``, alpha ignored)."""
+    m = _RGB.match(css_color)
+    if not m:
+        raise ValueError(f"not a computed rgb colour: {css_color!r}")
+    lin = [(c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4) for c in (float(x) / 255 for x in m.groups())]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def contrast(a: str, b: str) -> float:
+    """WCAG contrast ratio of two computed CSS colours, from 1 (same) to 21 (black on white)."""
+    hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
 
 
 def reader_problems(found: dict) -> list[str]:
@@ -102,6 +161,28 @@ def reader_problems(found: dict) -> list[str]:
     if found["overflow"] > 2:
         out.append(f"the page is {found['overflow']} px wider than a 1,280 px window")
     out += [f"unrendered role: {r}" for r in found["raw"]]
+    out += [f"table {t['name']!r} is {t['over']} px wider than its container (it scrolls or is clipped "
+            f"sideways)" for t in found.get("tables", [])]
+    for c in found.get("captions", []):
+        ratio = contrast(c["color"], c["background"])
+        if ratio < AA_CONTRAST:
+            out.append(f"caption text {c['text']!r} has contrast {ratio:.1f}:1, below WCAG AA's {AA_CONTRAST}:1")
+            break  # one per page: the captions of a page share their style
+    return out
+
+
+def first_screen_problems(found: dict) -> list[str]:
+    """What is missing from the front page's first screen, from what :data:`_FIRST_SCREEN_JS` found: the
+    tally and the table must exist and end (their bounding box's bottom) within the window's height."""
+    out = []
+    for key, what in (("tally", "the tally of verdicts (.qrnn-tally)"),
+                      ("table", "the arm x protocol table (table.qrnn-first-table)")):
+        box = found.get(key)
+        if box is None:
+            out.append(f"the front page has no {what}")
+        elif box["bottom"] > found["height"]:
+            out.append(f"{what} ends at {box['bottom']:.0f} px, below the first screen "
+                       f"({found['height']} px high): the reader must scroll to see it")
     return out
 
 
@@ -178,6 +259,21 @@ def _check_page(page, url: str, source: str, timeout_s: float) -> list[str]:
     return problems
 
 
+def _check_first_screen(browser, url: str, base: str, timeout_s: float) -> list[str]:
+    """Open the front page at :data:`FIRST_SCREEN` in its own context and return its first-screen problems."""
+    context = browser.new_context(viewport=FIRST_SCREEN)
+    context.route(lambda u: not u.startswith(base), lambda route: route.abort())
+    page = context.new_page()
+    try:
+        page.goto(url, wait_until="load", timeout=timeout_s * 1000)
+        page.evaluate("async () => { await document.fonts.ready; return true; }")  # the layout with the book's own fonts
+        return first_screen_problems(page.evaluate(_FIRST_SCREEN_JS))
+    except Exception as err:
+        return [f"could not check the first screen: {err}".splitlines()[0]]
+    finally:
+        context.close()
+
+
 def check_book(html_dir: str | Path, *, timeout_s: float = 30,
                ignore: Iterable[str] = KNOWN_BENIGN) -> list[str]:
     """Check every page of the built book in ``html_dir``; return the problems, [] if none.
@@ -211,6 +307,7 @@ def check_book(html_dir: str | Path, *, timeout_s: float = 30,
                 context = browser.new_context(viewport=VIEWPORT)
                 # Hermetic: anything not served by our server is blocked.
                 context.route(lambda u: not u.startswith(base), lambda route: route.abort())
+                front = None
                 for path in book_pages(html_dir):
                     rel = path.relative_to(html_dir).as_posix()
                     source = path.read_text(encoding="utf-8", errors="replace")
@@ -219,6 +316,8 @@ def check_book(html_dir: str | Path, *, timeout_s: float = 30,
                         target = redirect.group(1).split("#")[0]
                         if "://" not in target and not (path.parent / target).is_file():
                             problems.append(f"{rel}: redirects to missing {target}")
+                        elif rel == "index.html" and "://" not in target:
+                            front = (path.parent / target).resolve().relative_to(html_dir).as_posix()
                         continue
                     page = context.new_page()
                     try:
@@ -227,6 +326,9 @@ def check_book(html_dir: str | Path, *, timeout_s: float = 30,
                                      if not any(re.search(pattern, p) for pattern in ignore)]
                     finally:
                         page.close()
+                if front is not None:
+                    problems += [f"{front}: {p}" for p in _check_first_screen(browser, base + urllib.parse.quote(front),
+                                                                              base, timeout_s)]
             finally:
                 browser.close()
     finally:

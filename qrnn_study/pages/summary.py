@@ -1,0 +1,240 @@
+"""The front page's first screen: the answer in one line, the scorecard's tally and the arm x protocol table.
+
+Pure functions over the scorecard's rows (:func:`qrnn_study.scorecard.scorecard`), the arms'
+:class:`~qrnn_study.results.ArmResults` and the baselines' ``baselines.json``, tested on constructed data
+(arms missing, one seed, unfinished seeds). Every number they return is counted or computed, never typed.
+
+One scoring convention for the whole first screen: every arm, the exact-gradient oracle too, is scored
+with the validation shots its config names (1,024 in the paper profile, as the deck scored); the
+baselines run no circuit, so they have no shots to draw.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..analysis import MIN_SEEDS, Estimate, mean_ci
+from ..conclusions import BASELINE_NAMES, last, lowest
+from ..words import count
+
+#: The verdicts of the scorecard, in the order the tally names them.
+VERDICTS = ("reproduced", "not reproduced", "inconclusive", "not tested")
+#: The arms of the first screen's table: the deck's two estimators, SPSA corrected and the oracle at both rates.
+TABLE_ARMS = ("spsa-original-shots", "spsa-shots", "fdsa-shots", "oracle-lr007", "oracle-lr001")
+#: The arms' names in the first screen's narrow table (the book's full names: :data:`qrnn_study.figures.ARM_LABELS`).
+SHORT_LABELS = {"spsa-original-shots": "SPSA as run", "spsa-shots": "SPSA corrected", "fdsa-shots": "FDSA",
+                "oracle-lr007": "oracle, lr 0.007", "oracle-lr001": "oracle, lr 0.001"}
+#: The baselines of the first screen's table: the best of them and the simplest.
+TABLE_BASELINES = ("esn", "mean")
+PROTOCOLS = ("sequence", "windows")
+#: The claims the one-line answer rests on (the scorecard's wording).
+SPEED_CLAIM, VERSUS_CLAIM = "SPSA is about", "SPSA found better parameters than FDSA"
+
+
+def tally(card: list[dict]) -> dict[str, int]:
+    """The scorecard's rows counted by verdict: every kind of :data:`VERDICTS`, in that order, 0 where none.
+
+    Raises ValueError on a verdict that is not one of them (a new kind must be named on the page)."""
+    out = dict.fromkeys(VERDICTS, 0)
+    for row in card:
+        if row["verdict"] not in out:
+            raise ValueError(f"unknown verdict {row['verdict']!r} of claim {row.get('claim')!r}")
+        out[row["verdict"]] += 1
+    return out
+
+
+def tally_words(counts: dict[str, int]) -> str:
+    """``1 reproduced, 4 not reproduced, 10 inconclusive, 2 not tested`` (every kind, zeros included)."""
+    return ", ".join(f"{n} {kind}" for kind, n in counts.items())
+
+
+def title_words(counts: dict[str, int]) -> str:
+    """What the page's title says of the claims, from the tally: ``1 of 17 claims reproduced``; ``no claim
+    tested yet`` when every claim is *not tested*; ``no claims`` for an empty scorecard. Never more than
+    the count of reproduced claims, so the title cannot say "reproduced" when most claims are not."""
+    total = sum(counts.values())
+    if total == 0:
+        return "no claims"
+    if counts.get("not tested", 0) == total:
+        return "no claim tested yet"
+    return f"{counts.get('reproduced', 0)} of {count(total, 'claim')} reproduced"
+
+
+def _protocol_of(claim: str) -> str:
+    """``sequence`` or ``windows``, from a scorecard claim's trailing ``(... protocol ...)``."""
+    return "windows" if "windows" in claim.rsplit("(", 1)[-1] else "sequence"
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The one-line answer to "is SPSA as good as FDSA at a tenth of the cost?".
+
+    ``outcome``: ``yes`` (the speed claim reproduced and SPSA's lowest RMSE below FDSA's, interval wholly
+    below 0, on every protocol), ``no`` (the speed claim not reproduced, or SPSA's interval wholly above
+    0 on a protocol), ``not shown`` (the cost holds but some interval straddles 0) or ``not tested``
+    (a row missing or fewer than :data:`~qrnn_study.analysis.MIN_SEEDS` seeds). ``speed``: the speed
+    row's measured text and verdict; ``accuracy``: per protocol, SPSA - FDSA (:class:`Estimate`) and
+    ``lower`` / ``higher`` / ``no clear difference``."""
+
+    outcome: str
+    speed_measured: str
+    speed_verdict: str
+    accuracy: dict[str, tuple[Estimate, str]]
+    speed: Estimate | None = None
+
+
+def _side(e: Estimate) -> str:
+    """Where a difference's interval lies against 0 (``not enough seeds`` below MIN_SEEDS)."""
+    if e.n < MIN_SEEDS or not (math.isfinite(e.low) and math.isfinite(e.high)):
+        return "not enough seeds"
+    return "lower" if e.high < 0 else "higher" if e.low > 0 else "no clear difference"
+
+
+def answer(card: list[dict]) -> Answer:
+    """The one-line answer from the scorecard's speed row and its two "SPSA found better parameters than
+    FDSA" rows (SPSA as originally run minus FDSA, each seed's lowest validation RMSE, paired t interval).
+    The unadjusted interval is read here: "as good as" asks whether SPSA is worse, which the deck's
+    claim ("better") does not test."""
+    speed = next((r for r in card if r["claim"].startswith(SPEED_CLAIM)), None)
+    accuracy = {}
+    for r in card:
+        if r["claim"].startswith(VERSUS_CLAIM):
+            e = Estimate(r["estimate"], r["low"], r["high"], int(r["n"]) if math.isfinite(r["n"]) else 0)
+            accuracy[_protocol_of(r["claim"])] = (e, _side(e))
+    sides = [s for _, s in accuracy.values()]
+    if speed is None or speed["verdict"] == "not tested" or not sides or "not enough seeds" in sides:
+        outcome = "not tested"
+    elif speed["verdict"] == "not reproduced" or "higher" in sides:
+        outcome = "no"
+    elif speed["verdict"] == "reproduced" and all(s == "lower" for s in sides):
+        outcome = "yes"
+    else:
+        outcome = "not shown"
+    estimate = Estimate(speed["estimate"], speed["low"], speed["high"], int(speed["n"])) if speed and \
+        math.isfinite(speed["estimate"]) else None
+    return Answer(outcome, speed["measured"] if speed else "-", speed["verdict"] if speed else "not tested",
+                  accuracy, estimate)
+
+
+@dataclass(frozen=True)
+class TableRow:
+    """One row of the first screen's table: ``label``, ``kind`` (``arm`` or ``baseline``), and per protocol
+    the validation RMSE (mean of y, z) at each seed's lowest epoch and at its last epoch (:class:`Estimate`
+    over the finished seeds; a baseline has one value for both, it trains no epochs). ``n``: finished
+    seeds (0: the arm has none, or is missing); ``planned``: its seeds, finished or not."""
+
+    label: str
+    kind: str
+    lowest: dict[str, Estimate]
+    last: dict[str, Estimate]
+    n: int
+    planned: int
+
+
+NONE = Estimate(math.nan, math.nan, math.nan, 0)
+
+
+def _arm_row(label: str, res) -> TableRow:
+    """An arm's row, scored with shots (its config's ``val_shots``) over its finished seeds."""
+    if res is None:
+        return TableRow(label, "arm", dict.fromkeys(PROTOCOLS, NONE), dict.fromkeys(PROTOCOLS, NONE), 0, 0)
+    low = {p: mean_ci(list(lowest(res, p, "shots").values())) for p in PROTOCOLS}
+    end = {p: mean_ci(list(last(res, p, "shots").values())) for p in PROTOCOLS}
+    return TableRow(label, "arm", low, end, int(np.sum(res.complete)), len(res.seeds))
+
+
+def _baseline_row(name: str, b: dict) -> TableRow:
+    """A baseline's row: the mean over its seeds with the interval where it has several (``per_seed``),
+    else its one value."""
+    est = {}
+    for p in PROTOCOLS:
+        per_seed = [r[p]["exact"]["rmse_mean"] for r in b.get("per_seed", []) if "exact" in r.get(p, {})]
+        est[p] = mean_ci(per_seed) if per_seed else Estimate(float(b[p]["exact"]["rmse_mean"]), math.nan, math.nan, 1)
+    n = len(b.get("per_seed", [])) or 1
+    return TableRow(BASELINE_NAMES.get(name, name), "baseline", est, est, n, n)
+
+
+def first_screen_table(arms: dict, baselines: dict | None, labels: dict[str, str],
+                       names: tuple[str, ...] = TABLE_ARMS,
+                       baseline_names: tuple[str, ...] = TABLE_BASELINES) -> list[TableRow]:
+    """The rows of the first screen's arm x protocol table: each arm of ``names`` (missing ones too, with
+    no value, so that the reader sees what has not run), then each baseline of ``baseline_names`` that
+    ``baselines`` holds. ``arms``: :class:`~qrnn_study.results.ArmResults` by name; ``labels``: the arms'
+    names for a reader."""
+    rows = [_arm_row(labels.get(a, a), arms.get(a)) for a in names]
+    return rows + [_baseline_row(b, baselines[b]) for b in baseline_names if b in (baselines or {})]
+
+
+def cell(e: Estimate, digits: int = 3) -> str:
+    """A compact table cell: ``0.081 [0.079, 0.083]``; ``0.081`` for one value (no interval), ``0.081
+    (0.079, 0.083)`` for two seeds (their range in round brackets, not an interval: :func:`range_note`
+    says so under the table), ``-`` for none. The interval's
+    own space is a no-break space (U+00A0): a narrow column wraps the cell between the mean and its
+    interval, never inside the interval. A value below 0.01 (to 3 places) gains a place, so that it keeps
+    two significant digits (the echo-state network's 0.0029, not 0.003)."""
+    if e.n == 0 or not math.isfinite(e.mean):
+        return "-"
+    if 0 < abs(e.mean) < 10.0 ** (1 - digits):
+        digits += 1
+    if e.n < 2 or not math.isfinite(e.low):
+        return f"{e.mean:.{digits}f}"
+    if e.n == 2:
+        return f"{e.mean:.{digits}f} ({e.low:.{digits}f},\u00a0{e.high:.{digits}f})"
+    return f"{e.mean:.{digits}f} [{e.low:.{digits}f},\u00a0{e.high:.{digits}f}]"
+
+
+def seeds_cell(r: TableRow) -> str:
+    """The ``n`` cell (finished seeds): ``10``; ``2 of 3`` when some have not finished; ``not run``; a baseline's seeds,
+    or ``-`` for one that has a single value (and no epochs)."""
+    if r.kind == "baseline":
+        return f"{r.n}" if r.n > 1 else "-"
+    return "not run" if not r.planned else f"{r.n}" if r.n == r.planned else f"{r.n} of {r.planned}"
+
+
+def range_note(rows: list[TableRow]) -> str:
+    """``; (a, b): the two seeds' range, no interval`` where a cell of ``rows`` has two seeds, else ``""``."""
+    two = any(e.n == 2 for r in rows for e in (*r.lowest.values(), *r.last.values()))
+    return "; (a, b): the two seeds' range, no interval" if two else ""
+
+
+def table_markdown(rows: list[TableRow], digits: int = 3) -> str:
+    """The table as Markdown: one row per arm or baseline, its finished seeds, the two protocols' lowest-epoch
+    and last-epoch cells (a baseline trains no epochs: its one value under "lowest", ``baseline`` under
+    "last epoch")."""
+    head = ("| | n | one sequence: lowest | one sequence: last epoch | windows: lowest | windows: last epoch |\n"
+            "|---|---|---|---|---|---|")
+    lines = []
+    for r in rows:
+        cells = [cell(r.lowest[p], digits) + " | " + (cell(r.last[p], digits) if r.kind == "arm" else "*baseline*")
+                 for p in PROTOCOLS]
+        lines.append(f"| {r.label} | {seeds_cell(r)} | " + " | ".join(cells) + " |")
+    return "\n".join([head, *lines])
+
+
+OUTCOME_WORDS = {"yes": "Yes", "no": "No", "not shown": "Not shown", "not tested": "Not tested yet"}
+
+
+def _interval(e: Estimate, digits: int) -> str:
+    """``22.0 [15.9, 28.0]``, or the value alone without an interval."""
+    if not (math.isfinite(e.low) and math.isfinite(e.high)):
+        return f"{e.mean:.{digits}f}"
+    return f"{e.mean:.{digits}f} [{e.low:.{digits}f}, {e.high:.{digits}f}]"
+
+
+def answer_line(a: Answer) -> str:
+    """The answer in one Markdown paragraph: the outcome, the cost (FDSA's seconds per epoch over SPSA's,
+    the speed row's estimate) and SPSA - FDSA per protocol with its word."""
+    speed = a.speed
+    where = {"sequence": "on the one sequence", "windows": "on windows"}
+    parts = [f"**Is SPSA as good as FDSA at a tenth of the cost? {OUTCOME_WORDS[a.outcome]}.**"]
+    if speed is not None and speed.n:
+        parts.append(f"An epoch of FDSA takes {_interval(speed, 1)} times SPSA's (the cost claim {a.speed_verdict});")
+    if a.accuracy:
+        n = max(e.n for e, _ in a.accuracy.values())
+        parts.append(f"SPSA's lowest validation RMSE minus FDSA's, paired by seed ({count(n, 'seed')}): "
+                     + ", ".join(f"{_interval(e, 3)} {where[p]} ({side})" for p, (e, side) in a.accuracy.items())
+                     + ".")
+    return " ".join(parts)

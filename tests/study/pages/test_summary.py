@@ -1,0 +1,152 @@
+"""The front page's first screen on every shape the profiles give it: a full scorecard or one with nothing
+tested, arms missing, one seed, unfinished seeds, baselines with seeds or with one value."""
+
+import math
+
+import numpy as np
+import pytest
+
+from qrnn_study.pages import summary as page
+
+from .fakes import fake_arm
+
+LABELS = {"spsa-original-shots": "SPSA as run", "spsa-shots": "SPSA corrected", "fdsa-shots": "FDSA",
+          "oracle-lr007": "oracle (lr 0.007)", "oracle-lr001": "oracle (lr 0.001)"}
+NAN = math.nan
+
+
+def row(verdict, claim="a claim", estimate=NAN, low=NAN, high=NAN, n=0, measured="-"):
+    return {"claim": claim, "verdict": verdict, "estimate": estimate, "low": low, "high": high, "n": n,
+            "measured": measured}
+
+
+def card(speed="reproduced", sequence=(-0.006, -0.012, 0.0002, 5), windows=(0.024, 0.004, 0.044, 5)):
+    """A scorecard of the paper's shape: the speed row, SPSA against FDSA per protocol, and others."""
+    out = [row(speed, "SPSA is about 14.5x faster per epoch than FDSA on CPU", measured="FDSA / SPSA = 22.0 [15.9, 28.0]"),
+           row("not tested", "FDSA on GPU is about 1.8x faster than on CPU")]
+    for where, d in (("deck's protocol, one sequence", sequence), ("windows protocol", windows)):
+        if d is not None:
+            out.append(row("inconclusive", f"SPSA found better parameters than FDSA ({where})", *d))
+    return out + [row("not reproduced", "Parameter-shift cannot be used")]
+
+
+def test_the_tally_counts_every_kind_in_order_zeros_included():
+    counts = page.tally(card())
+    assert counts == {"reproduced": 1, "not reproduced": 1, "inconclusive": 2, "not tested": 1}
+    assert list(counts) == list(page.VERDICTS)
+    assert page.tally([]) == dict.fromkeys(page.VERDICTS, 0)
+    assert page.tally_words(counts) == "1 reproduced, 1 not reproduced, 2 inconclusive, 1 not tested"
+
+
+def test_an_unknown_verdict_is_not_silently_left_out_of_the_tally():
+    with pytest.raises(ValueError, match="maybe"):
+        page.tally([row("maybe")])
+
+
+def test_the_title_never_says_reproduced_when_most_claims_are_not():
+    assert page.title_words({"reproduced": 1, "not reproduced": 4, "inconclusive": 10, "not tested": 2}) == \
+        "1 of 17 claims reproduced"
+    assert page.title_words({"reproduced": 1, "not reproduced": 0, "inconclusive": 0, "not tested": 0}) == \
+        "1 of 1 claim reproduced"
+    assert page.title_words({"reproduced": 0, "not reproduced": 0, "inconclusive": 0, "not tested": 5}) == \
+        "no claim tested yet"
+    assert page.title_words(page.tally([])) == "no claims"
+
+
+def test_the_answer_is_no_when_spsa_is_worse_on_a_protocol():
+    a = page.answer(card())
+    assert a.outcome == "no"
+    assert a.accuracy["sequence"][1] == "no clear difference" and a.accuracy["windows"][1] == "higher"
+    assert a.accuracy["windows"][0].mean == pytest.approx(0.024) and a.speed_verdict == "reproduced"
+
+
+def test_the_answer_is_yes_only_when_the_cost_holds_and_spsa_is_lower_everywhere():
+    better = (-0.01, -0.02, -0.005, 5)
+    assert page.answer(card(sequence=better, windows=better)).outcome == "yes"
+    assert page.answer(card(sequence=better, windows=(-0.01, -0.02, 0.001, 5))).outcome == "not shown"
+    assert page.answer(card(speed="not reproduced", sequence=better, windows=better)).outcome == "no"
+
+
+def test_the_answer_is_not_tested_with_too_few_seeds_or_rows_missing():
+    assert page.answer(card(sequence=(-0.01, -0.02, -0.005, 2))).outcome == "not tested"
+    assert page.answer(card(sequence=None, windows=None)).outcome == "not tested"
+    assert page.answer(card(speed="not tested")).outcome == "not tested"
+    assert page.answer([]).outcome == "not tested" and page.answer([]).speed_measured == "-"
+
+
+BASELINES = {"mean": {"sequence": {"exact": {"rmse_mean": 0.178}}, "windows": {"exact": {"rmse_mean": 0.177}}},
+             "esn": {"sequence": {"exact": {"rmse_mean": 0.003}}, "windows": {"exact": {"rmse_mean": 0.015}},
+                     "per_seed": [{"seed": s, "sequence": {"exact": {"rmse_mean": 0.003 + 0.001 * k}},
+                                   "windows": {"exact": {"rmse_mean": 0.015}}} for k, s in enumerate(range(1929, 1934))]}}
+
+
+def _arms():
+    """SPSA as run: 3 finished seeds falling then rising; FDSA: one seed; SPSA corrected: 2 of 3
+    finished; the oracles missing."""
+    s = fake_arm("spsa-original-shots", seeds=3, epochs=3)
+    for k in ("sequence", "windows"):
+        s.val[k]["shots"][:, :, 2] = [[0.12, 0.10, 0.11], [0.13, 0.11, 0.12], [0.14, 0.12, 0.13]]
+        s.val[k]["exact"][:] = 9.0  # never read: the first screen scores with shots
+    f = fake_arm("fdsa-shots", val=0.2, seeds=1)
+    c = fake_arm("spsa-shots", val=np.array([0.1, 0.2, 0.3]), seeds=3, done=[3, 3, 1])
+    return {"spsa-original-shots": s, "fdsa-shots": f, "spsa-shots": c}
+
+
+def test_the_table_scores_with_shots_lowest_and_last_epoch_over_finished_seeds():
+    rows = {r.label: r for r in page.first_screen_table(_arms(), BASELINES, LABELS)}
+    s = rows["SPSA as run"]
+    assert s.lowest["sequence"].mean == pytest.approx(0.11) and s.last["windows"].mean == pytest.approx(0.12)
+    assert s.lowest["sequence"].n == 3 and s.lowest["sequence"].low <= 0.11 <= s.lowest["sequence"].high
+    c = rows["SPSA corrected"]  # the unfinished seed (0.3) is left out
+    assert (c.n, c.planned) == (2, 3) and c.lowest["windows"].mean == pytest.approx(0.15)
+
+
+def test_missing_arms_keep_their_row_and_baselines_follow_in_order():
+    rows = page.first_screen_table(_arms(), BASELINES, LABELS)
+    assert [r.label for r in rows] == ["SPSA as run", "SPSA corrected", "FDSA", "oracle (lr 0.007)",
+                                       "oracle (lr 0.001)", "echo-state network", "training mean"]
+    oracle = rows[3]
+    assert oracle.n == 0 and oracle.planned == 0 and page.cell(oracle.lowest["sequence"]) == "-"
+    esn, mean = rows[5], rows[6]
+    assert esn.n == 5 and esn.lowest["sequence"].mean == pytest.approx(0.005)
+    assert mean.n == 1 and mean.lowest["windows"].mean == pytest.approx(0.177)
+    assert page.first_screen_table({}, None, LABELS)[-1].label == "oracle (lr 0.001)"  # no baselines: no rows
+
+
+def test_cells_say_what_their_numbers_are():
+    assert page.cell(page.Estimate(0.0812, 0.079, 0.0834, 5)) == "0.081 [0.079,\u00a00.083]"  # wraps before "["
+    assert page.cell(page.Estimate(0.2, NAN, NAN, 1)) == "0.200"
+    assert page.cell(page.Estimate(0.15, 0.1, 0.2, 2)) == "0.150 (0.100,\u00a00.200)"
+    assert page.cell(page.NONE) == "-"
+    assert page.cell(page.Estimate(0.00292, 0.0027, 0.0035, 10)) == "0.0029 [0.0027,\u00a00.0035]"  # two digits kept
+
+
+def test_a_range_of_two_seeds_is_named_under_the_table():
+    three = {"spsa-original-shots": _arms()["spsa-original-shots"]}
+    assert page.range_note(page.first_screen_table(three, BASELINES, LABELS)) == ""
+    assert page.range_note(page.first_screen_table(_arms(), None, LABELS))  # SPSA corrected: 2 of 3 finished
+    two = page.first_screen_table({"fdsa-shots": fake_arm("fdsa-shots", val=np.array([0.1, 0.2]), seeds=2)}, None, LABELS)
+    assert page.range_note(two) == "; (a, b): the two seeds' range, no interval"
+    assert "0.150 (0.100," in page.table_markdown(two)
+
+
+def test_the_markdown_table_names_seeds_and_marks_what_did_not_run():
+    lines = page.table_markdown(page.first_screen_table(_arms(), BASELINES, LABELS)).splitlines()
+    assert lines[0].startswith("| | n | one sequence: lowest |") and len(lines) == 2 + 7
+    assert lines[2].startswith("| SPSA as run | 3 | 0.110 [")
+    assert lines[3].startswith("| SPSA corrected | 2 of 3 |")
+    assert lines[4].startswith("| FDSA | 1 | 0.200 | 0.200 |")
+    assert lines[5] == "| oracle (lr 0.007) | not run | - | - | - | - |"
+    assert lines[7].startswith("| echo-state network | 5 | 0.0050 [")
+    assert lines[8] == "| training mean | - | 0.178 | *baseline* | 0.177 | *baseline* |"
+    assert all(line.count("|") == 7 for line in lines)
+
+
+def test_the_answer_line_carries_the_computed_numbers():
+    c = card()
+    c[0].update(estimate=22.0, low=15.9, high=28.0, n=5)
+    line = page.answer_line(page.answer(c))
+    assert line.startswith("**Is SPSA as good as FDSA at a tenth of the cost? No.**")
+    assert "22.0 [15.9, 28.0] times SPSA's (the cost claim reproduced)" in line
+    assert "0.024 [0.004, 0.044] on windows (higher)" in line and "(5 seeds)" in line
+    assert page.answer_line(page.answer([])) == "**Is SPSA as good as FDSA at a tenth of the cost? Not tested yet.**"
