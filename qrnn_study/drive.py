@@ -19,8 +19,7 @@ import time
 from .cli import config_from_parameters
 from .cluster import CONNECT_TIMEOUT, client_for
 from .execute import RunFailed, execute
-from .plan import plan
-from .results import compute_table
+from .plan import epochs_left, estimated_seconds, plan
 from .study_file import Run, Study, write_toc
 
 
@@ -54,14 +53,17 @@ def epochs_done(study: Study, run: Run) -> int:
 
 
 def training_left(study: Study) -> str:
-    """What training is left, in worker-hours, projected as the front page's compute table does."""
-    rows = compute_table(study.runs, study.results)
-    epochs = sum(r.epochs_total - r.epochs_done for r in rows)
-    todo = [r for r in rows if r.epochs_total > r.epochs_done]
-    median, fastest = (sum(getattr(r, k) for r in todo) / 3600 for k in ("seconds_left", "seconds_left_fastest"))
-    hours = "not yet projected (no epoch has run)" if math.isnan(median) else \
-        f"about {median:.1f} worker-hours at each run's median epoch so far ({fastest:.1f} at its fastest)"
-    return f"training left: {epochs} epoch(s), {hours}"
+    """What training is left: the epochs of the training instances that are out of date (a run whose
+    inputs changed counts whole: it starts afresh), in worker-hours at the recorded rates."""
+    steps = plan(study)
+    trains = [r for r in steps.todo if r.trains]
+    epochs = sum(epochs_left(steps, r) for r in trains)
+    cost = estimated_seconds(study, steps)
+    known = [cost[r.name] for r in trains if not math.isnan(cost[r.name])]
+    hours = ("not yet projected (no epoch has run)" if trains and not known else
+             f"about {sum(known) / 3600:.1f} worker-hours at the recorded rates"
+             + (f" ({len(trains) - len(known)} run(s) not projected)" if len(known) < len(trains) else ""))
+    return f"training left: {epochs} epoch(s) of {len(trains)} run(s), {hours}"
 
 
 def say(line: str) -> None:

@@ -136,6 +136,14 @@ def plan(study: Study, only: str | None = None, rerun: bool = False, train: bool
     return Plan(inputs, submission_order([r for r in study.runs if r.name in why]), why)
 
 
+def epochs_left(steps: Plan, run: Run) -> int:
+    """Epochs a training instance of ``steps.todo`` has still to run: all of them unless it only lacks some
+    (its reason then reads "k of E epochs done")."""
+    epochs = config_from_parameters(run.parameters).epochs
+    why = steps.why.get(run.name, "")
+    return epochs - int(why.split()[0]) if why.endswith("epochs done") else epochs
+
+
 def estimated_seconds(study: Study, steps: Plan) -> dict[str, float]:
     """Seconds each run of ``steps.todo`` would take at the recorded rates (NaN: nothing to go by).
 
@@ -147,9 +155,7 @@ def estimated_seconds(study: Study, steps: Plan) -> dict[str, float]:
     out = {}
     for r in steps.todo:
         if r.trains:
-            epochs = config_from_parameters(r.parameters).epochs
-            done = 0 if not steps.why[r.name].endswith("epochs done") else int(steps.why[r.name].split()[0])
-            out[r.name] = rate.get(r.family or r.arm, math.nan) * updates_per_epoch(r.parameters) * (epochs - done)
+            out[r.name] = rate.get(r.family or r.arm, math.nan) * updates_per_epoch(r.parameters) * epochs_left(steps, r)
         else:
             out[r.name] = Inputs.seconds(inputs_record(study, r)) or math.nan
     return out

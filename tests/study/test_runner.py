@@ -307,14 +307,14 @@ def test_long_work_reports_its_epochs_and_what_training_is_left(tmp_path, monkey
     study = load_study(tiny_study(tmp_path, runs=["spsa-spall-shots"], overrides={"spsa-spall-shots": {"epochs": 3}}), "tiny")
     (run,) = study.runs
     assert epochs_done(study, run) == 0 and training_left(study) == (
-        "training left: 3 epoch(s), not yet projected (no epoch has run)")
+        "training left: 3 epoch(s) of 1 run(s), not yet projected (no epoch has run)")
     monkeypatch.setattr(study_module, "PROGRESS_POLL", 0.05)  # looks often enough to see every epoch land
     said = []
     assert run_study(study, jobs=1, log=said.append) == 0
     text = "\n".join(said)
     assert epochs_done(study, run) == 3 and f"{run.name}: done in" in text, text
-    assert "training left: 3 epoch(s), not yet projected" in text  # at the start
-    assert "training left: 0 epoch(s), about 0.0 worker-hours at each run's median epoch" in text  # after the run
+    assert "training left: 3 epoch(s) of 1 run(s), not yet projected" in text  # at the start
+    assert "training left: 0 epoch(s) of 0 run(s), about 0.0 worker-hours at the recorded rates" in text  # after
     epochs = [line.split("] ")[1] for line in said if "finished" in line]
     assert epochs == sorted(set(epochs)) and set(epochs) <= {f"{run.name}: epoch {k} of 3 finished" for k in (1, 2, 3)}
 
