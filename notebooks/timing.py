@@ -40,6 +40,7 @@ min_seconds = 0.5  # keep timing each row at least this long (median of the call
 epoch_methods = ["spsa", "exact", "fdsa"]  # timed over one whole epoch at 8 qubits (minutes); [] for none
 epoch_precision = "complex64"  # precision of the whole-epoch rows
 gpu_bench = "results/gpu/bench.json"  # the GPU benchmark `make gpu-check` writes, relative to the repository
+engine_qubits = [2, 4, 6, 8, 10, 12]  # the default engine against PyTorch and Aer at these sizes ([] for none)
 
 # %% tags=["hide-input"]
 # %matplotlib inline
@@ -58,8 +59,11 @@ from myst_nb import glue
 
 from qrnn_core import reference
 from qrnn_core.aer_backend import aer_devices
-from qrnn_tools.bench import Row, epoch_rows, markdown_report, markdown_tables, simulator_rows, targets_of, update_rows
+from qrnn_tools.bench import (Row, epoch_rows, kernel_rows, kernel_targets, markdown_report, markdown_tables,
+                               scaling_rows, simulator_rows, targets_of, update_rows)
+from qrnn_study import figures
 from qrnn_study.figures import style
+from qrnn_tools.bench import KERNEL_TARGETS
 from qrnn_core.provenance import provenance
 from qrnn_study.report import results_path, save_json, show_banner
 from qrnn_study.study_file import ROOT
@@ -71,6 +75,26 @@ def epoch_split(rows: list) -> str:
     return ("| epoch | time | precision and split of the epoch |\n|---|---:|---|\n"
             + "\n".join(f"| {r.name.replace(' | ', ', ')} | {r.seconds:.1f} s | {r.note} |"
                          for r in rows if r.group == "epoch"))
+
+
+def engine_table(rows: list, targets: list) -> str:
+    """The engine's rows as a Markdown table: seconds, and the ratio to one Aer circuit against its target."""
+    ratio = {name.split(" / ")[0]: (ok, text) for name, ok, text in targets}
+    body = []
+    for r in rows:
+        ok, text = ratio.get(r.name, (None, "-"))
+        limit = next((f"≤ {v:.4g}" for k, v in KERNEL_TARGETS.items() if r.name.endswith(k)), "-")
+        body.append(f"| {r.name} | {r.seconds * 1e3:.2f} ms | {text.split(' (')[0]} | {limit} | "
+                    f"{'met' if ok else 'missed' if ok is not None and limit != '-' else '-'} |")
+    return ("| row | time | ÷ one Aer circuit | target | |\n|---|---:|---:|---:|---|\n" + "\n".join(body))
+
+
+def engine_scaling_table(points: list) -> str:
+    """The scaling rows as a Markdown table (milliseconds, MiB)."""
+    return ("| qubits | engine | ms per circuit | ms per FDSA update | circuits | peak MiB |\n|---:|---|---:|---:|---:|---:|\n"
+            + "\n".join(f"| {p['qubits']} | {p['engine']} | {p['seconds_per_circuit'] * 1e3:.3g} | "
+                         f"{p['seconds_per_fdsa_update'] * 1e3:.4g} | {p['fdsa_circuits']} | "
+                         f"{max(p['peak_bytes'], 0) / 2**20:.1f} |" for p in points))
 
 
 show_banner(profile)
@@ -91,6 +115,10 @@ for n in qubit_counts:
     for r in update_rows("torch", repeats, n_qubits=n, methods=("spsa", "fdsa"), min_seconds=min_seconds):
         scaling.append({"qubits": n, "parameters": 2 * (7 * n - 1), "estimator": r.name.split(" | ")[0],
                         "seconds": r.seconds, "circuits": r.circuits})
+# The default engine (the compiled kernel a default TrainConfig builds) beside ONE Aer exact circuit timed in
+# the same run, and how the three engines' cost grows with the qubit count.
+engine = kernel_rows(repeats, aer=aer)
+engine_scaling = scaling_rows(tuple(engine_qubits), aer_max=8 if aer else 0) if engine_qubits else []
 # A whole epoch is the deck's protocol at the original's size (8 qubits): measured only when this run's
 # rows are at that size too, so that the epoch and update rows describe the same circuit.
 epochs_measured = bool(epoch_methods) and n_qubits == 8
@@ -103,7 +131,8 @@ if aer:
         rows += update_rows("aer", 1, full=aer_fdsa, n_qubits=n_qubits, device="GPU")
 rows.sort(key=lambda r: ["simulator", "update", "epoch"].index(r.group))
 save_json(results_path(results_dir, run_name) / "timing.json",
-          {"rows": [dataclasses.asdict(r) for r in rows], "scaling": scaling, **provenance()})
+          {"rows": [dataclasses.asdict(r) for r in rows], "scaling": scaling,
+           "engine": [dataclasses.asdict(r) for r in engine], "engine_scaling": engine_scaling, **provenance()})
 display(Markdown(markdown_tables(rows, targets_of(rows))))
 display(Markdown(f"Every row on this page is timed with {torch.get_num_threads()} PyTorch thread"
                  f"{'s' if torch.get_num_threads() > 1 else ''} on the machine's {cores} cores: the study runs this "
@@ -258,6 +287,35 @@ glue("t_scaling_params", ", ".join(str(s["parameters"]) for s in fdsa_pts), disp
 # points at $P =$ {glue:text}`t_scaling_params`; one timing each, so no interval). $P$ grows with
 # the qubit count $n$, so each of FDSA's circuits also gets larger (the state of $n$ qubits has $2^n$
 # amplitudes): more circuits times dearer circuits is why $s$ exceeds 1.
+#
+# ## The default engine
+#
+# Training runs on a compiled kernel (`qrnn_core/kernel.py`, numba) that applies each gate of the step as
+# the small local factor it is and differentiates exactly by the adjoint method; the PyTorch simulator
+# above is its reference. Its rows, each as a ratio to one Aer exact density-matrix circuit timed in the
+# same run (8 qubits, 20 steps, complex64), against the engine's targets:
+
+# %% tags=["hide-input"]
+if engine:
+    display(Markdown(engine_table(engine, kernel_targets(engine))))
+if engine_scaling:
+    fig = figures.engine_scaling_figure(engine_scaling)
+    glue("fig_engine_scaling", fig, display=False)
+    plt.close(fig)
+    display(Markdown(engine_scaling_table(engine_scaling)))
+else:
+    glue("fig_engine_scaling", figures.placeholder("engine scaling: not measured in this run"), display=False)
+
+# %% [markdown]
+# ```{glue:figure} fig_engine_scaling
+# :name: fig-engine-scaling
+# :alt: Seconds per circuit, per FDSA update and peak memory against qubit count for the kernel, PyTorch and Aer, log scale
+#
+# How cost grows with qubits: seconds per circuit (batch 5), seconds per FDSA update (one 20-step window,
+# $1 + 4(7n - 1)$ circuits) and the peak memory an FDSA update adds, for the compiled kernel, the PyTorch
+# simulator and Aer's exact density matrix (Aer to 8 qubits: beyond, one update takes minutes); log scale,
+# one timing each.
+# ```
 #
 # ## GPU
 #

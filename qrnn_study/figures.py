@@ -237,3 +237,28 @@ def placeholder(message: str):
     ax.text(0.5, 0.5, message, ha="center", va="center")
     ax.set_axis_off()
     return fig
+
+
+def engine_scaling_figure(points: list[dict]):
+    """Seconds per circuit, per FDSA update and peak memory against qubits, one line per engine, log scale.
+
+    ``points``: :func:`qrnn_tools.bench.scaling_rows` rows (``qubits``, ``engine``, ``seconds_per_circuit``,
+    ``seconds_per_fdsa_update``, ``peak_bytes``)."""
+    style()
+    fig, axes = plt.subplots(1, 3, figsize=(12, 4.2))
+    names = {"kernel": "compiled kernel (default)", "torch": "PyTorch simulator", "aer": "Aer density matrix"}
+    for engine, marker in (("kernel", "o"), ("torch", "s"), ("aer", "^")):
+        pts = sorted((p for p in points if p["engine"] == engine), key=lambda p: p["qubits"])
+        if not pts:
+            continue
+        n = [p["qubits"] for p in pts]
+        for ax, key, scale in zip(axes, ("seconds_per_circuit", "seconds_per_fdsa_update", "peak_bytes"), (1, 1, 2**-20)):
+            y = [p[key] * scale if p[key] > 0 else np.nan for p in pts]
+            ax.plot(n, y, marker + "-", label=names[engine])
+    for ax, label in zip(axes, ("seconds per circuit", "seconds per FDSA update", "peak memory of an update (MiB)")):
+        ax.set(yscale="log", xlabel="qubits", ylabel=label)
+        ax.grid(alpha=0.3, which="both")
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=3, frameon=False)
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    return fig

@@ -52,7 +52,7 @@ CONTRACTS = {
                                       "budget-spsa110", *SWEEP_RUNS, "baselines"),
                        ("equal_budget.json", "equal_budget.csv")),
     "timing": Contract(("repeats", "aer", "aer_fdsa", "qubit_counts", "n_qubits", "min_seconds", "epoch_methods",
-                        "epoch_precision", "gpu_bench"), (), ("timing.json",)),
+                        "epoch_precision", "gpu_bench", "engine_qubits"), (), ("timing.json",)),
     "conclusions": Contract((), (*ARMS, *SWEEP_RUNS, "baselines"), ("standing.json", "standing.csv")),
     "summary": Contract((), (*ARMS, *SWEEP_RUNS, "baselines", "gradients", "fidelity"),
                         ("scorecard.json", "scorecard.csv", "key_figure.csv", "compute.json", "results-{profile}.zip")),
