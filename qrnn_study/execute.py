@@ -145,13 +145,18 @@ def train_here(run: Run, threads: int | None = 1) -> None:
         config, out_dir = check_notebook_parameters(values)
         train(config, out_dir, progress=False, lock_wait=300)
     except Exception as err:  # noqa: BLE001 - reported by run, as a notebook's failing cell is
-        where = run.notebook.relative_to(ROOT) if run.notebook.is_relative_to(ROOT) else run.notebook
+        where = _notebook_path(run)
         raise RunFailed(f"{run.name} ({where}, run in its worker) failed: {type(err).__name__}: "
                         f"{str(err).strip()[:300]}") from None
 
 
+def _notebook_path(run: Run) -> Path:
+    """The run's notebook as a failure line names it: relative to the repository where it lies inside."""
+    return run.notebook.relative_to(ROOT) if run.notebook.is_relative_to(ROOT) else run.notebook
+
+
 def _failure_line(run: Run, err: Exception, kept: Path) -> str:
-    where = run.notebook.relative_to(ROOT) if run.notebook.is_relative_to(ROOT) else run.notebook
+    where = _notebook_path(run)
     cell = getattr(err, "exec_count", None)
     source = (getattr(err, "source", "") or "").strip().splitlines()
     what = f"{getattr(err, 'ename', type(err).__name__)}: {getattr(err, 'evalue', str(err)).strip()[:300]}"
