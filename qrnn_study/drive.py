@@ -19,7 +19,7 @@ import time
 from .cli import config_from_parameters
 from .cluster import CONNECT_TIMEOUT, client_for
 from .execute import RunFailed, execute
-from .plan import epochs_left, estimated_seconds, plan
+from .plan import Plan, epochs_left, estimated_seconds, plan
 from .study_file import Run, Study, write_toc
 
 
@@ -52,18 +52,31 @@ def epochs_done(study: Study, run: Run) -> int:
         return 0
 
 
-def training_left(study: Study) -> str:
+def training_left(study: Study, steps: Plan | None = None, left: set[str] | None = None) -> str:
     """What training is left: the epochs of the training instances that are out of date (a run whose
-    inputs changed counts whole: it starts afresh), in worker-hours at the recorded rates."""
-    steps = plan(study)
-    trains = [r for r in steps.todo if r.trains]
-    epochs = sum(epochs_left(steps, r) for r in trains)
-    cost = estimated_seconds(study, steps)
+    inputs changed counts whole: it starts afresh), in worker-hours at the recorded rates.
+
+    ``steps``: the plan the run started from (planned now if None); ``left``: the names of its runs not
+    finished yet (all of them if None). A running study passes both: re-planning after every finished
+    run would hash the whole study again while a worker waits.
+    """
+    steps = plan(study) if steps is None else steps
+    trains = [r for r in steps.todo if r.trains and (left is None or r.name in left)]
+    epochs = sum(_epochs_still_to_run(study, steps, r) if left is not None else epochs_left(steps, r) for r in trains)
+    # the rates recorded so far (they sharpen as runs finish); what is done is left out of the cost
+    cost = estimated_seconds(study, Plan(steps.inputs, trains, steps.why))
     known = [cost[r.name] for r in trains if not math.isnan(cost[r.name])]
     hours = ("not yet projected (no epoch has run)" if trains and not known else
              f"about {sum(known) / 3600:.1f} worker-hours at the recorded rates"
              + (f" ({len(trains) - len(known)} run(s) not projected)" if len(known) < len(trains) else ""))
     return f"training left: {epochs} epoch(s) of {len(trains)} run(s), {hours}"
+
+
+def _epochs_still_to_run(study: Study, steps: Plan, run: Run) -> int:
+    """A planned run's epochs left now: what the plan said, less those it has finished since it started."""
+    E = config_from_parameters(run.parameters).epochs
+    at_start = E - epochs_left(steps, run)  # a resumed run's epochs already done when it was planned
+    return max(0, epochs_left(steps, run) - max(0, epochs_done(study, run) - at_start))
 
 
 def say(line: str) -> None:
@@ -77,7 +90,8 @@ def run_study(study: Study, *, only: str | None = None, jobs: int | None = None,
     """Run every out-of-date run of the study on Dask, dependencies first; returns the failures."""
     with study_lock(study):
         write_toc(study)
-        keys, todo = plan(study, only, rerun, train)
+        steps = plan(study, only, rerun, train)
+        keys, todo = steps.inputs, steps.todo
         skipped = len(study.runs) - len(todo)
         if skipped:
             log(f"study ({study.profile}): {skipped} run(s) up to date: skipped")
@@ -85,16 +99,17 @@ def run_study(study: Study, *, only: str | None = None, jobs: int | None = None,
             return 0
         client, cluster = client_for(jobs, scheduler, scheduler_file, connect_timeout)
         try:
-            return _drive(study, client, keys, todo, progress, log)
+            return _drive(study, client, steps, progress, log)
         finally:
             client.close()
             if cluster is not None:
                 cluster.close()
 
 
-def _drive(study, client, keys, todo, progress, log) -> int:
+def _drive(study, client, steps: Plan, progress, log) -> int:
     from dask.distributed import wait
 
+    keys, todo = steps.inputs, steps.todo
     waiting = {r.name: r for r in todo}
     running: dict[str, object] = {}
     done: set[str] = {r.name for r in study.runs} - set(waiting)
@@ -154,7 +169,7 @@ def _drive(study, client, keys, todo, progress, log) -> int:
     if progress:
         log(status())
         if trains:
-            log(f"{stamp()} {training_left(study)}")
+            log(f"{stamp()} {training_left(study, steps, set(waiting) | set(running))}")
     while running:
         try:  # wake when a run finishes, or every PROGRESS_POLL seconds to report finished epochs
             wait(list(running.values()), timeout=PROGRESS_POLL, return_when="FIRST_COMPLETED")
@@ -162,6 +177,7 @@ def _drive(study, client, keys, todo, progress, log) -> int:
             if progress:
                 report_epochs()
             continue
+        finished_training = False
         for name in [n for n, f in running.items() if f.done()]:
             fut = running.pop(name)
             exclusive_running.discard(name)
@@ -180,10 +196,11 @@ def _drive(study, client, keys, todo, progress, log) -> int:
                 done.add(name)
                 if progress:
                     log(f"{name}: done in {seconds:.1f} s")
-                    if by_name[name].trains:
-                        log(f"{stamp()} {training_left(study)}")
-        submit_ready()
+                finished_training |= by_name[name].trains
+        submit_ready()  # before any report: a free worker never waits on a progress line
         if progress:
+            if finished_training:
+                log(f"{stamp()} {training_left(study, steps, set(waiting) | set(running))}")
             log(status())
     for r in waiting.values():  # only left when their dependencies failed
         failed.append(f"{r.name}: not run, a run it depends on failed")

@@ -21,6 +21,7 @@ folder, ``<run>.inputs.json`` beside a page), so that a dry run can say *which* 
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
 import json
 from dataclasses import dataclass
@@ -83,6 +84,11 @@ class Inputs:
 
 def imported_modules(source: str) -> set[str]:
     """Modules of :data:`PACKAGES` a piece of code imports (``qrnn_core.train``, ...), not following them."""
+    return set(_imported_modules(source))
+
+
+@functools.lru_cache(maxsize=256)  # a study's runs share a handful of notebooks
+def _imported_modules(source: str) -> frozenset[str]:
     def ours(name: str) -> bool:
         return name.split(".")[0] in PACKAGES
 
@@ -94,7 +100,40 @@ def imported_modules(source: str) -> set[str]:
             found.add(node.module)
             found |= {f"{node.module}.{a.name}" for a in node.names
                       if (ROOT / f"{node.module}.{a.name}".replace(".", "/")).with_suffix(".py").exists()}
-    return found
+    return frozenset(found)
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    """What tells a file's content changed, without reading it: (modification time in ns, size)."""
+    st = path.stat()
+    return st.st_mtime_ns, st.st_size
+
+
+@functools.lru_cache(maxsize=4096)
+def _file_digest(path: Path, stamp: tuple[int, int]) -> str:
+    return digest(path.read_bytes())
+
+
+def file_digest(path: Path) -> str:
+    """sha256 of a file's bytes, read once per process while it is unchanged (a plan hashes the same
+    modules and data files for every run of the study)."""
+    return _file_digest(Path(path), _stamp(Path(path)))
+
+
+@functools.lru_cache(maxsize=1024)
+def _imports_of_file(path: Path, stamp: tuple[int, int]) -> tuple[str, ...]:
+    """The modules a file of :data:`PACKAGES` imports (relative imports resolved), parsed once per version."""
+    package = ".".join(path.relative_to(ROOT).parent.parts)
+    found: list[str] = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.level:
+            base = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+            mod = f"{base}.{node.module}" if node.module else base
+            found.append(mod)
+            found += [f"{mod}.{a.name}" for a in node.names]
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            found += list(imported_modules(ast.unparse(node)))
+    return tuple(found)
 
 
 def _module_file(name: str) -> Path | None:
@@ -115,15 +154,7 @@ def module_closure(source: str, leave_out: tuple[str, ...] = NOT_SCIENCE) -> lis
         if path is None or path in files or path.relative_to(ROOT).as_posix() in leave_out:
             continue
         files.add(path)
-        package = ".".join(path.relative_to(ROOT).parent.parts)
-        for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.ImportFrom) and node.level:
-                base = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
-                mod = f"{base}.{node.module}" if node.module else base
-                todo.append(mod)
-                todo += [f"{mod}.{a.name}" for a in node.names]
-            elif isinstance(node, (ast.Import, ast.ImportFrom)):
-                todo += list(imported_modules(ast.unparse(node)))
+        todo += _imports_of_file(path, _stamp(path))
     return sorted(files)
 
 
@@ -134,7 +165,7 @@ def notebook_code(cells) -> str:
 
 def data_inputs(folder: Path = DATA_FOLDER) -> dict[str, str]:
     """``{"data <path>": hash}`` for every file of the original study's folder (what runs read from it)."""
-    return {f"data {p.relative_to(ROOT).as_posix()}": digest(p.read_bytes())
+    return {f"data {p.relative_to(ROOT).as_posix()}": file_digest(p)
             for p in sorted(folder.rglob("*")) if p.is_file()} if folder.is_dir() else {}
 
 
@@ -148,15 +179,15 @@ def inputs_of(notebook: Path, cells, parameters: dict, *, code_only: bool, depen
     runs it depends on; ``results``: ``{name: recorded metrics}`` of the training runs among them.
     """
     code = notebook_code(cells)
-    items = {"notebook": digest(code if code_only else Path(notebook).read_bytes()),
+    items = {"notebook": digest(code) if code_only else file_digest(Path(notebook)),
              "parameters": digest(json.dumps(parameters, sort_keys=True))}
     for f in module_closure(code):
         where = f.relative_to(ROOT).as_posix()
         if code_only and not where.startswith(SCIENCE_CORE):  # the study's machinery computes no training result
             continue
-        items[f"module {where}"] = digest(f.read_bytes())
+        items[f"module {where}"] = file_digest(f)
     if LOCK_FILE.exists():
-        items["lock"] = digest(LOCK_FILE.read_bytes())
+        items["lock"] = file_digest(LOCK_FILE)
     items |= data_inputs()
     items |= {f"depends {name}": key for name, key in depends.items()}
     items |= {f"results {name}": digest(data) for name, data in (results or {}).items()}

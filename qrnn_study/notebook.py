@@ -4,14 +4,24 @@ and defaults its ``parameters`` cell declares (what a run of it may be given).""
 from __future__ import annotations
 
 import ast
+import copy
+import functools
 from pathlib import Path
 
 
-def read_notebook(path: Path):
-    """A jupytext percent-format ``.py`` notebook as an nbformat node (converted in memory)."""
+@functools.lru_cache(maxsize=256)
+def _read(path: Path, stamp: tuple[int, int]):
     import jupytext
 
     return jupytext.read(path)
+
+
+def read_notebook(path: Path):
+    """A jupytext percent-format ``.py`` notebook as an nbformat node (converted in memory; converted once
+    per process while the file is unchanged, and a copy returned, since papermill writes into it)."""
+    path = Path(path).resolve()
+    st = path.stat()
+    return copy.deepcopy(_read(path, (st.st_mtime_ns, st.st_size)))
 
 
 def notebook_parameters(path: Path) -> dict:

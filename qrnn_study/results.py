@@ -236,7 +236,11 @@ def _task(data: DataConfig) -> LorenzTask:
 
 def updates_per_epoch(parameters: dict) -> int:
     """Updates an epoch of a run: the windows it trains on (:func:`qrnn_core.train.training_windows`) per batch."""
-    config = config_from_parameters(parameters)
+    return _updates_per_epoch(config_from_parameters(parameters))
+
+
+@functools.lru_cache(maxsize=None)
+def _updates_per_epoch(config) -> int:  # a plan asks for every run of a profile, which share a few configs
     return math.ceil(len(training_windows(config, _task(config.data))[0]) / config.batch_size)
 
 
