@@ -19,7 +19,7 @@ import time
 from .cli import config_from_parameters
 from .cluster import CONNECT_TIMEOUT, client_for
 from .execute import RunFailed, execute
-from .plan import Plan, epochs_left, estimated_seconds, plan
+from .plan import Plan, epochs_left, estimated_seconds, plan, run_inputs
 from .study_file import Run, Study, write_toc
 
 
@@ -155,6 +155,8 @@ def _drive(study, client, steps: Plan, progress, log) -> int:
             if len(running) >= max(1, sum(client.nthreads().values())):
                 return  # one run per worker thread: "running" means running
             waiting.pop(r.name)
+            if r.depends:  # its inputs now, with what its dependencies have just recorded (at planning time
+                keys[r.name] = run_inputs(r, keys, study.results)  # a training dependency had no metrics yet)
             # One thread a run, so that runs side by side do not contend; a run alone has the machine.
             threads = None if r.exclusive else 1
             fut = client.submit(execute, r, str(study.output), str(study.results), keys[r.name], threads,

@@ -155,7 +155,12 @@ def estimated_seconds(study: Study, steps: Plan) -> dict[str, float]:
     out = {}
     for r in steps.todo:
         if r.trains:
-            out[r.name] = rate.get(r.family or r.arm, math.nan) * updates_per_epoch(r.parameters) * epochs_left(steps, r)
+            try:
+                updates = updates_per_epoch(r.parameters)
+            except ValueError:  # a config only its own run can refuse (e.g. more windows than the data): it
+                out[r.name] = math.nan  # fails there, by name; a cost estimate never stops the study
+                continue
+            out[r.name] = rate.get(r.family or r.arm, math.nan) * updates * epochs_left(steps, r)
         else:
             out[r.name] = Inputs.seconds(inputs_record(study, r)) or math.nan
     return out

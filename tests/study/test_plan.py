@@ -3,11 +3,10 @@ walkthrough of ``book/extend.md`` (a new estimator arm and its page) done on a t
 
 import yaml
 
-from qrnn_study.drive import run_study
 from qrnn_study.plan import dry_run, plan
 from qrnn_study.study_file import ROOT, load_study
 
-from .test_runner import cli, tiny_study
+from .test_runner import tiny_study
 
 ARM = "spsa4-shots"
 
@@ -27,21 +26,11 @@ def add_arm(path):
 
 
 def test_a_new_arm_is_dry_run_as_no_result_and_nothing_else_changes(tmp_path):
+    """Before anything has run, the new arm's instance and page are planned with the rest, from the one edit
+    (on the finished tiny study, only they are out of date: tests/study/test_study_book.py)."""
     path = tiny_study(tmp_path, runs=["data", "spsa-spall-shots"])
-    study = load_study(path, "tiny")
-    assert run_study(study, jobs=2, progress=False) == 0
-    before = plan(study).inputs
-
     add_arm(path)
     extended = load_study(path, "tiny")
-    text = dry_run(extended)
-    lines = {line.split()[0]: line for line in text.splitlines()[1:-1]}
-    assert set(lines) == {f"{ARM}@1929", f"arm-{ARM}"}, text  # the already-run results are current
-    assert all(line.endswith("no result") for line in lines.values()), text
-    assert text.startswith(f"study (tiny): 2 of {len(study.runs) + 2} runs out of date"), text
-    after = plan(extended).inputs
-    assert {name: after[name].key for name in before} == {name: i.key for name, i in before.items()}
+    assert {f"{ARM}@1929", f"arm-{ARM}"} <= {r.name for r in plan(extended).todo}
     assert next(r for r in extended.runs if r.arm == ARM).parameters["spsa_directions"] == 4
-
-    proc = cli("run", "--study-file", str(path), "--profile", "tiny", "-n")  # as the walkthrough types it
-    assert proc.returncode == 0 and f"{ARM}@1929" in proc.stdout and "data " not in proc.stdout, proc.stderr
+    assert "no result" in dry_run(extended)

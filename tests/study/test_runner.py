@@ -265,39 +265,49 @@ def test_keys_hash_the_science_not_the_command_line():
 
 
 def test_a_dry_run_says_what_would_run_and_why_and_computes_nothing(tmp_path):
+    """Before any run (after the whole tiny study: tests/study/test_study_book.py)."""
     study = load_study(tiny_study(tmp_path, runs=["data", "spsa-spall-shots"]), "tiny")
     text = dry_run(study)
     assert "2 of 2 runs out of date" in text and "no result" in text and "total:" in text, text
     assert not (tmp_path / "results" / "tiny" / "data").exists() and not list((tmp_path / "book").rglob("*.ipynb"))
-    assert run_study(study, jobs=2, progress=False) == 0
-    assert dry_run(study) == "study (tiny): all 2 runs up to date: nothing to run"
-    record = tmp_path / "book" / "generated" / "tiny" / "data.inputs.json"
-    saved = json.loads(record.read_text())
-    saved["inputs"]["parameters"] = "0" * 64  # as if the page had been made with other parameters
-    record.write_text(json.dumps(saved))
-    assert "inputs changed: parameters" in dry_run(study)
-    proc = cli("run", "--study-file", str(tmp_path / "study.yml"), "--profile", "tiny", "-n")
-    assert proc.returncode == 0 and "data" in proc.stdout and "inputs changed: parameters" in proc.stdout, proc.stderr
 
 
 # -- running ----------------------------------------------------------------------------------------
 
 
-def test_failures_are_reported_by_run_and_cell_and_the_rest_goes_on(tmp_path):
+def test_failures_are_reported_by_run_and_cell_the_rest_goes_on_and_a_run_alone_has_every_core(tmp_path):
+    """One study with every kind of trouble, run as users type it (one cluster for them all): a training
+    instance that fails, a page failing in a cell, a kernel that dies, and beside them a run marked
+    ``exclusive`` (it computes on every core, the others on one) and pages that succeed."""
     path = tiny_study(tmp_path, runs=["data", "spsa-shots", "circuit"],
                       # more windows than the data holds: a failure only the run itself meets (a bad value such
                       # as method adam is refused when the study file is read: tests/hostile)
                       overrides={"spsa-shots": {"train_sequences": 100000}, "circuit": {"steps": "boom"}})
-    said = []
+    header = '# %% tags=["parameters"]\nprofile = "tiny"\nresults_dir = "x"\nrun_name = "x"\n\n'
+    (tmp_path / "dies.py").write_text(header + "# %%\nimport os\nos._exit(1)\n")
+    (tmp_path / "threads.py").write_text(header + "# %%\nimport os, pathlib, torch\n"
+                                         "pathlib.Path(results_dir, run_name).mkdir(parents=True, exist_ok=True)\n"
+                                         "pathlib.Path(results_dir, run_name, 'threads').write_text("
+                                         "str(torch.get_num_threads()))\n")
+    spec = yaml.safe_load(path.read_text())
+    spec["runs"] += [{"name": "dies", "notebook": str(tmp_path / "dies.py")},
+                     {"name": "alone", "notebook": str(tmp_path / "threads.py"), "exclusive": True},
+                     {"name": "beside", "notebook": str(tmp_path / "threads.py")}]
+    path.write_text(yaml.safe_dump(spec))
     study = load_study(path, "tiny")
-    failures = run_study(study, jobs=2, log=said.append, progress=False)
-    text = "\n".join(said)
-    assert failures == 1 + sum(r.name.startswith("spsa-shots@") for r in study.runs), text
+    proc = cli("run", "--study-file", str(path), "--profile", "tiny", "--jobs", "2")
+    text = proc.stdout
+    assert proc.returncode == 1, text[-3000:] + proc.stderr[-2000:]
+    failed = [line for line in text.splitlines() if line.startswith("FAILED: ")]
+    assert len(failed) == 2 + sum(r.name.startswith("spsa-shots@") for r in study.runs), text[-3000:]
     assert "spsa-shots@1929 (" in text and "train.py" in text and "failed" in text
     assert "circuit (" in text and "failed in cell" in text  # a page: by its cell
     assert "train_sequences: 100000 windows asked" in text
+    assert "FAILED: dies (" in text and "DeadKernelError" in text, text[-3000:]
     generated = tmp_path / "book" / "generated" / "tiny"
     assert (generated / "data.ipynb").exists() and (generated / "circuit.failed.ipynb").exists()
+    threads = {f.parent.name: int(f.read_text()) for f in (tmp_path / "results").rglob("threads")}
+    assert threads == {"alone": os.cpu_count(), "beside": 1}
 
 
 def test_long_work_reports_its_epochs_and_what_training_is_left(tmp_path, monkeypatch):
@@ -317,36 +327,6 @@ def test_long_work_reports_its_epochs_and_what_training_is_left(tmp_path, monkey
     assert "training left: 0 epoch(s) of 0 run(s), about 0.0 worker-hours at the recorded rates" in text  # after
     epochs = [line.split("] ")[1] for line in said if "finished" in line]
     assert epochs == sorted(set(epochs)) and set(epochs) <= {f"{run.name}: epoch {k} of 3 finished" for k in (1, 2, 3)}
-
-
-def test_a_dead_kernel_is_reported_and_the_command_exits_nonzero(tmp_path):
-    bad = tmp_path / "dies.py"
-    bad.write_text('# %% tags=["parameters"]\nprofile = "tiny"\nresults_dir = "x"\nrun_name = "x"\n\n'
-                   "# %%\nimport os\nos._exit(1)\n")
-    spec = {"output": str(tmp_path / "out"), "results": str(tmp_path / "res"),
-            "profiles": {"tiny": {"description": "t", "seeds": [1]}},
-            "runs": [{"name": "dies", "notebook": str(bad)}, {"name": "data", "notebook": str(ROOT / "notebooks/data.py")}]}
-    (tmp_path / "study.yml").write_text(yaml.safe_dump(spec))
-    proc = cli("run", "--study-file", str(tmp_path / "study.yml"), "--profile", "tiny", "--jobs", "2")
-    assert proc.returncode == 1
-    assert "FAILED: dies (" in proc.stdout and "DeadKernelError" in proc.stdout, proc.stdout[-3000:]
-    assert (tmp_path / "out" / "tiny" / "data.ipynb").exists()
-
-
-def test_a_run_alone_computes_on_every_core_the_others_on_one(tmp_path):
-    probe = tmp_path / "threads.py"
-    probe.write_text('# %% tags=["parameters"]\nprofile = "tiny"\nresults_dir = "x"\nrun_name = "x"\n\n'
-                     "# %%\nimport os, pathlib, torch\n"
-                     "pathlib.Path(results_dir, run_name).mkdir(parents=True, exist_ok=True)\n"
-                     "pathlib.Path(results_dir, run_name, 'threads').write_text(str(torch.get_num_threads()))\n")
-    spec = {"output": str(tmp_path / "out"), "results": str(tmp_path / "res"),
-            "profiles": {"tiny": {"description": "t", "seeds": [1]}},
-            "runs": [{"name": "alone", "notebook": str(probe), "exclusive": True},
-                     {"name": "beside", "notebook": str(probe)}]}
-    (tmp_path / "study.yml").write_text(yaml.safe_dump(spec))
-    assert run_study(load_study(tmp_path / "study.yml", "tiny"), jobs=2, progress=False, log=print) == 0
-    threads = {f.parent.name: int(f.read_text()) for f in (tmp_path / "res").rglob("threads")}
-    assert threads == {"alone": os.cpu_count(), "beside": 1}
 
 
 def _free_port() -> int:

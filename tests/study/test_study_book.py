@@ -10,9 +10,11 @@ from pathlib import Path
 import pytest
 
 from qrnn_study.drive import run_study
+from qrnn_study.plan import dry_run, plan
 from qrnn_study.study_file import ROOT, load_study
 
-from .test_runner import tiny_study
+from .test_plan import ARM, add_arm
+from .test_runner import cli, tiny_study
 
 
 @pytest.fixture(scope="module")
@@ -60,3 +62,46 @@ def test_book_in_a_real_browser(tiny_book):
     assert build.returncode == 0
     problems = check_book(tmp / "_build" / "html")
     assert problems == [], "\n".join(problems)
+
+
+# -- the finished study, planned again (its results reused: a study costs this module's fixture once) --
+
+
+def test_a_finished_study_is_up_to_date_and_a_changed_input_is_named(tiny_book):
+    import json
+
+    tmp, _ = tiny_book
+    study = load_study(tmp / "study.yml", "tiny")
+    assert dry_run(study) == f"study (tiny): all {len(study.runs)} runs up to date: nothing to run"
+    record = tmp / "book" / "generated" / "tiny" / "data.inputs.json"
+    kept = record.read_text()
+    saved = json.loads(kept)
+    saved["inputs"]["parameters"] = "0" * 64  # as if the page had been made with other parameters
+    try:
+        record.write_text(json.dumps(saved))
+        assert "inputs changed: parameters" in dry_run(study)
+        proc = cli("run", "--study-file", str(tmp / "study.yml"), "--profile", "tiny", "-n")
+        assert proc.returncode == 0 and "data" in proc.stdout and "inputs changed: parameters" in proc.stdout, \
+            proc.stderr
+    finally:
+        record.write_text(kept)
+
+
+def test_a_new_arm_on_the_finished_study_is_all_that_is_out_of_date(tiny_book):
+    """book/extend.md's walkthrough: one edit of the study file; what has run stays current."""
+    tmp, _ = tiny_book
+    study = load_study(tmp / "study.yml", "tiny")
+    before = plan(study).inputs
+    path = tmp / "extended.yml"  # the fixture's own study file stays as it was, for the other tests
+    path.write_text((tmp / "study.yml").read_text())
+    add_arm(path)
+    extended = load_study(path, "tiny")
+    text = dry_run(extended)
+    lines = {line.split()[0]: line for line in text.splitlines()[1:-1]}
+    assert set(lines) == {f"{ARM}@1929", f"arm-{ARM}"}, text
+    assert all(line.endswith("no result") for line in lines.values()), text
+    assert text.startswith(f"study (tiny): 2 of {len(study.runs) + 2} runs out of date"), text
+    after = plan(extended).inputs
+    assert {name: after[name].key for name in before} == {name: i.key for name, i in before.items()}
+    proc = cli("run", "--study-file", str(path), "--profile", "tiny", "-n")  # as the walkthrough types it
+    assert proc.returncode == 0 and f"{ARM}@1929" in proc.stdout and "data " not in proc.stdout, proc.stderr
