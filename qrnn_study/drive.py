@@ -19,7 +19,8 @@ import time
 from .cli import config_from_parameters
 from .cluster import CONNECT_TIMEOUT, client_for
 from .execute import RunFailed, execute
-from .plan import Plan, epochs_left, estimated_seconds, plan, run_inputs
+from .keys import Inputs
+from .plan import Plan, epochs_left, estimated_seconds, inputs_record, plan, run_inputs
 from .study_file import Run, Study, write_toc
 
 
@@ -62,9 +63,10 @@ def training_left(study: Study, steps: Plan | None = None, left: set[str] | None
     """
     steps = plan(study) if steps is None else steps
     trains = [r for r in steps.todo if r.trains and (left is None or r.name in left)]
-    epochs = sum(_epochs_still_to_run(study, steps, r) if left is not None else epochs_left(steps, r) for r in trains)
-    # the rates recorded so far (they sharpen as runs finish); what is done is left out of the cost
-    cost = estimated_seconds(study, Plan(steps.inputs, trains, steps.why))
+    still = {r.name: _epochs_still_to_run(study, steps, r) for r in trains}
+    epochs = sum(still.values())
+    # at the rates recorded so far (they sharpen as runs finish), for the epochs still to run
+    cost = estimated_seconds(study, Plan(steps.inputs, trains, steps.why), lambda r: still[r.name])
     known = [cost[r.name] for r in trains if not math.isnan(cost[r.name])]
     hours = ("not yet projected (no epoch has run)" if trains and not known else
              f"about {sum(known) / 3600:.1f} worker-hours at the recorded rates"
@@ -73,10 +75,13 @@ def training_left(study: Study, steps: Plan | None = None, left: set[str] | None
 
 
 def _epochs_still_to_run(study: Study, steps: Plan, run: Run) -> int:
-    """A planned run's epochs left now: what the plan said, less those it has finished since it started."""
-    E = config_from_parameters(run.parameters).epochs
-    at_start = E - epochs_left(steps, run)  # a resumed run's epochs already done when it was planned
-    return max(0, epochs_left(steps, run) - max(0, epochs_done(study, run) - at_start))
+    """A planned training instance's epochs left now: those its folder lacks when the folder was made from
+    today's inputs (it resumes, or has started afresh: the runner clears a stale folder before it records
+    them), else all that the plan counted (a stale folder's epochs count for nothing)."""
+    recorded = Inputs.read(inputs_record(study, run))
+    if recorded is not None and recorded.key == steps.inputs[run.name].key:
+        return max(0, config_from_parameters(run.parameters).epochs - epochs_done(study, run))
+    return epochs_left(steps, run)
 
 
 def say(line: str) -> None:

@@ -144,13 +144,15 @@ def epochs_left(steps: Plan, run: Run) -> int:
     return epochs - int(why.split()[0]) if why.endswith("epochs done") else epochs
 
 
-def estimated_seconds(study: Study, steps: Plan) -> dict[str, float]:
+def estimated_seconds(study: Study, steps: Plan, epochs_of=None) -> dict[str, float]:
     """Seconds each run of ``steps.todo`` would take at the recorded rates (NaN: nothing to go by).
 
     A training instance: its family's median seconds per update so far (:func:`compute_table`, borrowed
     from the nearest measured family where it has none) times the updates it has left (all of them when
-    its inputs changed: it starts afresh). A page: what its last execution recorded.
+    its inputs changed: it starts afresh; ``epochs_of(run)``, if given, says how many). A page: what its last
+    execution recorded.
     """
+    epochs_of = epochs_of or (lambda r: epochs_left(steps, r))
     rate = {row.family: row.seconds_per_update for row in compute_table(study.runs, study.results)}
     out = {}
     for r in steps.todo:
@@ -160,7 +162,7 @@ def estimated_seconds(study: Study, steps: Plan) -> dict[str, float]:
             except ValueError:  # a config only its own run can refuse (e.g. more windows than the data): it
                 out[r.name] = math.nan  # fails there, by name; a cost estimate never stops the study
                 continue
-            out[r.name] = rate.get(r.family or r.arm, math.nan) * updates * epochs_left(steps, r)
+            out[r.name] = rate.get(r.family or r.arm, math.nan) * updates * epochs_of(r)
         else:
             out[r.name] = Inputs.seconds(inputs_record(study, r)) or math.nan
     return out

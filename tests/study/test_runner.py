@@ -328,6 +328,24 @@ def test_long_work_reports_its_epochs_and_what_training_is_left(tmp_path, monkey
     epochs = [line.split("] ")[1] for line in said if "finished" in line]
     assert epochs == sorted(set(epochs)) and set(epochs) <= {f"{run.name}: epoch {k} of 3 finished" for k in (1, 2, 3)}
 
+    # A folder made from other inputs counts for nothing (its run starts afresh), however many epochs it holds;
+    # one made from today's counts the epochs it lacks, while its run goes on.
+    from qrnn_study.plan import Plan, plan
+
+    steps = plan(study)
+    record = tmp_path / "results" / "tiny" / run.name / "inputs.json"
+    today = record.read_text()
+    made_elsewhere = json.loads(today)
+    made_elsewhere["inputs"]["notebook"] = "0" * 64
+    record.write_text(json.dumps(made_elsewhere))
+    stale = Plan(steps.inputs, [run], {run.name: "inputs changed: notebook"})
+    assert training_left(study, stale, {run.name}).startswith("training left: 3 epoch(s) of 1 run(s)")
+    record.write_text(today)
+    metrics = tmp_path / "results" / "tiny" / run.name / "metrics.json"
+    recorded = json.loads(metrics.read_text())
+    metrics.write_text(json.dumps(recorded | {"val": recorded["val"][:1]}))  # as after its first epoch
+    assert training_left(study, stale, {run.name}).startswith("training left: 2 epoch(s) of 1 run(s)")
+
 
 def _free_port() -> int:
     with socket.socket() as s:
