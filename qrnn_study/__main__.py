@@ -55,6 +55,9 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--connect-timeout", metavar="SECONDS", type=float, default=CONNECT_TIMEOUT,
                      help=f"seconds to wait for the scheduler file and the scheduler (default: {CONNECT_TIMEOUT:g})")
     run.add_argument("--rerun", action="store_true", help="re-run even what is up to date")
+    run.add_argument("--rekey", action="store_true",
+                     help="compute no result: re-key the finished training runs whose inputs differ in science core "
+                          "source only, where today's code re-computes their first updates bit for bit")
     run.add_argument("-n", "--dry-run", action="store_true",
                      help="compute nothing: print what would run, why, and its cost at the recorded rates")
     run.add_argument("--no-train", action="store_true",
@@ -86,6 +89,13 @@ def main(argv: list[str] | None = None) -> int:
             run.error(f"--connect-timeout must be a positive number of seconds, got {args.connect_timeout}")
         try:
             spec = load_study(args.study_file or ROOT / "study.yml", args.profile)
+            if args.rekey:
+                from .rekey import rekey
+
+                outcomes = rekey(spec, only=args.only)
+                print(f"re-keyed {sum(o.done for o in outcomes)} of {len(outcomes)} training run(s) whose inputs "
+                      "differ in science core source only")
+                return 0 if all(o.done for o in outcomes) else 1
             if args.dry_run:
                 print(dry_run(spec, only=args.only, rerun=args.rerun, train=not args.no_train))
                 return 0

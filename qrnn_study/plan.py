@@ -16,10 +16,19 @@ from pathlib import Path
 from qrnn_core.runfiles import verify_run
 
 from .cli import config_from_parameters
-from .keys import Inputs, inputs_of
+from .keys import SCIENCE_CORE, Inputs, inputs_of
 from .notebook import notebook_parameters, read_notebook
 from .results import compute_table, training_circuits, updates_per_epoch
 from .study_file import Run, Study, StudyFileError
+
+
+#: Said of a training instance whose inputs differ in science core source only (:mod:`.rekey`).
+REKEY_HINT = "science source only: `run --rekey` checks whether today's code computes the same"
+
+
+def source_only(changed: list[str]) -> bool:
+    """True when every changed input (:meth:`~qrnn_study.keys.Inputs.changed`) is a science core module."""
+    return bool(changed) and all(c.lstrip("+-").startswith(f"module {SCIENCE_CORE}") for c in changed)
 
 
 def check_parameters(run: Run) -> None:
@@ -72,7 +81,8 @@ def out_of_date(study: Study, run: Run, inputs: Inputs) -> str | None:
         return "no record of the inputs it was made from"
     if recorded.key != inputs.key:
         changed = inputs.changed(recorded)
-        return "inputs changed: " + ", ".join(changed[:4]) + (f" and {len(changed) - 4} more" if len(changed) > 4 else "")
+        said = "inputs changed: " + ", ".join(changed[:4]) + (f" and {len(changed) - 4} more" if len(changed) > 4 else "")
+        return f"{said} ({REKEY_HINT})" if run.trains and source_only(changed) else said
     if run.trains and not verdict.done:
         if verdict.differs:
             return f"its files record another config (differs in {', '.join(verdict.differs)})"

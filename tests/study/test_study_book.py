@@ -105,3 +105,45 @@ def test_a_new_arm_on_the_finished_study_is_all_that_is_out_of_date(tiny_book):
     assert {name: after[name].key for name in before} == {name: i.key for name, i in before.items()}
     proc = cli("run", "--study-file", str(path), "--profile", "tiny", "-n")  # as the walkthrough types it
     assert proc.returncode == 0 and f"{ARM}@1929" in proc.stdout and "data " not in proc.stdout, proc.stderr
+
+
+def test_a_result_whose_science_source_changed_is_rekeyed_only_when_it_computes_the_same(tiny_book, monkeypatch):
+    """`run --rekey` (qrnn_study/rekey.py): today's code re-computes the first updates bit for bit, or the run
+    stays out of date."""
+    import json
+
+    import qrnn_study.results as results
+    from qrnn_study.rekey import rekey
+
+    tmp, _ = tiny_book
+    study = load_study(tmp / "study.yml", "tiny")
+    name = "spsa-shots@1929"
+    record = tmp / "results" / "tiny" / name / "inputs.json"
+    kept = record.read_text()
+    made = json.loads(kept)
+    made["inputs"]["module qrnn_core/train.py"] = "0" * 64  # as if made before an edit of train.py
+    try:
+        record.write_text(json.dumps(made))
+        text = dry_run(study)
+        assert f"inputs changed: module qrnn_core/train.py (science source only" in text, text
+        outcomes = rekey(study, log=lambda line: None)
+        assert [(o.run, o.done) for o in outcomes] == [(name, True)], outcomes
+        assert "bit for bit" in outcomes[0].check
+        rekeyed = json.loads(record.read_text())
+        assert rekeyed["key"] == json.loads(kept)["key"] and rekeyed["rekeyed"][0]["changed"] == [
+            "module qrnn_core/train.py"]
+        assert dry_run(study).endswith("nothing to run")
+
+        record.write_text(json.dumps(made))  # the same, and today's code computing other numbers
+        update = results.update
+        monkeypatch.setattr(results, "update", lambda *args: update(*args) * (1 + 1e-3))
+        outcomes = rekey(study, log=lambda line: None)
+        monkeypatch.undo()
+        assert [(o.run, o.done) for o in outcomes] == [(name, False)] and "STALE" in outcomes[0].check
+        assert json.loads(record.read_text())["inputs"]["module qrnn_core/train.py"] == "0" * 64
+
+        made["inputs"]["parameters"] = "0" * 64  # another computation: never re-keyed
+        record.write_text(json.dumps(made))
+        assert rekey(study, log=lambda line: None) == []
+    finally:
+        record.write_text(kept)
