@@ -44,6 +44,7 @@ from myst_nb import glue
 from qrnn_core import reference
 from qrnn_study import figures
 from qrnn_study.analysis import best_epoch, mean_ci, subspace_rank
+from qrnn_study.model import PROTOCOLS
 from qrnn_study.pages.arm import log_against_seeds, twin_rows
 from qrnn_core.fidelity import CHECKPOINTS
 from qrnn_core.circuit import n_angles
@@ -135,7 +136,7 @@ if res is not None:
 # ```
 
 # %% tags=["hide-input"]
-PROTOCOL_NAMES = {"sequence": "the deck's protocol", "windows": "the windows protocol"}
+PROTOCOL_NAMES = {p.id: p.short for p in PROTOCOLS}
 if res is not None:
     # Lowest, its epoch and the last value, compared across seeds: finished seeds only, since an
     # unfinished seed's lowest so far need not be its run's lowest.

@@ -13,11 +13,13 @@ from dataclasses import dataclass
 
 from qrnn_core.runfiles import DERIVED
 
+from ..model import ARM_LABELS, SWEEPS
+
 #: Every run gets these from the runner (``profile``, the results folder, its own name).
 RUNNER = ("profile", "results_dir", "run_name")
-ARMS = ("spsa-original-shots", "spsa-original-exact", "spsa-shots", "spsa-exact", "spsa-spall-shots",
-        "spsa-spall-exact", "fdsa-shots", "fdsa-exact", "oracle-lr001", "oracle-lr007", "precision-check")
-SWEEP_RUNS = ("sweep-spsa", "sweep-fdsa", "sweep-oracle")
+#: The full-protocol arms and the learning-rate sweeps (:mod:`qrnn_study.model`).
+ARMS = tuple(ARM_LABELS)
+SWEEP_RUNS = tuple(SWEEPS.values())
 
 
 @dataclass(frozen=True)

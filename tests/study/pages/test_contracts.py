@@ -4,9 +4,9 @@ its cell declares, the files it writes, and a page depends on every run whose re
 import pytest
 
 from qrnn_study.cli import parameter_cell
-from qrnn_study.figures import ARM_LABELS
+from qrnn_study.model import ARMS as MODEL_ARMS
 from qrnn_study.notebook import notebook_parameters
-from qrnn_study.pages.contracts import ARMS, CONTRACTS, RUNNER
+from qrnn_study.pages.contracts import ARMS, CONTRACTS, RUNNER, SWEEP_RUNS
 from qrnn_study.study_file import ROOT, read_study_file
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.py"))
@@ -47,5 +47,8 @@ def test_a_page_depends_on_every_run_whose_results_it_reads():
         assert not missing, f"{run['name']} reads {sorted(missing)} without depending on them"
 
 
-def test_the_whole_study_pages_read_every_arm_the_figures_label():
-    assert set(ARMS) == set(ARM_LABELS)
+def test_the_whole_study_pages_read_every_full_protocol_arm_and_sweep_of_the_model():
+    assert set(ARMS) == {a.id for a in MODEL_ARMS if a.full}
+    assert set(SWEEP_RUNS) == {a.id for a in MODEL_ARMS if a.swept}
+    for page in ("conclusions", "summary"):
+        assert {*ARMS, *SWEEP_RUNS} <= set(CONTRACTS[page].reads), page
