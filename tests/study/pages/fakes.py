@@ -28,13 +28,13 @@ def fake_arm(name="arm", val=0.1, train=0.2, seeds=3, epochs=3, updates=4, done=
 
 def fake_baselines(seeds=(1929, 1930, 1931), shots=True, **rmse):
     """A ``baselines.json`` of :func:`qrnn_core.baselines.run_baselines`' shape: each baseline's RMSE (mean of
-    y and z; y 0.01 below, z 0.01 above) the same under both protocols, ``rmse`` overriding the defaults
+    y and z; y a tenth below, z a tenth above) the same under both protocols, ``rmse`` overriding the defaults
     by id; the ESN and QESN over ``seeds`` (one or several), seed k's RMSE 0.001 k above the first's; the
     QESN scored with shots too unless ``shots`` is False (its exact readout on shots 1.5 times worse)."""
     rmse = {"mean": 0.18, "linear": 0.14, "ngrc": 0.02, "esn": 0.005, "qesn": 0.1} | rmse
 
     def scores(v):
-        return {"rmse_y": v - 0.01, "rmse_z": v + 0.01, "rmse_mean": v}
+        return {"rmse_y": 0.9 * v, "rmse_z": 1.1 * v, "rmse_mean": v}
 
     def protocols(v, modes=("exact",)):
         factor = {"exact": 1.0, "shots": 1.1, "shots_exact_readout": 1.5}
