@@ -4,7 +4,9 @@ declares, the study-file runs whose results it reads, and the files it writes in
 contract and every run of ``study.yml`` against its notebook's (a page depends on what it reads).
 
 A read given as ``{name}`` is the run named by that parameter (the arm page reads its ``arm`` and
-``twin``); a file given as ``{profile}`` is named after the profile.
+``twin``; the study file refuses one that names no training run); a file given as ``{profile}`` is named
+after the profile. A page's analysis is its module ``qrnn_study/pages/<name>.py``, tested in
+``tests/study/pages/test_<name>.py``: the notebook imports it and defines no function of its own.
 """
 
 from __future__ import annotations
