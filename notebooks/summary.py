@@ -27,7 +27,6 @@ run_name = "summary"
 # notebooks/summary.py, the page's source).
 # %matplotlib inline
 import os
-from collections import Counter
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -231,28 +230,8 @@ glue("card_total", len(card), display=False)
 
 # %% tags=["hide-input"]
 compute = compute_table(study.runs, results)
-rows = [f"| {ARM_LABELS.get(c.family, c.family)} | {c.finished} of {c.instances} | "
-        f"{c.epochs_done} of {c.epochs_total} | {c.seconds_per_update:.3f} ({c.fastest_per_update:.3f})"
-        f"{'' if c.measured else ', borrowed'} | {c.seconds_done / 3600:.1f} | "
-        f"{c.seconds_left / 3600:.1f} ({c.seconds_left_fastest / 3600:.1f}) |" for c in compute]
-spent = sum(c.seconds_done for c in compute) / 3600
-left, left_fast = (sum(getattr(c, k) for c in compute) / 3600 for k in ("seconds_left", "seconds_left_fastest"))
-# The machine that trained most epochs, from the runs' provenance; the study ran one worker per core.
-machines = Counter((p["machine"]["cpu"], p["machine"]["cores"]) for r in arms.values() for p in r.provenance)
-cpu, workers = machines.most_common(1)[0][0] if machines else ("this", os.cpu_count())
 gpu = Path("results/gpu/bench.json").exists()  # what `make gpu-check` writes on a GPU machine
-display(Markdown(
-    "| run | seeds finished | epochs done | seconds per update: median (fastest) | worker-hours spent | "
-    "worker-hours left: median (fastest) |\n|---|---|---|---|---|---|\n" + "\n".join(rows)
-    + f"\n\n**In all:** {spent:.1f} worker-hours spent and {left:.1f} left at the median rates ({left_fast:.1f} at "
-      f"the fastest), so about {(spent + left) / workers:.0f} hours of wall time for the whole profile on the "
-      f"{cpu} machine with {workers} cores that ran it, with `--jobs {workers}`"
-      + (f", of which about {left / workers:.0f} hours remain ({left_fast / workers:.0f} at the fastest rates). "
-         if left > 0 else ": every run has finished. ")
-      + ("The [timing page](timing) has an FDSA epoch timed on a GPU by `make gpu-check`; the profile itself "
-         "ran on the CPU." if gpu else
-         "No GPU was lent to the sessions that ran it, so its time on a GPU is not measured: `make gpu-check` "
-         "on a machine with an NVIDIA GPU times an FDSA epoch there, and the [timing page](timing) shows it.")))
+display(Markdown(front.compute_markdown(compute, arms, gpu, os.cpu_count())))
 save_json(results_path(results_dir, run_name) / "compute.json", {"rows": [c.__dict__ for c in compute]})
 
 # %% [markdown]

@@ -12,6 +12,7 @@ baselines run no circuit, so they have no shots to draw.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass
 
 import matplotlib.pyplot as plt
@@ -20,7 +21,7 @@ import numpy as np
 from .. import figures, model
 from ..analysis import MIN_SEEDS, Estimate, band, mean_ci
 from ..conclusions import bottom_line, describe, first_to_last, last, lowest
-from ..model import BASELINE_NAMES, PROTOCOL_IDS, arm, arm_ids, claim
+from ..model import ARM_LABELS, BASELINE_NAMES, PROTOCOL_IDS, arm, arm_ids, claim
 from ..words import count
 
 #: The verdicts of the scorecard, in the order the tally names them.
@@ -320,3 +321,30 @@ def key_figure(arms: dict, baselines: dict | None, labels: dict[str, str]):
     fig.legend(handles, names, loc="lower center", ncol=2, frameon=False)
     fig.tight_layout(rect=(0, 0.05 + 0.05 * ((len(names) + 1) // 2), 1, 1))
     return fig, plotted
+
+
+def compute_markdown(compute: list, arms: dict, gpu: bool, cores: int) -> str:
+    """The compute of the profile (Markdown): per study-file run (:class:`~qrnn_study.results.ComputeRow`,
+    its full-protocol arm's label or its id) the seeds and epochs done, the seconds per update and the
+    worker-hours spent and left; then the total as wall time on the machine that trained most epochs
+    (from the arms' provenance; ``cores`` where none has run); ``gpu``: a GPU benchmark exists."""
+    rows = [f"| {ARM_LABELS.get(c.family, c.family)} | {c.finished} of {c.instances} | "
+            f"{c.epochs_done} of {c.epochs_total} | {c.seconds_per_update:.3f} ({c.fastest_per_update:.3f})"
+            f"{'' if c.measured else ', borrowed'} | {c.seconds_done / 3600:.1f} | "
+            f"{c.seconds_left / 3600:.1f} ({c.seconds_left_fastest / 3600:.1f}) |" for c in compute]
+    spent = sum(c.seconds_done for c in compute) / 3600
+    left, left_fast = (sum(getattr(c, k) for c in compute) / 3600 for k in ("seconds_left", "seconds_left_fastest"))
+    # The machine that trained most epochs, from the runs' provenance; the study ran one worker per core.
+    machines = Counter((p["machine"]["cpu"], p["machine"]["cores"]) for r in arms.values() for p in r.provenance)
+    cpu, workers = machines.most_common(1)[0][0] if machines else ("this", cores)
+    return ("| run | seeds finished | epochs done | seconds per update: median (fastest) | worker-hours spent | "
+            "worker-hours left: median (fastest) |\n|---|---|---|---|---|---|\n" + "\n".join(rows)
+            + f"\n\n**In all:** {spent:.1f} worker-hours spent and {left:.1f} left at the median rates ({left_fast:.1f} "
+              f"at the fastest), so about {(spent + left) / workers:.0f} hours of wall time for the whole profile on "
+              f"the {cpu} machine with {workers} cores that ran it, with `--jobs {workers}`"
+            + (f", of which about {left / workers:.0f} hours remain ({left_fast / workers:.0f} at the fastest rates). "
+               if left > 0 else ": every run has finished. ")
+            + ("The [timing page](timing) has an FDSA epoch timed on a GPU by `make gpu-check`; the profile itself "
+               "ran on the CPU." if gpu else
+               "No GPU was lent to the sessions that ran it, so its time on a GPU is not measured: `make gpu-check` "
+               "on a machine with an NVIDIA GPU times an FDSA epoch there, and the [timing page](timing) shows it."))
