@@ -44,18 +44,14 @@ from myst_nb import glue
 from qrnn_core import reference
 from qrnn_study import figures
 from qrnn_study.analysis import best_epoch, mean_ci, subspace_rank
-from qrnn_study.pages.arm import log_against_seeds, twin_rows
+from qrnn_study.model import PROTOCOLS
+from qrnn_study.pages.arm import log_against_seeds, progress, twin_rows
 from qrnn_core.fidelity import CHECKPOINTS
 from qrnn_core.circuit import n_angles
 from qrnn_core.train import TrainConfig
 from qrnn_study.report import results_path, save_json, show_banner
 from qrnn_study.results import instance_dirs, load_arm, reproduces
 from qrnn_study.words import after_epochs, count, describe_curve
-
-
-def progress(res):
-    """``1929 at epoch 8 of 10, 1930 at epoch 2 of 10``: how far each seed of ``res`` has run."""
-    return ", ".join(f"{s} at epoch {e} of {res.config['epochs']}" for s, e in zip(res.seeds, res.epochs_done))
 
 
 show_banner(profile)
@@ -135,7 +131,7 @@ if res is not None:
 # ```
 
 # %% tags=["hide-input"]
-PROTOCOL_NAMES = {"sequence": "the deck's protocol", "windows": "the windows protocol"}
+PROTOCOL_NAMES = {p.id: p.short for p in PROTOCOLS}
 if res is not None:
     # Lowest, its epoch and the last value, compared across seeds: finished seeds only, since an
     # unfinished seed's lowest so far need not be its run's lowest.

@@ -43,7 +43,7 @@ from qrnn_study.conclusions import baseline_value
 from qrnn_study.pages import budget as page
 from qrnn_study.report import results_path, save_json, show_banner
 from qrnn_study.results import load_arm, load_sweep, read_results
-from qrnn_study.scorecard import SWEEPS
+from qrnn_study.model import SWEEPS
 from qrnn_study.study_file import load_study
 
 show_banner(profile)

@@ -37,28 +37,19 @@ seed = 0
 # %% tags=["hide-input"]
 # %matplotlib inline
 import matplotlib.pyplot as plt
-import torch
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from qrnn_core.aer_backend import AerBackend
-from qrnn_core.circuit import build_step_block, n_angles
-from qrnn_study.figures import style
+from qrnn_study.pages import circuit as page
 from qrnn_study.report import results_path, save_json, show_banner
-from qrnn_core.simulator import TorchSimulator
 from qrnn_study.words import count
 
 show_banner(profile)
-style()
-block = build_step_block(n_qubits)
-# Folded in two rows with 14 pt gate labels and 12 pt angle names: about 8 inches wide, shown unscaled.
-fig = block.draw("mpl", fold=11, scale=1.0, style={"fontsize": 14, "subfontsize": 12})
+fig = page.step_figure(n_qubits)
 glue("fig_circuit_step", fig, display=False)
 plt.close(fig)
-glue("n_angles", str(n_angles(n_qubits)), display=False)
-glue("n_qubits", str(n_qubits), display=False)
-glue("n_memory", str(n_qubits // 2), display=False)
-glue("n_crx", str(n_qubits - 1), display=False)
+for name, value in page.step_values(n_qubits).items():
+    glue(name, value, display=False)
 
 # %% [markdown]
 # ```{glue:figure} fig_circuit_step
@@ -79,38 +70,15 @@ glue("n_crx", str(n_qubits - 1), display=False)
 # per circuit size, is in {numref}`fig-circuit-agreement` and the table below it.
 
 # %% tags=["hide-input"]
-g = torch.Generator().manual_seed(seed)
-rows = []
-for n in sorted({4, 6, n_qubits}):
-    angles = (2 * torch.rand(sequences, steps, n_angles(n), generator=g, dtype=torch.float64) - 1) * torch.pi
-    ours, aer = TorchSimulator(n)(angles), AerBackend(n)(angles)
-    rows.append({"qubits": n, "sequences": sequences, "steps": steps,
-                 "max_abs_difference": (ours - aer).abs().max().item(),
-                 "max_row_sum_error": (ours.sum(-1) - 1).abs().max().item()})
+rows = page.agreement(n_qubits, steps, sequences, seed)
 save_json(results_path(results_dir, run_name) / "agreement.json", {"rows": rows})
-worst = max(r["max_abs_difference"] for r in rows)
-glue("agreement_max", f"{worst:.1e}", display=False)
+glue("agreement_max", f"{max(r['max_abs_difference'] for r in rows):.1e}", display=False)
 glue("agreement_sequences", count(sequences, "random sequence"), display=False)
 glue("agreement_steps", str(steps), display=False)
-bound, floor = 1e-10, 1e-18  # the tests' bound; where an exact zero is drawn on the log axis
-fig, ax = plt.subplots(figsize=(8, 4.2), layout="constrained")
-pos = range(len(rows))
-ax.bar(pos, [max(r["max_abs_difference"], floor) for r in rows], color="C0", width=0.6)
-for p, r in zip(pos, rows):
-    d = r["max_abs_difference"]
-    ax.text(p, max(d, floor) * 2, f"{d:.1e}" if d else "0", ha="center", va="bottom")
-ax.axhline(bound, color="k", ls="--", lw=1)
-ax.text(len(rows) - 0.55, bound * 2, f"the tests' bound, {bound:.0e}", ha="right", va="bottom")
-ax.set(xticks=list(pos), xticklabels=[str(r["qubits"]) for r in rows], yscale="log", ylim=(floor / 10, bound * 1e3),
-       xlim=(-0.5, len(rows) - 0.5), xlabel="qubits in the circuit",
-       ylabel="largest |p_PyTorch - p_Aer|\n(probability)")
-ax.grid(axis="y", alpha=0.3)
+fig = page.agreement_figure(rows)
 glue("fig_circuit_agreement", fig, display=False)
 plt.close(fig)
-display(Markdown("| qubits | sequences x steps | largest probability difference | largest error of a step's total |\n"
-                 "|---:|---:|---:|---:|\n" + "\n".join(
-                     f"| {r['qubits']} | {r['sequences']} x {r['steps']} | {r['max_abs_difference']:.1e} | "
-                     f"{r['max_row_sum_error']:.1e} |" for r in rows)))
+display(Markdown(page.agreement_table(rows)))
 
 # %% [markdown]
 # ```{glue:figure} fig_circuit_agreement

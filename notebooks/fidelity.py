@@ -50,16 +50,12 @@ checkpoints = None  # None: every checkpoint of the original; or a list of their
 import time
 
 import matplotlib.pyplot as plt
-import numpy as np
 import torch
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from qrnn_study import figures
-from qrnn_core.fidelity import (
-    CHECKPOINTS, FAMILY, LOGS, Z_BAND, Z_FAMILY, fidelity_table, largest_deviation, logged_matches,
-)
-from qrnn_core.reference import VAL_RMSE
+from qrnn_core.fidelity import CHECKPOINTS, FAMILY, Z_BAND, Z_FAMILY, fidelity_table
+from qrnn_study.pages import fidelity as page
 from qrnn_study.report import results_path, save_json, show_banner
 
 torch.set_num_threads(1)  # thousands of 16 x 16 operations in sequence: threads only contend
@@ -72,26 +68,8 @@ glue("fid_spsa_shots", f"{CHECKPOINTS['spsa_epoch1'].shots:,}", display=False)
 seconds = time.perf_counter() - t0
 save_json(results_path(results_dir, run_name) / "fidelity.json",
           {"shot_seeds": shot_seeds, "z_band": Z_BAND, "z_family": Z_FAMILY, "seconds": seconds, "rows": rows})
-
-n_agree = sum(r["agrees"] for r in rows)
-n_family = sum(r["agrees_family"] for r in rows)
-n_independent = sum(abs(r["z_independent"]) <= Z_BAND for r in rows)
-worst = largest_deviation(rows)  # within the family of y and z values the rule counts
-worst_mean = next(r for r in rows if r["checkpoint"] == worst["checkpoint"] and r["output"] == "mean")
-glue("fidelity_agree", f"{n_agree} of {len(rows)}", display=False)
-glue("fidelity_agree_family", f"{n_family} of {len(rows)}", display=False)
-glue("fidelity_agree_independent", f"{n_independent} of {len(rows)}", display=False)
-glue("fidelity_max_z", f"{abs(worst['z']):.2f}", display=False)
-glue("fidelity_max_z_where", f"{worst['checkpoint']} {worst['output']}", display=False)
-glue("fidelity_max_z_mean", f"{abs(worst_mean['z']):.2f}", display=False)
-# the chance that at least one of FAMILY independent normal z-scores lies as far out as the largest
-from statistics import NormalDist  # noqa: E402
-
-chance = 1 - (1 - 2 * (1 - NormalDist().cdf(abs(worst["z"])))) ** FAMILY
-glue("fidelity_max_z_chance", f"1 in {1 / chance:.0f}", display=False)
-glue("fidelity_max_z_independent", f"{max(abs(r['z_independent']) for r in rows if r['output'] != 'mean'):.2f}",
-     display=False)
-glue("fidelity_z_family", f"{Z_FAMILY:.2f}", display=False)
+for name, value in page.summary(rows).items():
+    glue(name, value, display=False)
 glue("fidelity_family", FAMILY, display=False)
 glue("fidelity_seconds", f"{seconds:.0f}", display=False)
 
@@ -101,43 +79,10 @@ glue("fidelity_seconds", f"{seconds:.0f}", display=False)
 # z-score against it, and against the independent-step draws.
 
 # %% tags=["hide-input"]
-lines = ["| checkpoint (shots) | output | logged | exact | expected [99 % band, trajectories] | "
-         "z: trajectories / independent | agrees |", "|" + " --- |" * 7]
-for r in rows:
-    half = Z_BAND * r["std_trajectories"]
-    lines.append(
-        f"| {r['checkpoint']} ({r['shots']:,}) | {r['output']} | {r['logged']:.5f} | {r['exact']:.4f} | "
-        f"{r['expected']:.4f} [{r['expected'] - half:.5f}, {r['expected'] + half:.5f}] | {r['z']:+.2f} / "
-        f"{r['z_independent']:+.2f} | {'yes' if r['agrees'] else 'no'} |")
-display(Markdown("\n".join(lines)))
+display(Markdown(page.table(rows)))
 
 # %% tags=["hide-input"]
-names = list(dict.fromkeys(r["checkpoint"] for r in rows))
-labels = [f"{CHECKPOINTS[n].optimiser}\nepoch {CHECKPOINTS[n].epoch}\n{CHECKPOINTS[n].shots} shots" for n in names]
-figures.style()
-fig, axes = plt.subplots(2, 1, figsize=(11, 8.6))
-for ax, output in zip(axes, ("y", "z")):
-    sel = [next(r for r in rows if r["checkpoint"] == n and r["output"] == output) for n in names]
-    pos = np.arange(len(sel))
-    parts = ax.violinplot([r["draws"] for r in sel], pos, widths=0.6, showextrema=False)
-    for body in parts["bodies"]:
-        body.set_alpha(0.35)
-    ax.errorbar(pos + 0.33, [r["expected"] for r in sel], yerr=[Z_BAND * r["std_trajectories"] for r in sel],
-                fmt="none", ecolor="k", capsize=4, lw=1.5)
-    ax.plot(pos, [r["exact"] for r in sel], "s", color="C2", ms=6)
-    ax.plot(pos, [r["logged"] for r in sel], "*", color="C3", ms=13)
-    ax.set_xticks(pos, labels)
-    ax.set_ylabel(f"validation RMSE of {output}\n(scaled units)")
-    ax.set_title(f"{output}(t+1)")
-    ax.grid(axis="y", alpha=0.3)
-handles = [plt.Rectangle((0, 0), 1, 1, color="C0", alpha=0.35),
-           plt.Line2D([], [], color="k", lw=1.5),
-           plt.Line2D([], [], marker="s", color="C2", ls=""),
-           plt.Line2D([], [], marker="*", color="C3", ls="", ms=13)]
-fig.legend(handles, ["shots drawn per step independently", "Aer's trajectories: central 99 %",
-                     "exact probabilities", "the original's log"],
-           loc="lower center", ncol=2, frameon=False)
-fig.tight_layout(rect=(0, 0.08, 1, 1))
+fig = page.figure(rows)
 glue("fidelity_fig", fig, display=False)
 plt.close(fig)
 
@@ -177,18 +122,4 @@ plt.close(fig)
 # %% tags=["hide-input"]
 # Which logged values the deck's figures round from: its lowest SPSA and FDSA validation RMSEs (mean of
 # y and z), the two numbers its claim that SPSA found better parameters sets against each other.
-said = []
-for name in ("SPSA", "FDSA"):
-    epoch, figure = min(((e, v[2]) for e, v in VAL_RMSE[name.lower()].items()), key=lambda ev: ev[1])
-    matches = logged_matches(figure)
-    text = f"{name}'s {figure:.4f} (epoch {epoch}) rounds from " + ("; ".join(
-        f"the epoch-{e} {'mean' if output == 'mean' else output} in the log of {LOGS[log][0]} ({value:.5f})"
-        for log, e, output, value in matches) or "no logged value")
-    evaluated = {c.log for c in CHECKPOINTS.values() if c.optimiser == name}  # the run whose log the table holds
-    logged = [r["logged"] for r in rows if r["optimiser"] == name and r["output"] == "mean"]
-    if logged and not any(log in evaluated for log, *_ in matches):
-        text += (f"; none of the logged means in the table above ({', '.join(f'{v:.5f}' for v in logged)}) rounds "
-                 "to it, for they are another run's")
-    said.append(text)
-display(Markdown("**The deck's figures.** The deck's lowest validation RMSEs (mean of y and z), which its claim "
-                 "that SPSA found better parameters sets against each other: " + ". ".join(said) + "."))
+display(Markdown(page.deck_figures(rows)))

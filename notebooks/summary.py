@@ -27,11 +27,9 @@ run_name = "summary"
 # notebooks/summary.py, the page's source).
 # %matplotlib inline
 import os
-from collections import Counter
 from pathlib import Path
 
 import matplotlib.pyplot as plt
-import numpy as np
 from IPython.display import Markdown, display
 from myst_nb import glue
 
@@ -39,21 +37,20 @@ from qrnn_core.data import DataConfig, make_task
 from qrnn_core.train import TrainConfig
 from qrnn_study import figures
 from qrnn_study.analysis import MIN_SEEDS, VERDICT_CODES
-from qrnn_study.conclusions import BASELINE_NAMES, bottom_line, describe, first_to_last
+from qrnn_study.model import ARM_LABELS
 from qrnn_study.pages import summary as front
 from qrnn_study.report import banner, results_path, save_json, show_banner
-from qrnn_study.results import compute_table, load_arm, load_sweep, read_results
-from qrnn_study.scorecard import FDSA_ARM, SPSA_ARM, SWEEPS, csv_table, scorecard
+from qrnn_study.results import compute_table, load_arms, load_sweeps, read_results
+from qrnn_study.scorecard import csv_table, scorecard
 from qrnn_study.coverage import partial_warning, profile_note
 from qrnn_study.study_file import load_study
 from qrnn_study.words import count
 
 glue("banner_plain", banner(profile, markdown=False), display=False)
 results = Path(results_dir)
-ARMS = tuple(figures.ARM_LABELS)  # the study's training arms, in the order the book lists them
-arms = {a: r for a in ARMS if (r := load_arm(results, a)) is not None}
+arms = load_arms(results)  # the full-protocol arms, in the order the book lists them
 study = load_study(profile=profile)
-sweeps = {m: load_sweep(results, family, values=study.sweep_values(family)) for m, family in SWEEPS.items()}
+sweeps = load_sweeps(results, study)
 
 
 baselines, gradients = (read_results(results, "baselines", "baselines.json"),
@@ -63,7 +60,8 @@ fidelity = read_results(results, "fidelity", "fidelity.json")
 task = make_task(DataConfig(source="original"))  # the windows protocol's count and stride, for the glossary
 glue("windows_words", f"the {len(task.val_windows_x):,} windows of that span that start every "
                       f"{DataConfig().stride}th step", display=False)
-coverage = [f"{figures.ARM_LABELS[a]}: {int(arms[a].complete.sum()) if a in arms else 0} of {len(study.arm_runs(a))}" for a in ARMS]
+coverage = [f"{label}: {int(arms[a].complete.sum()) if a in arms else 0} of {len(study.arm_runs(a))}"
+            for a, label in ARM_LABELS.items()]
 glue("coverage", "; ".join(coverage) or "none", display=False)
 
 # %% tags=["remove-input"]
@@ -138,70 +136,11 @@ if warning:
     display(Markdown(warning))
 
 
-# The question in one line, from the scorecard's rows: speed per epoch, then SPSA against FDSA per protocol.
-speed = next(r for r in card if r["claim"].startswith("SPSA is about"))
-versus = [r for r in card if r["claim"].startswith("SPSA found better parameters than FDSA")]
-lines = []
-if speed["measured"] != "-" and versus:
-    where = {id(r): r["claim"].split("(")[-1].rstrip(")").replace(", one sequence", " (one sequence)")
-             for r in versus}  # "deck's protocol (one sequence)", "windows protocol"
-    lines.append(
-        f"**Speed and accuracy.** Per training epoch FDSA takes {speed['measured'].removeprefix('FDSA / SPSA = ')} times as "
-        f"long as SPSA (the deck: {speed['deck']}): **{speed['verdict']}**. Each seed's lowest validation RMSE, SPSA as "
-        "originally run minus FDSA, paired by seed, is "
-        + " and ".join(f"{r['measured'].removeprefix('SPSA - FDSA = ')} on the {where[id(r)]}" for r in versus)
-        + "; the deck's \"SPSA found better parameters\" is thus "
-        + " and ".join(f"**{r['verdict']}** on the {where[id(r)]}" for r in versus) + ".")
-lines += [text] if (text := bottom_line(arms, baselines or {}, figures.ARM_LABELS)) else []
-o = arms.get("oracle-lr007")
-if o is not None and o.complete.sum() >= MIN_SEEDS:
-    # The deck's "rises after an epoch", with the exact gradient: first against last epoch, paired by seed,
-    # over the finished seeds, scored as the key figure scores it.
-    mode = "shots" if o.config.get("val_shots") else "exact"
-    (s0, s1, ds), (w0, w1, dw) = (first_to_last(o, p, mode) for p in ("sequence", "windows"))
-    seq, win = describe(ds), describe(dw)
-    E, how = o.config["epochs"], (f"{o.config['val_shots']:,}-shot" if mode == "shots" else "exact")
-    said = (f"with the exact gradient (lr 0.007, {count(int(o.complete.sum()), 'finished seed')}, {how} validation), "
-            f"validation RMSE goes from {s0} after epoch 1 to {s1} after epoch {E} on the one-sequence protocol, "
-            f"a change of {ds.format(4)} paired by seed; on windows from {w0} to {w1}, a change of {dw.format(4)}")
-    if seq == "higher" and win == "lower":
-        lines.append("**The deck's \"validation RMSE rises after an epoch\" is a property of its protocol, not of "
-                     f"an estimator:** {said}: higher on the one sequence, lower on windows like those it trains on.")
-    else:
-        lines.append(f"{said[0].upper()}{said[1:]}: {seq} on the one sequence, {win} on windows.")
-lines.append("Each estimator against the exact gradient and each baseline, with intervals, is on "
-             "[the conclusions page](conclusions)." if lines else "No arm has finished a seed yet: see the coverage below.")
-display(Markdown(f"**The answer in full{' so far' if warning else ''}.**\n\n" + "\n\n".join(lines)))
+# The answer in full, from the scorecard's rows by claim id and the arms' finished seeds.
+display(Markdown(front.answer_in_full(card, arms, baselines, ARM_LABELS, partial=bool(warning))))
 
 # %% tags=["hide-input"]
-figures.style()
-fig, axes = plt.subplots(1, 2, figsize=(11, 6.4), sharey=True)
-plotted = []
-for ax, protocol in zip(axes, ("sequence", "windows")):
-    for a in (SPSA_ARM, "spsa-shots", "oracle-lr007", FDSA_ARM, "oracle-lr001"):
-        r, color = arms.get(a), figures.arm_color(a)
-        if r is None or not r.complete.any():
-            continue
-        v = r.val[protocol]["shots"][r.complete][:, :, 2]  # finished seeds; the oracle too scored with shots
-        mean, lo, hi = figures.band(v)
-        x = np.arange(1, v.shape[1] + 1) * r.train_rmse.shape[2]
-        ax.plot(x, mean, "o-" if a != "oracle-lr001" else "o--", color=color, ms=4,
-                label=f"{figures.ARM_LABELS[a]} (n = {len(v)})")
-        if len(v) > 1:
-            ax.fill_between(x, lo, hi, color=color, alpha=0.15, lw=0)
-        plotted.append([a, protocol, *map(float, mean)])
-    if baselines:
-        for name, ls, color in (("mean", ":", "C7"), ("linear", "--", "tan"), ("esn", "-.", "C8")):
-            if name in baselines:
-                ax.axhline(baselines[name][protocol]["exact"]["rmse_mean"], color=color, ls=ls,
-                           label=f"baseline: {BASELINE_NAMES[name]}")
-    ax.set(title=figures.PROTOCOL_TITLE[protocol], xlabel="training updates (batch 1)")
-    ax.xaxis.set_major_locator(plt.MaxNLocator(5))  # long tick labels: few enough not to touch
-    ax.grid(alpha=0.3)
-axes[0].set_ylabel("validation RMSE\n(mean of y, z)")
-handles, labels = axes[0].get_legend_handles_labels()
-fig.legend(handles, labels, loc="lower center", ncol=2, frameon=False)
-fig.tight_layout(rect=(0, 0.05 + 0.05 * ((len(labels) + 1) // 2), 1, 1))
+fig, plotted = front.key_figure(arms, baselines, ARM_LABELS)
 glue("fig_key", fig, display=False)
 plt.close(fig)
 
@@ -291,28 +230,8 @@ glue("card_total", len(card), display=False)
 
 # %% tags=["hide-input"]
 compute = compute_table(study.runs, results)
-rows = [f"| {figures.ARM_LABELS.get(c.family, c.family)} | {c.finished} of {c.instances} | "
-        f"{c.epochs_done} of {c.epochs_total} | {c.seconds_per_update:.3f} ({c.fastest_per_update:.3f})"
-        f"{'' if c.measured else ', borrowed'} | {c.seconds_done / 3600:.1f} | "
-        f"{c.seconds_left / 3600:.1f} ({c.seconds_left_fastest / 3600:.1f}) |" for c in compute]
-spent = sum(c.seconds_done for c in compute) / 3600
-left, left_fast = (sum(getattr(c, k) for c in compute) / 3600 for k in ("seconds_left", "seconds_left_fastest"))
-# The machine that trained most epochs, from the runs' provenance; the study ran one worker per core.
-machines = Counter((p["machine"]["cpu"], p["machine"]["cores"]) for r in arms.values() for p in r.provenance)
-cpu, workers = machines.most_common(1)[0][0] if machines else ("this", os.cpu_count())
 gpu = Path("results/gpu/bench.json").exists()  # what `make gpu-check` writes on a GPU machine
-display(Markdown(
-    "| run | seeds finished | epochs done | seconds per update: median (fastest) | worker-hours spent | "
-    "worker-hours left: median (fastest) |\n|---|---|---|---|---|---|\n" + "\n".join(rows)
-    + f"\n\n**In all:** {spent:.1f} worker-hours spent and {left:.1f} left at the median rates ({left_fast:.1f} at "
-      f"the fastest), so about {(spent + left) / workers:.0f} hours of wall time for the whole profile on the "
-      f"{cpu} machine with {workers} cores that ran it, with `--jobs {workers}`"
-      + (f", of which about {left / workers:.0f} hours remain ({left_fast / workers:.0f} at the fastest rates). "
-         if left > 0 else ": every run has finished. ")
-      + ("The [timing page](timing) has an FDSA epoch timed on a GPU by `make gpu-check`; the profile itself "
-         "ran on the CPU." if gpu else
-         "No GPU was lent to the sessions that ran it, so its time on a GPU is not measured: `make gpu-check` "
-         "on a machine with an NVIDIA GPU times an FDSA epoch there, and the [timing page](timing) shows it.")))
+display(Markdown(front.compute_markdown(compute, arms, gpu, os.cpu_count())))
 save_json(results_path(results_dir, run_name) / "compute.json", {"rows": [c.__dict__ for c in compute]})
 
 # %% [markdown]

@@ -41,13 +41,12 @@ from qrnn_study import figures
 from qrnn_study.conclusions import baseline_value, common_mode
 from qrnn_study.pages import sweep as page
 from qrnn_study.report import results_path, save_json, show_banner
-from qrnn_study.results import load_sweep, read_results
-from qrnn_study.scorecard import SWEEPS
+from qrnn_study.results import load_sweeps, read_results
 from qrnn_study.study_file import load_study
 
 show_banner(profile)
 study = load_study(profile=profile)
-sweeps = {m: load_sweep(results_dir, family, values=study.sweep_values(family)) for m, family in SWEEPS.items()}
+sweeps = load_sweeps(results_dir, study)
 # Every point scored alike: with shots when an estimator trains with shots, the oracle too (its exact
 # score would leave out the shot noise every estimator's score has).
 MODE = common_mode(page.found(sweeps))

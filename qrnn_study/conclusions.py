@@ -20,20 +20,11 @@ from __future__ import annotations
 import numpy as np
 
 from .analysis import MIN_SEEDS, Comparison, Estimate, mean_ci, paired, ratio_paired, verdict_less
+from .model import CLASSICAL, FDSA_ARM, FROZEN, ORACLE_OF, PROTOCOL_IDS, arm_ids
 from .words import and_join, count
 
-#: The oracle (exact gradient) at each estimator arm's learning rate.
-ORACLE_OF = {"spsa-original-shots": "oracle-lr007", "spsa-original-exact": "oracle-lr007",
-             "spsa-shots": "oracle-lr007", "spsa-exact": "oracle-lr007", "spsa-spall-shots": "oracle-lr007",
-             "spsa-spall-exact": "oracle-lr007", "fdsa-shots": "oracle-lr001", "fdsa-exact": "oracle-lr001"}
 #: The arms a short answer names: the deck's two estimators, corrected SPSA and the oracle at both rates.
-HEADLINE = ("spsa-original-shots", "spsa-shots", "fdsa-shots", "oracle-lr001", "oracle-lr007")
-#: The baselines in ``baselines.json`` that need no quantum circuit, and the frozen circuit.
-CLASSICAL = ("mean", "linear", "ngrc", "esn")
-FROZEN = "qesn"
-#: The baselines' names for a reader.
-BASELINE_NAMES = {"mean": "training mean", "linear": "linear regression on x(t)", "ngrc": "NG-RC",
-                  "esn": "echo-state network", FROZEN: "frozen circuit (QESN)"}
+HEADLINE = arm_ids("spsa-original-shots", "spsa-shots", "fdsa-shots", "oracle-lr001", "oracle-lr007")
 
 
 def common_mode(arms) -> str:
@@ -208,14 +199,14 @@ def bottom_line(arms: dict, baselines: dict, labels: dict) -> str | None:
     finished seeds with its interval (:meth:`~qrnn_study.analysis.Estimate.format`); an arm is placed
     below or above a baseline only when its whole interval is (:func:`side`).
 
-    ``labels``: each arm's name for a reader (e.g. :data:`qrnn_study.figures.ARM_LABELS`)."""
+    ``labels``: each arm's name for a reader (e.g. :data:`qrnn_study.model.ARM_LABELS`)."""
     if not {"linear", "esn"} <= set(baselines):
         return None
     head = {a: r for a, r in arms.items() if a in HEADLINE and r.complete.any()}
     if not head:
         return None
     mode = common_mode(head.values())
-    low = {p: {a: mean_ci(list(lowest(r, p, mode).values())) for a, r in head.items()} for p in ("sequence", "windows")}
+    low = {p: {a: mean_ci(list(lowest(r, p, mode).values())) for a, r in head.items()} for p in PROTOCOL_IDS}
     end = {a: mean_ci(list(last(r, "sequence", mode).values())) for a, r in head.items()}
     lin = {p: baseline_value(baselines, "linear", p) for p in low}
     esn = {p: baseline_value(baselines, "esn", p) for p in low}
@@ -246,14 +237,14 @@ def bottom_line(arms: dict, baselines: dict, labels: dict) -> str | None:
              f"{_span(low['windows'], labels)}. The linear regression scores {lin['windows']:.3f}: "
              f"{_against(low['windows'], lin['windows'], labels)}. The echo-state network scores "
              f"{esn['windows']:.4f}.")
-    if "qesn" in baselines:
+    if FROZEN in baselines:
         frozen = {p: frozen_words({r["arm"]: r for r in baseline_standing(head, baselines, p, mode)}, labels)
-                  for p in ("sequence", "windows")}
+                  for p in PROTOCOL_IDS}
         if all(frozen.values()):
             text += ("\n\nAgainst the same circuit frozen at its initial parameters with only a readout fitted (QESN, "
                      f"scored alike, paired by seed), training changed the lowest validation RMSE as follows. On the "
                      f"deck's protocol, {frozen['sequence']}. On windows, {frozen['windows']}.")
-    fdsa = arms.get("fdsa-shots")
+    fdsa = arms.get(FDSA_ARM)
     done = int(fdsa.complete.sum()) if fdsa is not None else 0
     if done < MIN_SEEDS:
         text += (f" Whether SPSA matches FDSA is not answered yet: FDSA has {count(done, 'finished seed')} of "

@@ -13,17 +13,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from .analysis import band, final_train_rmse, mean_ci
+from .model import PROTOCOL_IDS, PROTOCOLS
 
 FONT = 16
 STYLE = {"font.size": FONT, "axes.titlesize": FONT, "axes.labelsize": FONT, "legend.fontsize": FONT - 1,
          "xtick.labelsize": FONT - 1, "ytick.labelsize": FONT - 1, "figure.dpi": 100}
-#: Short names of the arms for legends (their full titles are in study.yml).
-ARM_LABELS = {"spsa-original-shots": "SPSA as originally run", "spsa-original-exact": "SPSA as originally run (exact)",
-              "spsa-shots": "SPSA corrected", "spsa-exact": "SPSA corrected (exact)",
-              "spsa-spall-shots": "SPSA corrected with Spall's gains",
-              "spsa-spall-exact": "SPSA corrected with Spall's gains (exact)",
-              "fdsa-shots": "FDSA", "fdsa-exact": "FDSA (exact)", "oracle-lr001": "oracle (lr 0.001)",
-              "oracle-lr007": "oracle (lr 0.007)", "precision-check": "SPSA corrected (complex128 check)"}
 #: One colour per estimator across the book, by the arm's name (its twins and its sweep share it).
 ARM_COLORS = (("spsa-original", "C0"), ("spsa-spall", "C1"), ("budget-spsa", "C4"), ("precision", "C9"),
               ("spsa", "C2"), ("sweep-spsa", "C2"), ("fdsa", "C3"), ("sweep-fdsa", "C3"),
@@ -33,10 +27,6 @@ ARM_COLORS = (("spsa-original", "C0"), ("spsa-spall", "C1"), ("budget-spsa", "C4
 def arm_color(arm: str, fallback: str = "C7") -> str:
     """The colour of ``arm`` (:data:`ARM_COLORS`, the first prefix that matches)."""
     return next((color for prefix, color in ARM_COLORS if arm.startswith(prefix)), fallback)
-
-
-PROTOCOL_TITLE = {"sequence": "deck's protocol:\none 2,969-step sequence",
-                  "windows": "windows protocol:\n20-step windows"}
 
 
 def _mode_words(res, mode: str) -> str:
@@ -53,9 +43,9 @@ def validation_curves(res, deck: dict | None = None, original: dict | None = Non
     style()
     fig, axes = plt.subplots(1, 2, figsize=(10, 5.4), sharey=True)
     epochs = np.arange(1, res.val["sequence"]["exact"].shape[1] + 1)
-    for ax, protocol in zip(axes, ("sequence", "windows")):
+    for ax, protocol in zip(axes, PROTOCOLS):
         for mode, ls, color in (("exact", "-", "C0"), ("shots", "--", "C1")):
-            v = res.val[protocol][mode][:, :, 2]
+            v = res.val[protocol.id][mode][:, :, 2]
             if not np.isfinite(v).any():
                 continue
             mean, lo, hi = band(v)
@@ -63,13 +53,13 @@ def validation_curves(res, deck: dict | None = None, original: dict | None = Non
             ax.plot(epochs, mean, ls, color=color, marker="o", ms=4, label=label)
             if np.isfinite(v[:, 0]).sum() > 1:  # one seed has no band
                 ax.fill_between(epochs, lo, hi, color=color, alpha=0.2, lw=0)
-        if protocol == "sequence" and deck:
+        if protocol.id == "sequence" and deck:
             ep = sorted(deck)
             ax.plot(ep, [deck[e][2] for e in ep], "s", color="k", ms=6, mfc="none", label="deck (stated)")
-        if protocol == "sequence" and original:
+        if protocol.id == "sequence" and original:
             ep = sorted(original)
             ax.plot(ep, [original[e][2] for e in ep], "x", color="C3", ms=7, label="original code's log")
-        ax.set(title=PROTOCOL_TITLE[protocol], xlabel=f"epoch ({res.train_rmse.shape[2]:,} updates each)")
+        ax.set(title=protocol.title, xlabel=f"epoch ({res.train_rmse.shape[2]:,} updates each)")
         ax.set_xticks(epochs)
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("validation RMSE, mean of y and z\n(scaled units)")
@@ -85,7 +75,7 @@ def add_unfinished(fig, res) -> None:
     axes = fig.axes[:2]
     epochs = np.arange(1, res.val["sequence"]["exact"].shape[1] + 1)
     which = ", ".join(f"{s} to epoch {e}" for s, e in zip(res.seeds, res.epochs_done))
-    for ax, protocol in zip(axes, ("sequence", "windows")):
+    for ax, protocol in zip(axes, PROTOCOL_IDS):
         for mode, ls, color in (("exact", "-", "C0"), ("shots", "--", "C1")):  # as validation_curves
             rows = [row for row in res.val[protocol][mode][:, :, 2] if np.isfinite(row).any()]
             for k, row in enumerate(rows):
@@ -171,9 +161,9 @@ def budget_curves(arms: dict, mode: str = "shots"):
     (``{label: ArmResults}``), mean over seeds with 95 % bands; both validation protocols."""
     style()
     fig, axes = plt.subplots(1, 2, figsize=(11, 5.6), sharey=True)
-    for ax, protocol in zip(axes, ("sequence", "windows")):
+    for ax, protocol in zip(axes, PROTOCOLS):
         for k, (label, res) in enumerate(arms.items()):
-            v = res.val[protocol][mode][:, :, 2]
+            v = res.val[protocol.id][mode][:, :, 2]
             if not np.isfinite(v).any():
                 continue
             keep = np.isfinite(v).any(0)
@@ -183,7 +173,7 @@ def budget_curves(arms: dict, mode: str = "shots"):
             ax.plot(circuits, mean, marker="o", ms=4, color=color, label=f"{label} (n = {int(np.isfinite(v[:, 0]).sum())})")
             ax.fill_between(circuits, lo, hi, color=color, alpha=0.2, lw=0)
         ax.set_xscale("log")
-        ax.set(title=PROTOCOL_TITLE[protocol], xlabel="circuits evaluated in training (log scale)")
+        ax.set(title=protocol.title, xlabel="circuits evaluated in training (log scale)")
         ax.grid(alpha=0.3, which="both")
     shots = {r.config.get("val_shots") for r in arms.values()}
     axes[0].set_ylabel("validation RMSE, mean of y and z\n" + (f"({'/'.join(f'{n:,}' for n in sorted(shots))}-shot validation)"

@@ -25,6 +25,7 @@ from qrnn_core.evaluation import MODES, PROTOCOLS, validate, validation_inputs
 from qrnn_core.train import TrainConfig, build_model, make_optimizer, training_windows, update, validation_generator
 
 from .cli import config_from_parameters
+from .model import ARM_LABELS, SWEEPS
 from .study_file import sweep_arm
 
 OUTPUTS = ("rmse_y", "rmse_z", "rmse_mean")
@@ -145,6 +146,18 @@ def load_sweep(results: Path | str, family: str, parameter: str = "lr", values=N
         arms = {sweep_arm(family, parameter, v) for v in values}
     found = {res.config[parameter]: res for a in arms if (res := load_arm(results, a)) is not None}
     return dict(sorted(found.items()))
+
+
+def load_arms(results: Path | str, arms=ARM_LABELS) -> dict[str, ArmResults]:
+    """``{id: ArmResults}`` of each arm of ``arms`` (ids; default: the full-protocol arms of
+    :data:`qrnn_study.model.ARM_LABELS`, in their order) that has finished an epoch under ``results``."""
+    return {a: r for a in arms if (r := load_arm(results, a)) is not None}
+
+
+def load_sweeps(results: Path | str, study) -> dict[str, dict[float, ArmResults]]:
+    """The learning-rate sweeps by estimator (:data:`qrnn_study.model.SWEEPS`: ``spsa``, ``fdsa``,
+    ``exact``), each ``{lr: ArmResults}`` over the rates ``study`` (a :class:`~qrnn_study.study_file.Study`) lists."""
+    return {m: load_sweep(results, family, values=study.sweep_values(family)) for m, family in SWEEPS.items()}
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,14 @@
 """The deck's claims, checked against the arms' results: every verdict computed by a stated rule.
 
-``scorecard(arms, gradients)`` takes :class:`~qrnn_study.results.ArmResults` by arm name and returns one
-row per claim: the deck's words and figure, the measured estimate with its named interval, the verdict
+``scorecard(arms, gradients)`` takes :class:`~qrnn_study.results.ArmResults` by arm id and returns one
+row per claim of :data:`qrnn_study.model.CLAIMS` (its ``id``, and the claim's ``text`` as ``claim``): the
+deck's figure, the measured estimate with its named interval, the verdict
 and its rule (the statistics and the rules: :mod:`qrnn_study.analysis`; each claim's rule is applied
 here, once). Accuracy claims compare the arms run as the deck ran them (SPSA with its fixed
 directions, FDSA; 1,024 shots), paired by seed, under each validation protocol; a claim whose arms
 differ in data, updates or protocol is "not tested".
 
-Each row also holds its numbers, one field each (:data:`NUMBERS`: ``estimate``, ``low``, ``high``,
+Each rule names its claim by id and takes the arms the claim names. Each row also holds its numbers, one field each (:data:`NUMBERS`: ``estimate``, ``low``, ``high``,
 ``n``, ``p``, ``p_holm``) and ``verdict_code`` (:data:`~qrnn_study.analysis.VERDICT_CODES`), for the
 numeric CSV (:func:`csv_table`). The claims with a test (paired t-test, or exact binomial test for an
 epoch in a claimed range) form one family: :func:`adjust` Holm-adjusts their p-values and judges them
@@ -25,13 +26,11 @@ import math
 from .analysis import (PAIRED_T_METHOD, VERDICT_CODES, Estimate, Verdict, best_epoch, comparable,
                        final_train_rmse, holm, paired, proportion, ratio_paired, rounding_band, t_interval,
                        verdict_band, verdict_less, verdict_proportion)
+from .model import DECK_SPEEDUP, PROTOCOL_IDS, Claim, arm, claim, deck_figure
 from .words import count, training_windows_words
 
-SPSA_ARM, FDSA_ARM = "spsa-original-shots", "fdsa-shots"
-SWEEPS = {"spsa": "sweep-spsa", "fdsa": "sweep-fdsa", "exact": "sweep-oracle"}
 #: "Similar" train RMSE: SPSA's within this fraction of FDSA's, per seed.
 SIMILAR = 0.10
-PROTOCOL_NAME = {"sequence": "deck's protocol, one sequence", "windows": "windows protocol"}
 
 
 #: A row's numbers, one field each (NaN where a claim has none).
@@ -41,12 +40,12 @@ PAIRED_TEST, BINOMIAL_TEST = "paired t-test", "exact binomial test against 1/2"
 HOLM = "Holm-adjusted over the scorecard's tested claims"
 
 
-def _row(claim, deck, measured, verdict, basis, estimate: Estimate | None = None, p: float | None = None,
+def _row(claim: Claim, deck, measured, verdict, basis, estimate: Estimate | None = None, p: float | None = None,
          test: str = "") -> dict:
-    """One claim: its words, the measured text, the verdict, and its numbers (:data:`NUMBERS`); ``test``
-    names the test behind ``p`` (a member of the claim family) or is empty."""
+    """One claim's row: its id and words, the measured text, the verdict, and its numbers (:data:`NUMBERS`);
+    ``test`` names the test behind ``p`` (a member of the claim family) or is empty."""
     e = estimate or Estimate(math.nan, math.nan, math.nan, 0, "")
-    return {"claim": claim, "deck": deck, "measured": str(measured), "verdict": verdict.outcome,
+    return {"id": claim.id, "claim": claim.text, "deck": deck, "measured": str(measured), "verdict": verdict.outcome,
             "rule": verdict.rule, "basis": basis, "estimate": e.mean, "low": e.low, "high": e.high, "n": e.n,
             "interval": e.method,
             "p": math.nan if p is None else float(p), "p_holm": math.nan, "test": test,
@@ -80,9 +79,9 @@ def adjust(rows: list[dict]) -> list[dict]:
 
 
 def csv_table(rows: list[dict]) -> tuple[list[list], list[str]]:
-    """The scorecard as numbers: ``(table, header)``, one row per claim with its name, its interval's
+    """The scorecard as numbers: ``(table, header)``, one row per claim with its id and words, its interval's
     method, :data:`NUMBERS` and the verdict's code (:data:`~qrnn_study.analysis.VERDICT_CODES`)."""
-    header = ["claim", "interval", *NUMBERS, "verdict_code"]
+    header = ["id", "claim", "interval", *NUMBERS, "verdict_code"]
     return [[r[k] for k in header] for r in rows], header
 
 
@@ -104,12 +103,12 @@ def _common_seeds(a, b, finished: bool = True) -> tuple[np.ndarray, np.ndarray]:
 def speed_rows(arms: dict) -> list[dict]:
     """Seconds per epoch, FDSA over SPSA, paired by seed over the epochs each has run (both arms'
     training workers, the same machine)."""
-    s, f = arms.get(SPSA_ARM), arms.get(FDSA_ARM)
-    deck = reference.HOURS_PER_EPOCH["FDSA, CPU"] / reference.HOURS_PER_EPOCH["SPSA, CPU"]
+    speed = claim("speed")
+    s, f = (arms.get(a) for a in speed.arms)
+    deck = DECK_SPEEDUP
     per_update = reference.SECONDS_PER_UPDATE["FDSA, CPU"] / reference.SECONDS_PER_UPDATE["SPSA, CPU"]
-    claim = f"SPSA is about {deck:.1f}x faster per epoch than FDSA on CPU"
     if s is None or f is None or not len(_common_seeds(s, f, finished=False)[0]):
-        return [_row(claim, f"{deck:.1f}x", "-", _missing("needs an epoch of SPSA and of FDSA on a common seed"), "")]
+        return [_row(speed, f"{deck:.1f}x", "-", _missing("needs an epoch of SPSA and of FDSA on a common seed"), "")]
     i, j = _common_seeds(s, f, finished=False)
     # Each seed's median epoch: an epoch slowed by other work beside it moves a mean, not a median.
     fs, ss = np.array(f.epoch_seconds)[j], np.array(s.epoch_seconds)[i]
@@ -117,15 +116,14 @@ def speed_rows(arms: dict) -> list[dict]:
     fastest = ratio_paired(np.nanmin(fs, 1), np.nanmin(ss, 1))
     by_mean = ratio_paired(np.nanmean(fs, 1), np.nanmean(ss, 1))
     lo, hi = deck / 2, deck * 2
-    rows = [_row(claim, f"{deck:.1f}x", f"FDSA / SPSA = {ratio.format(1, seeds=True)}",
+    rows = [_row(speed, f"{deck:.1f}x", f"FDSA / SPSA = {ratio.format(1, seeds=True)}",
                  verdict_band(ratio, lo, hi, f"a factor 2 of the deck's {deck:.1f}x"),
                  "each seed's median seconds per training epoch, FDSA over SPSA as originally run (1,024 shots, the "
                  f"study's workers, one thread each, on a machine shared with other work: with each seed's mean epoch "
                  f"{by_mean.format(1)}, at its fastest {fastest.format(1)}); the deck's own per-update times give "
                  f"{per_update:.0f}x, its epoch table {deck:.1f}x", ratio)]
-    for claim in ("SPSA (CPU) is an order of magnitude faster than FDSA on GPU",
-                  "FDSA on GPU is about 1.8x faster than on CPU"):
-        rows.append(_row(claim, "-", "-", _missing(f"the arms trained on {_devices(s, f)} only: no FDSA epoch on a GPU "
+    for gpu in ("speed-gpu", "fdsa-gpu"):
+        rows.append(_row(claim(gpu), "-", "-", _missing(f"the arms trained on {_devices(s, f)} only: no FDSA epoch on a GPU "
                                                    "to set beside them (the timing page projects one where a GPU "
                                                    "benchmark exists)"), ""))
     return rows
@@ -133,28 +131,29 @@ def speed_rows(arms: dict) -> list[dict]:
 
 def accuracy_rows(arms: dict, protocol: str) -> list[dict]:
     """The deck's accuracy claims under one validation protocol, with 1,024-shot validation."""
-    s, f = arms.get(SPSA_ARM), arms.get(FDSA_ARM)
-    where = PROTOCOL_NAME[protocol]
+    def of(name: str) -> Claim:  # the claim ``name`` under this protocol
+        return claim(f"{name}-{protocol}")
+
+    s, f = (arms.get(a) for a in of("better").arms)
     if s is None or f is None:
-        return [_row(f"Accuracy claims ({where})", "-", "-", _missing("the SPSA or FDSA arm has no results"), "")]
+        return [_row(of("accuracy"), "-", "-", _missing("the SPSA or FDSA arm has no results"), "")]
     differ = comparable(s.config, f.config)
     if differ:
-        return [_row(f"Accuracy claims ({where})", "-", "-",
+        return [_row(of("accuracy"), "-", "-",
                      _missing(f"the arms differ in {', '.join(differ)}: not comparable"), "")]
     sv, fv = s.val[protocol]["shots"], f.val[protocol]["shots"]  # (S, E, 3): y, z, mean
     rows = []
     (e_deck_s, v_deck_s), (e_deck_f, v_deck_f) = _deck_lowest("spsa"), _deck_lowest("fdsa")
     done_s = sv[s.complete]
-    rows.append(_epoch_row(f"Validation RMSE starts rising after 1 epoch with SPSA ({where})", best_epoch(done_s[:, :, 2]),
+    rows.append(_epoch_row(of("rises-spsa"), best_epoch(done_s[:, :, 2]),
                            (1, 2), "epoch of the lowest validation RMSE (mean of y, z), SPSA as originally run"))
     done_f = fv[f.complete]
-    rows.append(_epoch_row(f"... and after about 3 epochs with FDSA ({where})", best_epoch(done_f[:, :, 2]), (2, 4),
+    rows.append(_epoch_row(of("rises-fdsa"), best_epoch(done_f[:, :, 2]), (2, 4),
                            "the same for FDSA"))
     i, j = _common_seeds(s, f)
     if len(i):
         diff = paired(np.nanmin(sv[i, :, 2], 1), np.nanmin(fv[j, :, 2], 1))
-        rows.append(_row(f"SPSA found better parameters than FDSA ({where})",
-                         f"SPSA {_short(v_deck_s)} < FDSA {_short(v_deck_f)}", f"SPSA - FDSA = {diff}",
+        rows.append(_row(of("better"), f"SPSA {deck_figure(v_deck_s)} < FDSA {deck_figure(v_deck_f)}", f"SPSA - FDSA = {diff}",
                          verdict_less(diff.difference, "SPSA < FDSA", p=diff.p),
                          "lowest validation RMSE (mean of y, z) per seed, paired by seed", diff.difference, diff.p,
                          PAIRED_TEST))
@@ -162,7 +161,7 @@ def accuracy_rows(arms: dict, protocol: str) -> list[dict]:
         # count against the claim), not as a mean difference whose interval can have zero width.
         earlier = best_epoch(sv[i, :, 2]) < best_epoch(fv[j, :, 2])
         share, p_share = proportion(earlier)
-        rows.append(_row(f"... in fewer epochs ({where})", f"epoch {e_deck_s} vs {e_deck_f}",
+        rows.append(_row(of("fewer-epochs"), f"epoch {e_deck_s} vs {e_deck_f}",
                          f"SPSA's lowest epoch earlier than FDSA's on {int(earlier.sum())} of {len(earlier)} seeds, "
                          f"share {share.format(2)}", verdict_proportion(share, p_share, "SPSA's best epoch earlier"),
                          "epoch of the lowest validation RMSE (mean of y, z), paired by seed", share, p_share,
@@ -170,14 +169,14 @@ def accuracy_rows(arms: dict, protocol: str) -> list[dict]:
     # Both judged on y, the lowest of the logged RMSEs (the SPSA figure matches its log's best y); the mean of
     # y and z is shown beside each.
     best_y, best_s_mean = (t_interval(np.nanmin(done_s[:, :, k], 1)) for k in (0, 2))
-    low_s, low_f = (_short(reference.LOWEST_RMSE[m]) for m in ("spsa", "fdsa"))
-    rows.append(_row(f"Lowest RMSE observed with SPSA: {low_s} ({where})", low_s,
+    low_s, low_f = (deck_figure(reference.LOWEST_RMSE[m]) for m in ("spsa", "fdsa"))
+    rows.append(_row(of("lowest-spsa"), low_s,
                      f"y {_fmt(best_y)}; mean of y, z {best_s_mean}",
                      verdict_band(best_y, *rounding_band(reference.LOWEST_RMSE["spsa"], 2), f"the deck's {low_s} as rounded"),
                      "lowest validation RMSE of y, SPSA as originally run (the deck does not say which measure; its "
                      f"{low_s} matches its best y)", best_y))
     best_f_y, best_f = (t_interval(np.nanmin(done_f[:, :, k], 1)) for k in (0, 2))
-    rows.append(_row(f"Lowest RMSE observed with FDSA: {low_f} ({where})", low_f,
+    rows.append(_row(of("lowest-fdsa"), low_f,
                      f"y {_fmt(best_f_y)}; mean of y, z {best_f}",
                      verdict_band(best_f_y, *rounding_band(reference.LOWEST_RMSE["fdsa"], 2), f"the deck's {low_f} as rounded"),
                      "lowest validation RMSE of y, FDSA, the measure of the SPSA row (the deck does not say which; in the original's "
@@ -186,7 +185,7 @@ def accuracy_rows(arms: dict, protocol: str) -> list[dict]:
     return rows
 
 
-def _epoch_row(claim: str, best: np.ndarray, epochs: tuple[int, int], basis: str) -> dict:
+def _epoch_row(claim: Claim, best: np.ndarray, epochs: tuple[int, int], basis: str) -> dict:
     """A claim that the lowest validation RMSE comes at an epoch in ``epochs`` (inclusive): the share of
     seeds ``best (S,)`` (1-based epochs, NaN: no finished epoch) whose lowest epoch lies there."""
     lo, hi = epochs
@@ -196,7 +195,7 @@ def _epoch_row(claim: str, best: np.ndarray, epochs: tuple[int, int], basis: str
     k = int(np.nansum(hits))
     return _row(claim, f"lowest at epoch {lo}-{hi}",
                 f"lowest at epoch {lo}-{hi} on {k} of {share.n} seeds, share {share.format(2)}",
-                verdict_proportion(share, p, claim), f"{basis}, {count(share.n, 'seed')}", share, p, BINOMIAL_TEST)
+                verdict_proportion(share, p, claim.text), f"{basis}, {count(share.n, 'seed')}", share, p, BINOMIAL_TEST)
 
 
 def sweep_ratios(spsa: dict, fdsa: dict) -> dict[float, Estimate]:
@@ -214,20 +213,21 @@ def sweep_ratios(spsa: dict, fdsa: dict) -> dict[float, Estimate]:
 def learning_rate_rows(sweeps: dict) -> list[dict]:
     """The deck's "train RMSE is similar for both methods when the learning rate is low enough", from
     the sweep: judged at the lowest rate both estimators ran, the other rates listed beside it."""
-    claim = "Train RMSE is similar for both methods at a low enough learning rate"
-    ratios = sweep_ratios(sweeps.get("spsa") or {}, sweeps.get("fdsa") or {})
+    similar = claim("learning-rate")
+    spsa, fdsa = (sweeps.get(arm(a).estimator) or {} for a in similar.arms)  # the sweeps of the claim's arms
+    ratios = sweep_ratios(spsa, fdsa)
     if not ratios:
-        missing = [name for name, key in (("SPSA", "spsa"), ("FDSA", "fdsa"))
-                   if not any(r.complete.any() for r in (sweeps.get(key) or {}).values())]
+        missing = [name for name, points in (("SPSA", spsa), ("FDSA", fdsa))
+                   if not any(r.complete.any() for r in points.values())]
         why = (f"{' and '.join(missing)}'s sweep has no finished seed yet" if missing
                else "the sweeps share no finished seed at any rate yet")
-        return [_row(claim, "similar", "-", _missing(why), "")]
+        return [_row(similar, "similar", "-", _missing(why), "")]
     lowest = min(ratios)
     lo, hi = 1 - SIMILAR, 1 + SIMILAR
     measured = "; ".join(f"lr {lr:g}: {r.mean:.2f} [{r.low:.2f}, {r.high:.2f}] (n = {r.n})" if r.n > 1
                          else f"lr {lr:g}: {r.mean:.2f} (n = 1)" for lr, r in ratios.items())
-    cfg = next(iter(sweeps["spsa"].values())).config
-    return [_row(claim, "similar", f"SPSA / FDSA = {measured}",
+    cfg = next(iter(spsa.values())).config
+    return [_row(similar, "similar", f"SPSA / FDSA = {measured}",
                  verdict_band(ratios[lowest], lo, hi, f"SPSA / FDSA at lr {lowest:g} (within {SIMILAR * 100:.0f} % of 1)"),
                  f"final-epoch train RMSE, SPSA (fresh directions) over FDSA, paired by seed ({ratios[lowest].named()} "
                  f"at lr {lowest:g}); learning-rate sweep at a reduced budget ({training_windows_words(cfg)} x "
@@ -245,11 +245,6 @@ def _deck_lowest(method: str) -> tuple[int, float]:
     return epoch, mean
 
 
-def _short(value: float) -> str:
-    """A deck figure as the deck writes it: ``0.09`` as ".09"."""
-    return f"{value:g}".removeprefix("0")
-
-
 def _best_logged(method: str, output: int) -> float:
     """The lowest value of one output (0 y, 1 z, 2 mean) in the original code's validation log."""
     return min(row[output] for row in reference.original_log(method).values())
@@ -258,17 +253,18 @@ def _best_logged(method: str, output: int) -> float:
 def scorecard(arms: dict, gradients: dict | None = None, sweeps: dict | None = None) -> list[dict]:
     """Every claim's row: speed, accuracy under both protocols, the learning-rate claim, parameter shift.
 
-    ``sweeps``: the learning-rate sweeps by estimator (``"spsa"``, ``"fdsa"``), each ``{lr: ArmResults}``.
+    ``sweeps``: the learning-rate sweeps by estimator (``"spsa"``, ``"fdsa"``: the keys of
+    :data:`qrnn_study.model.SWEEPS`), each ``{lr: ArmResults}``.
     """
     rows = speed_rows(arms)
-    for protocol in ("sequence", "windows"):
+    for protocol in PROTOCOL_IDS:
         rows += accuracy_rows(arms, protocol)
     rows += learning_rate_rows(sweeps or {})
     if gradients:
         ps = next(r["rel_error"] for r in gradients["rows"] if r["estimator"] == "parameter-shift")
         outcome = Verdict("not reproduced" if ps < 1e-8 else "inconclusive",
                           "the shift rules equal autograd to 1e-8 or better: the deck's reason fails")
-        rows.append(_row("Parameter-shift cannot be used because of the mid-circuit measure and reset",
+        rows.append(_row(claim("parameter-shift"),
                          "method dropped as unusable",
                          f"equals the exact gradient to {ps:.0e}", outcome, "relative error against autograd",
                          Estimate(ps, math.nan, math.nan, 1, "")))

@@ -18,6 +18,8 @@ from pathlib import Path
 
 from . import study_values
 from .keys import ROOT
+from .model import ARM, Arm, UnknownId
+from .pages.contracts import CONTRACTS
 
 TRAIN_NOTEBOOK = "train.py"
 
@@ -98,8 +100,11 @@ class Run:
         return self.notebook.name == TRAIN_NOTEBOOK
 
 
-@dataclass
+@dataclass(frozen=True)
 class Study:
+    """One profile of the study file: its runs (:class:`Run`) in dependency order, where they write, and
+    the arms they train (:attr:`arms`); its ``id`` is the profile's name."""
+
     output: Path
     results: Path
     profile: str
@@ -107,6 +112,33 @@ class Study:
     description: str = ""
     path: Path | None = None
     seeds: list[int] = field(default_factory=list)  # the profile's seeds, in the study file's order
+
+    @property
+    def id(self) -> str:
+        return self.profile
+
+    @property
+    def arms(self) -> tuple[Arm, ...]:
+        """The arms this profile trains, one per training run of the study file that has instances here
+        (a swept run is one arm, its sweep), in the file's order: the model's declaration of each
+        (:data:`qrnn_study.model.ARMS`), or for a run the model does not declare, one read from the study
+        file (its title as label, its ``method`` as estimator)."""
+        first = {}
+        for r in self.runs:
+            if r.trains:
+                first.setdefault(r.family, r)
+        return tuple(ARM.get(name) or Arm(name, r.title or name, r.parameters.get("method", "spsa"),
+                                          swept=next(iter(r.point), None) if r.point else None)
+                     for name, r in first.items())
+
+    def arm(self, id: str) -> Arm:
+        """The arm ``id`` of :attr:`arms`; :class:`~qrnn_study.model.UnknownId` in one line naming the
+        study file and the profile when this profile trains none of that id."""
+        found = {a.id: a for a in self.arms}
+        if id not in found:
+            where = self.path.name if self.path else "the study"
+            raise UnknownId(f"{where}: unknown arm {id!r} in profile {self.profile!r} (arms: {', '.join(found)})")
+        return found[id]
 
     def arm_runs(self, arm: str) -> list[Run]:
         return [r for r in self.runs if r.arm == arm]
@@ -187,6 +219,8 @@ def read_study_file(path: Path | str) -> dict:
         for d in r.get("depends", []):
             if d not in {x["name"] for x in spec["runs"]}:
                 fail(["runs", k, "depends"], f"unknown run {d!r}")
+        if found := _unknown_arm(spec, r):
+            fail(["runs", k, "parameters", *found[0]], found[1])
     try:
         tuple(TopologicalSorter({r["name"]: r.get("depends", []) for r in spec["runs"]}).static_order())
     except CycleError as err:
@@ -200,6 +234,20 @@ def read_study_file(path: Path | str) -> dict:
         if found := check():
             fail(*found)
     return spec
+
+
+def _unknown_arm(spec: dict, run: dict) -> tuple[list, str] | None:
+    """A parameter of ``run`` that names the run whose results its page reads (its notebook's contract:
+    ``{arm}``, ``{twin}``) but names no training run of the study file: ``([block, parameter], message)``."""
+    contract = CONTRACTS.get(Path(run["notebook"]).stem)
+    named = [read[1:-1] for read in (contract.reads if contract else ()) if read.startswith("{")]
+    arms = [x["name"] for x in spec["runs"] if Path(x["notebook"]).name == TRAIN_NOTEBOOK]
+    for block, values in (run.get("parameters") or {}).items():
+        for parameter in named:
+            value = (values or {}).get(parameter)
+            if value is not None and value not in arms:
+                return [block, parameter], f"unknown arm {value!r} (arms: {', '.join(arms)})"
+    return None
 
 
 def sweep_arm(run: str, parameter: str, value) -> str:

@@ -13,6 +13,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 
+def progress(res) -> str:
+    """``1929 at epoch 8 of 10, 1930 at epoch 2 of 10``: how far each seed of ``res`` (an
+    :class:`~qrnn_study.results.ArmResults`) has run."""
+    return ", ".join(f"{s} at epoch {e} of {res.config['epochs']}" for s, e in zip(res.seeds, res.epochs_done))
+
+
 @dataclass(frozen=True)
 class LogComparison:
     """Where one logged run lies against the range of an arm's seeds, epoch by epoch.

@@ -17,10 +17,11 @@ import numpy as np
 from .. import figures
 from ..analysis import comparable, final_train_rmse, mean_ci, paired
 from ..conclusions import common_mode
+from ..model import arm
 from ..words import count, training_windows_words
 
 #: The full-protocol arms on the spending axis, by their figure label.
-FULL = {figures.ARM_LABELS[a]: a for a in ("spsa-original-shots", "spsa-shots", "spsa-spall-shots", "fdsa-shots")}
+FULL = {arm(a).label: a for a in ("spsa-original-shots", "spsa-shots", "spsa-spall-shots", "fdsa-shots")}
 CSV_COLUMNS = ["arm", "train_mean", "train_low", "train_high", "val_mean", "val_low", "val_high", "seeds"]
 
 
@@ -54,9 +55,10 @@ def cost_table(full: dict, planned: dict[str, int]) -> str:
 def epochs_ratio(full: dict) -> tuple[float, str] | None:
     """FDSA's circuits per update over corrected SPSA's, and the sentence saying what it means (None
     unless both arms have results)."""
-    if "FDSA" not in full or "SPSA corrected" not in full:
+    by_id = {r.arm: r for r in full.values()}
+    if "fdsa-shots" not in by_id or "spsa-shots" not in by_id:
         return None
-    f, s = full["FDSA"], full["SPSA corrected"]
+    f, s = by_id["fdsa-shots"], by_id["spsa-shots"]
     ratio = (f.circuits_per_update) / s.circuits_per_update
     return ratio, (
         f"One FDSA epoch costs as many circuits as {ratio:.0f} SPSA epochs, so the deck's {s.config['epochs']} "

@@ -4,7 +4,9 @@ declares, the study-file runs whose results it reads, and the files it writes in
 contract and every run of ``study.yml`` against its notebook's (a page depends on what it reads).
 
 A read given as ``{name}`` is the run named by that parameter (the arm page reads its ``arm`` and
-``twin``); a file given as ``{profile}`` is named after the profile.
+``twin``; the study file refuses one that names no training run); a file given as ``{profile}`` is named
+after the profile. A page's analysis is its module ``qrnn_study/pages/<name>.py``, tested in
+``tests/study/pages/test_<name>.py``: the notebook imports it and defines no function of its own.
 """
 
 from __future__ import annotations
@@ -13,11 +15,13 @@ from dataclasses import dataclass
 
 from qrnn_core.runfiles import DERIVED
 
+from ..model import ARM_LABELS, SWEEPS
+
 #: Every run gets these from the runner (``profile``, the results folder, its own name).
 RUNNER = ("profile", "results_dir", "run_name")
-ARMS = ("spsa-original-shots", "spsa-original-exact", "spsa-shots", "spsa-exact", "spsa-spall-shots",
-        "spsa-spall-exact", "fdsa-shots", "fdsa-exact", "oracle-lr001", "oracle-lr007", "precision-check")
-SWEEP_RUNS = ("sweep-spsa", "sweep-fdsa", "sweep-oracle")
+#: The full-protocol arms and the learning-rate sweeps (:mod:`qrnn_study.model`).
+ARMS = tuple(ARM_LABELS)
+SWEEP_RUNS = tuple(SWEEPS.values())
 
 
 @dataclass(frozen=True)

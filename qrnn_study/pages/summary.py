@@ -12,26 +12,30 @@ baselines run no circuit, so they have no shots to draw.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass
 
+import matplotlib.pyplot as plt
 import numpy as np
 
-from ..analysis import MIN_SEEDS, Estimate, mean_ci
-from ..conclusions import BASELINE_NAMES, last, lowest
+from .. import figures, model
+from ..analysis import MIN_SEEDS, Estimate, band, mean_ci
+from ..conclusions import bottom_line, describe, first_to_last, last, lowest
+from ..model import ARM_LABELS, BASELINE_NAMES, PROTOCOL_IDS, arm, arm_ids, claim
 from ..words import count
 
 #: The verdicts of the scorecard, in the order the tally names them.
 VERDICTS = ("reproduced", "not reproduced", "inconclusive", "not tested")
 #: The arms of the first screen's table: the deck's two estimators, SPSA corrected and the oracle at both rates.
-TABLE_ARMS = ("spsa-original-shots", "spsa-shots", "fdsa-shots", "oracle-lr007", "oracle-lr001")
-#: The arms' names in the first screen's narrow table (the book's full names: :data:`qrnn_study.figures.ARM_LABELS`).
-SHORT_LABELS = {"spsa-original-shots": "SPSA as run", "spsa-shots": "SPSA corrected", "fdsa-shots": "FDSA",
-                "oracle-lr007": "oracle, lr 0.007", "oracle-lr001": "oracle, lr 0.001"}
+TABLE_ARMS = arm_ids("spsa-original-shots", "spsa-shots", "fdsa-shots", "oracle-lr007", "oracle-lr001")
+#: The arms' names in the first screen's narrow table (the book's full names: :data:`qrnn_study.model.ARM_LABELS`).
+SHORT_LABELS = {a: arm(a).short for a in TABLE_ARMS}
 #: The baselines of the first screen's table: the best of them and the simplest.
 TABLE_BASELINES = ("esn", "mean")
-PROTOCOLS = ("sequence", "windows")
-#: The claims the one-line answer rests on (the scorecard's wording).
-SPEED_CLAIM, VERSUS_CLAIM = "SPSA is about", "SPSA found better parameters than FDSA"
+PROTOCOLS = PROTOCOL_IDS
+#: The claims the one-line answer rests on: the speed claim, and SPSA against FDSA under each protocol.
+SPEED_CLAIM = claim("speed").id
+VERSUS_CLAIMS = {c.id: c.protocol for c in (claim(f"better-{p}") for p in PROTOCOLS)}
 
 
 def tally(card: list[dict]) -> dict[str, int]:
@@ -41,7 +45,7 @@ def tally(card: list[dict]) -> dict[str, int]:
     out = dict.fromkeys(VERDICTS, 0)
     for row in card:
         if row["verdict"] not in out:
-            raise ValueError(f"unknown verdict {row['verdict']!r} of claim {row.get('claim')!r}")
+            raise ValueError(f"unknown verdict {row['verdict']!r} of claim {row.get('id')!r}")
         out[row["verdict"]] += 1
     return out
 
@@ -61,11 +65,6 @@ def title_words(counts: dict[str, int]) -> str:
     if counts.get("not tested", 0) == total:
         return "no claim tested yet"
     return f"{counts.get('reproduced', 0)} of {count(total, 'claim')} reproduced"
-
-
-def _protocol_of(claim: str) -> str:
-    """``sequence`` or ``windows``, from a scorecard claim's trailing ``(... protocol ...)``."""
-    return "windows" if "windows" in claim.rsplit("(", 1)[-1] else "sequence"
 
 
 @dataclass(frozen=True)
@@ -98,12 +97,12 @@ def answer(card: list[dict]) -> Answer:
     FDSA" rows (SPSA as originally run minus FDSA, each seed's lowest validation RMSE, paired t interval).
     The unadjusted interval is read here: "as good as" asks whether SPSA is worse, which the deck's
     claim ("better") does not test."""
-    speed = next((r for r in card if r["claim"].startswith(SPEED_CLAIM)), None)
+    speed = next((r for r in card if r["id"] == SPEED_CLAIM), None)
     accuracy = {}
     for r in card:
-        if r["claim"].startswith(VERSUS_CLAIM):
+        if r["id"] in VERSUS_CLAIMS:
             e = Estimate(r["estimate"], r["low"], r["high"], int(r["n"]) if math.isfinite(r["n"]) else 0)
-            accuracy[_protocol_of(r["claim"])] = (e, _side(e))
+            accuracy[VERSUS_CLAIMS[r["id"]]] = (e, _side(e))
     sides = [s for _, s in accuracy.values()]
     if speed is None or speed["verdict"] == "not tested" or not sides or "not enough seeds" in sides:
         outcome = "not tested"
@@ -238,3 +237,114 @@ def answer_line(a: Answer) -> str:
                      + ", ".join(f"{_interval(e, 3)} {where[p]} ({side})" for p, (e, side) in a.accuracy.items())
                      + ".")
     return " ".join(parts)
+
+
+#: Each protocol as the full answer names it after "on the".
+ON = {"sequence": "deck's protocol (one sequence)", "windows": "windows protocol"}
+
+
+def answer_in_full(card: list[dict], arms: dict, baselines: dict | None, labels: dict[str, str],
+                   partial: bool = False) -> str:
+    """The answer in full (Markdown): the speed claim and SPSA against FDSA per protocol from the scorecard's
+    rows (by claim id), :func:`~qrnn_study.conclusions.bottom_line`'s paragraphs, and the exact gradient at
+    SPSA's rate from its first epoch to its last once it has :data:`~qrnn_study.analysis.MIN_SEEDS`
+    finished seeds. ``partial``: some run of the profile has not finished (the heading says "so far")."""
+    speed = next((r for r in card if r["id"] == SPEED_CLAIM), None)
+    versus = [r for r in card if r["id"] in VERSUS_CLAIMS]
+    lines = []
+    if speed is not None and speed["measured"] != "-" and versus:
+        where = {r["id"]: ON[VERSUS_CLAIMS[r["id"]]] for r in versus}
+        lines.append(
+            f"**Speed and accuracy.** Per training epoch FDSA takes {speed['measured'].removeprefix('FDSA / SPSA = ')} "
+            f"times as long as SPSA (the deck: {speed['deck']}): **{speed['verdict']}**. Each seed's lowest validation "
+            "RMSE, SPSA as originally run minus FDSA, paired by seed, is "
+            + " and ".join(f"{r['measured'].removeprefix('SPSA - FDSA = ')} on the {where[r['id']]}" for r in versus)
+            + "; the deck's \"SPSA found better parameters\" is thus "
+            + " and ".join(f"**{r['verdict']}** on the {where[r['id']]}" for r in versus) + ".")
+    lines += [text] if (text := bottom_line(arms, baselines or {}, labels)) else []
+    o = arms.get("oracle-lr007")
+    if o is not None and o.complete.sum() >= MIN_SEEDS:
+        # The deck's "rises after an epoch", with the exact gradient: first against last epoch, paired by seed,
+        # over the finished seeds, scored as the key figure scores it.
+        mode = "shots" if o.config.get("val_shots") else "exact"
+        (s0, s1, ds), (w0, w1, dw) = (first_to_last(o, p, mode) for p in PROTOCOLS)
+        seq, win = describe(ds), describe(dw)
+        E, how = o.config["epochs"], (f"{o.config['val_shots']:,}-shot" if mode == "shots" else "exact")
+        said = (f"with the exact gradient (lr 0.007, {count(int(o.complete.sum()), 'finished seed')}, {how} validation), "
+                f"validation RMSE goes from {s0} after epoch 1 to {s1} after epoch {E} on the one-sequence protocol, "
+                f"a change of {ds.format(4)} paired by seed; on windows from {w0} to {w1}, a change of {dw.format(4)}")
+        if seq == "higher" and win == "lower":
+            lines.append("**The deck's \"validation RMSE rises after an epoch\" is a property of its protocol, not of "
+                         f"an estimator:** {said}: higher on the one sequence, lower on windows like those it trains on.")
+        else:
+            lines.append(f"{said[0].upper()}{said[1:]}: {seq} on the one sequence, {win} on windows.")
+    lines.append("Each estimator against the exact gradient and each baseline, with intervals, is on "
+                 "[the conclusions page](conclusions)." if lines else
+                 "No arm has finished a seed yet: see the coverage below.")
+    return f"**The answer in full{' so far' if partial else ''}.**\n\n" + "\n\n".join(lines)
+
+
+#: The key figure's arms (drawn in this order) and baselines (line style, colour).
+KEY_ARMS = arm_ids("spsa-original-shots", "spsa-shots", "oracle-lr007", "fdsa-shots", "oracle-lr001")
+KEY_BASELINES = {"mean": (":", "C7"), "linear": ("--", "tan"), "esn": ("-.", "C8")}
+
+
+def key_figure(arms: dict, baselines: dict | None, labels: dict[str, str]):
+    """The key result: per protocol, validation RMSE (mean of y, z; with shots, the oracle's too) after each
+    epoch against training updates, mean over each :data:`KEY_ARMS` arm's finished seeds with its band
+    (two seeds or more), and the :data:`KEY_BASELINES` as lines. Returns ``(figure, rows)``, a row
+    ``[arm, protocol, mean after epoch 1, ...]`` per curve drawn (an arm with no finished seed is left out)."""
+    figures.style()
+    fig, axes = plt.subplots(1, 2, figsize=(11, 6.4), sharey=True)
+    plotted = []
+    for ax, protocol in zip(axes, PROTOCOLS):
+        for a in KEY_ARMS:
+            r, color = arms.get(a), figures.arm_color(a)
+            if r is None or not r.complete.any():
+                continue
+            v = r.val[protocol]["shots"][r.complete][:, :, 2]  # finished seeds; the oracle too scored with shots
+            mean, lo, hi = band(v)
+            x = np.arange(1, v.shape[1] + 1) * r.train_rmse.shape[2]
+            ax.plot(x, mean, "o-" if a != "oracle-lr001" else "o--", color=color, ms=4, label=f"{labels[a]} (n = {len(v)})")
+            if len(v) > 1:
+                ax.fill_between(x, lo, hi, color=color, alpha=0.15, lw=0)
+            plotted.append([a, protocol, *map(float, mean)])
+        for name, (ls, color) in KEY_BASELINES.items():
+            if name in (baselines or {}):
+                ax.axhline(baselines[name][protocol]["exact"]["rmse_mean"], color=color, ls=ls,
+                           label=f"baseline: {BASELINE_NAMES[name]}")
+        ax.set(title=model.protocol(protocol).title, xlabel="training updates (batch 1)")
+        ax.xaxis.set_major_locator(plt.MaxNLocator(5))  # long tick labels: few enough not to touch
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("validation RMSE\n(mean of y, z)")
+    handles, names = axes[0].get_legend_handles_labels()
+    fig.legend(handles, names, loc="lower center", ncol=2, frameon=False)
+    fig.tight_layout(rect=(0, 0.05 + 0.05 * ((len(names) + 1) // 2), 1, 1))
+    return fig, plotted
+
+
+def compute_markdown(compute: list, arms: dict, gpu: bool, cores: int) -> str:
+    """The compute of the profile (Markdown): per study-file run (:class:`~qrnn_study.results.ComputeRow`,
+    its full-protocol arm's label or its id) the seeds and epochs done, the seconds per update and the
+    worker-hours spent and left; then the total as wall time on the machine that trained most epochs
+    (from the arms' provenance; ``cores`` where none has run); ``gpu``: a GPU benchmark exists."""
+    rows = [f"| {ARM_LABELS.get(c.family, c.family)} | {c.finished} of {c.instances} | "
+            f"{c.epochs_done} of {c.epochs_total} | {c.seconds_per_update:.3f} ({c.fastest_per_update:.3f})"
+            f"{'' if c.measured else ', borrowed'} | {c.seconds_done / 3600:.1f} | "
+            f"{c.seconds_left / 3600:.1f} ({c.seconds_left_fastest / 3600:.1f}) |" for c in compute]
+    spent = sum(c.seconds_done for c in compute) / 3600
+    left, left_fast = (sum(getattr(c, k) for c in compute) / 3600 for k in ("seconds_left", "seconds_left_fastest"))
+    # The machine that trained most epochs, from the runs' provenance; the study ran one worker per core.
+    machines = Counter((p["machine"]["cpu"], p["machine"]["cores"]) for r in arms.values() for p in r.provenance)
+    cpu, workers = machines.most_common(1)[0][0] if machines else ("this", cores)
+    return ("| run | seeds finished | epochs done | seconds per update: median (fastest) | worker-hours spent | "
+            "worker-hours left: median (fastest) |\n|---|---|---|---|---|---|\n" + "\n".join(rows)
+            + f"\n\n**In all:** {spent:.1f} worker-hours spent and {left:.1f} left at the median rates ({left_fast:.1f} "
+              f"at the fastest), so about {(spent + left) / workers:.0f} hours of wall time for the whole profile on "
+              f"the {cpu} machine with {workers} cores that ran it, with `--jobs {workers}`"
+            + (f", of which about {left / workers:.0f} hours remain ({left_fast / workers:.0f} at the fastest rates). "
+               if left > 0 else ": every run has finished. ")
+            + ("The [timing page](timing) has an FDSA epoch timed on a GPU by `make gpu-check`; the profile itself "
+               "ran on the CPU." if gpu else
+               "No GPU was lent to the sessions that ran it, so its time on a GPU is not measured: `make gpu-check` "
+               "on a machine with an NVIDIA GPU times an FDSA epoch there, and the [timing page](timing) shows it."))

@@ -3,7 +3,7 @@ and the test of the deck's "similar at a low enough learning rate" with where ea
 against the training-mean predictor.
 
 Shapes: ``sweeps`` is ``{method: {lr: ArmResults}}`` for the methods of
-:data:`qrnn_study.scorecard.SWEEPS` (``spsa``, ``fdsa``, ``exact``), as
+:data:`qrnn_study.model.SWEEPS` (``spsa``, ``fdsa``, ``exact``), as
 :func:`qrnn_study.results.load_sweep` gives each; a method may have no rate yet, a rate may have
 unfinished seeds (NaN epochs) or one seed only, and the methods need not share rates or seeds.
 """
@@ -17,7 +17,8 @@ import numpy as np
 from .. import figures
 from ..analysis import final_train_rmse, mean_ci
 from ..conclusions import by_side, placed
-from ..scorecard import SIMILAR, SWEEPS, learning_rate_rows, sweep_ratios
+from ..model import SWEEPS
+from ..scorecard import SIMILAR, learning_rate_rows, sweep_ratios
 from ..words import and_join, training_windows_words
 
 #: Each method as the page's prose names it.

@@ -22,7 +22,7 @@ def arm(name, curves, seconds, config=CONFIG, train=None):
 
 
 def rows_by_claim(rows):
-    return {r["claim"].split(" (")[0]: r for r in rows}
+    return {r["id"]: r for r in rows}
 
 
 def test_verdicts_follow_constructed_curves():
@@ -30,13 +30,15 @@ def test_verdicts_follow_constructed_curves():
     spsa = arm("spsa-original-shots", 0.11 + np.array([0.0, 0.01, 0.02, 0.03]) + rng.normal(0, 1e-3, (6, 4)), 10)
     fdsa = arm("fdsa-shots", 0.13 + np.array([0.02, 0.01, 0.0, 0.01]) + rng.normal(0, 1e-3, (6, 4)), 300)
     rows = rows_by_claim(accuracy_rows({"spsa-original-shots": spsa, "fdsa-shots": fdsa}, "sequence"))
-    assert rows["Validation RMSE starts rising after 1 epoch with SPSA"]["verdict"] == "reproduced"
-    assert rows["... and after about 3 epochs with FDSA"]["verdict"] == "reproduced"
-    assert rows["SPSA found better parameters than FDSA"]["verdict"] == "reproduced"
-    assert rows["Lowest RMSE observed with SPSA: .09"]["verdict"] == "reproduced"  # y = .11 - .02
-    assert rows["Lowest RMSE observed with FDSA: .11"]["verdict"] == "reproduced"  # y = .13 - .02, as SPSA's
+    assert rows["rises-spsa-sequence"]["verdict"] == "reproduced"
+    assert rows["rises-fdsa-sequence"]["verdict"] == "reproduced"
+    assert rows["better-sequence"]["verdict"] == "reproduced"
+    assert rows["better-sequence"]["claim"] == "SPSA found better parameters than FDSA (deck's protocol, one sequence)"
+    assert rows["lowest-spsa-sequence"]["verdict"] == "reproduced"  # y = .11 - .02
+    assert rows["lowest-fdsa-sequence"]["verdict"] == "reproduced"  # y = .13 - .02, as SPSA's
     speed = rows_by_claim(speed_rows({"spsa-original-shots": spsa, "fdsa-shots": fdsa}))
-    assert speed["SPSA is about 14.5x faster per epoch than FDSA on CPU"]["verdict"] == "not reproduced"  # 30x
+    assert speed["speed"]["claim"] == "SPSA is about 14.5x faster per epoch than FDSA on CPU"
+    assert speed["speed"]["verdict"] == "not reproduced"  # 30x
 
 
 def test_arms_that_differ_in_updates_are_not_compared():
@@ -88,24 +90,25 @@ def test_the_card_holds_its_numbers_and_holm_adjusts_the_tested_claims():
     assert np.allclose([r["p_holm"] for r in tested], holm([r["p"] for r in tested]))
     assert all(r["p_holm"] >= r["p"] and "Holm-adjusted over 8 claims" in r["measured"] for r in tested)
     assert all(math.isnan(r["p_holm"]) for r in card if not r["test"])
-    rising = rows_by_claim(card)["Validation RMSE starts rising after 1 epoch with SPSA"]
+    rising = rows_by_claim(card)["rises-spsa-sequence"]
     assert (rising["estimate"], rising["n"], rising["interval"]) == (1.0, 10, "Clopper-Pearson")
     assert rising["low"] < 1.0 and rising["verdict"] == "reproduced"  # p = 2/1024, x 8 still < 0.05
     table, header = csv_table(card)
-    assert header == ["claim", "interval", *NUMBERS, "verdict_code"]
+    assert header == ["id", "claim", "interval", *NUMBERS, "verdict_code"]
     for row in table:
-        assert all(isinstance(v, (int, float)) for v in row[2:])
+        assert all(isinstance(v, (int, float)) for v in row[3:])
     assert {r[-1] for r in table} <= set(VERDICT_CODES.values())
 
 
 def test_a_claim_significant_alone_can_fail_after_holm():
     from qrnn_study.scorecard import BINOMIAL_TEST, PAIRED_TEST, _row, adjust
     from qrnn_study.analysis import Estimate, Verdict
+    from qrnn_study.model import claim
 
     def tested(p, test=PAIRED_TEST):
         est = Estimate(-0.01, -0.02, -0.001, 5, "paired t") if test == PAIRED_TEST else Estimate(0.9, 0.6, 1.0, 10, "Clopper-Pearson")
-        return _row("c", "-", "m", Verdict("reproduced", "r"), "b", est, p, test)
+        return _row(claim("better-sequence"), "-", "m", Verdict("reproduced", "r"), "b", est, p, test)
 
-    rows = adjust([tested(0.03), tested(0.04), tested(0.001, BINOMIAL_TEST), _row("x", "-", "-", Verdict("not tested", "r"), "")])
+    rows = adjust([tested(0.03), tested(0.04), tested(0.001, BINOMIAL_TEST), _row(claim("speed-gpu"), "-", "-", Verdict("not tested", "r"), "")])
     assert [r["p_holm"] for r in rows[:3]] == pytest.approx([0.06, 0.06, 0.003])
     assert [r["verdict"] for r in rows] == ["inconclusive", "inconclusive", "reproduced", "not tested"]

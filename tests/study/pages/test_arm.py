@@ -4,7 +4,9 @@ epochs than the original's log, unfinished seeds (NaN), a log with gaps, a proto
 import numpy as np
 import pytest
 
-from qrnn_study.pages.arm import log_against_seeds, twin_rows
+from qrnn_study.pages.arm import log_against_seeds, progress, twin_rows
+
+from .fakes import fake_arm
 
 NAN = float("nan")
 LOG = {e: (0.0, 0.0, 0.10 - 0.005 * e) for e in range(1, 11)}  # like the original's: epochs 1..10
@@ -74,3 +76,8 @@ def test_identical_twins_are_inside_their_spread():
     v = _arm(2, 3, spread=0.0)
     (row,) = twin_rows({"sequence": v}, {"sequence": v})
     assert row.inside == 3 and row.worst_difference == 0
+
+
+def test_progress_says_how_far_each_seed_has_run():
+    assert progress(fake_arm(seeds=2, epochs=10, done=[8, 2])) == "1929 at epoch 8 of 10, 1930 at epoch 2 of 10"
+    assert progress(fake_arm(seeds=1, epochs=2)) == "1929 at epoch 2 of 2"

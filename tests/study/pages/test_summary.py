@@ -3,10 +3,13 @@ tested, arms missing, one seed, unfinished seeds, baselines with seeds or with o
 
 import math
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
+from qrnn_study.model import ARM_LABELS
 from qrnn_study.pages import summary as page
+from qrnn_study.results import ComputeRow
 
 from .fakes import fake_arm
 
@@ -15,19 +18,18 @@ LABELS = {"spsa-original-shots": "SPSA as run", "spsa-shots": "SPSA corrected", 
 NAN = math.nan
 
 
-def row(verdict, claim="a claim", estimate=NAN, low=NAN, high=NAN, n=0, measured="-"):
-    return {"claim": claim, "verdict": verdict, "estimate": estimate, "low": low, "high": high, "n": n,
+def row(verdict, id="a-claim", estimate=NAN, low=NAN, high=NAN, n=0, measured="-"):
+    return {"id": id, "claim": f"the words of {id}", "verdict": verdict, "estimate": estimate, "low": low, "high": high, "n": n,
             "measured": measured}
 
 
 def card(speed="reproduced", sequence=(-0.006, -0.012, 0.0002, 5), windows=(0.024, 0.004, 0.044, 5)):
     """A scorecard of the paper's shape: the speed row, SPSA against FDSA per protocol, and others."""
-    out = [row(speed, "SPSA is about 14.5x faster per epoch than FDSA on CPU", measured="FDSA / SPSA = 22.0 [15.9, 28.0]"),
-           row("not tested", "FDSA on GPU is about 1.8x faster than on CPU")]
-    for where, d in (("deck's protocol, one sequence", sequence), ("windows protocol", windows)):
+    out = [row(speed, "speed", measured="FDSA / SPSA = 22.0 [15.9, 28.0]"), row("not tested", "fdsa-gpu")]
+    for protocol, d in (("sequence", sequence), ("windows", windows)):
         if d is not None:
-            out.append(row("inconclusive", f"SPSA found better parameters than FDSA ({where})", *d))
-    return out + [row("not reproduced", "Parameter-shift cannot be used")]
+            out.append(row("inconclusive", f"better-{protocol}", *d))
+    return out + [row("not reproduced", "parameter-shift")]
 
 
 def test_the_tally_counts_every_kind_in_order_zeros_included():
@@ -150,3 +152,62 @@ def test_the_answer_line_carries_the_computed_numbers():
     assert "22.0 [15.9, 28.0] times SPSA's (the cost claim reproduced)" in line
     assert "0.024 [0.004, 0.044] on windows (higher)" in line and "(5 seeds)" in line
     assert page.answer_line(page.answer([])) == "**Is SPSA as good as FDSA at a tenth of the cost? Not tested yet.**"
+
+
+def test_the_answer_in_full_reads_the_rows_by_claim_id():
+    c = card()
+    c[0].update(deck="14.5x")
+    c[2]["measured"], c[3]["measured"] = "SPSA - FDSA = -0.006", "SPSA - FDSA = 0.024"
+    text = page.answer_in_full(c, {}, None, ARM_LABELS)
+    assert text.startswith("**The answer in full.**\n\n**Speed and accuracy.** Per training epoch FDSA takes "
+                           "22.0 [15.9, 28.0] times as long as SPSA (the deck: 14.5x): **reproduced**.")
+    assert "is -0.006 on the deck's protocol (one sequence) and 0.024 on the windows protocol" in text
+    assert text.endswith("is on [the conclusions page](conclusions).")
+    assert page.answer_in_full([], {}, None, ARM_LABELS, partial=True) == (
+        "**The answer in full so far.**\n\nNo arm has finished a seed yet: see the coverage below.")
+
+
+def test_the_answer_in_full_says_how_the_oracle_moves_from_its_first_epoch_to_its_last():
+    o = fake_arm("oracle-lr007", val=[0.10, 0.11, 0.12], seeds=3, epochs=2, shots=None, method="exact")
+    for p, step in (("sequence", 0.02), ("windows", -0.02)):
+        o.val[p]["shots"][:, 1, 2] += step + np.array([0.0, 0.001, -0.001])
+    text = page.answer_in_full([], {"oracle-lr007": o}, None, ARM_LABELS)
+    assert "**The deck's \"validation RMSE rises after an epoch\" is a property of its protocol" in text
+    assert "(lr 0.007, 3 finished seeds, 1,024-shot validation)" in text
+    two = fake_arm("oracle-lr007", seeds=2, epochs=2, shots=None, method="exact")  # below MIN_SEEDS: nothing said
+    assert "exact gradient" not in page.answer_in_full([], {"oracle-lr007": two}, None, ARM_LABELS)
+
+
+def test_the_key_figure_draws_the_finished_seeds_of_each_key_arm():
+    arms = _arms()
+    fig, rows = page.key_figure(arms, BASELINES, ARM_LABELS)
+    assert [r[:2] for r in rows] == [[a, p] for p in ("sequence", "windows")
+                                    for a in ("spsa-original-shots", "spsa-shots", "fdsa-shots")]
+    assert rows[0][2:] == pytest.approx([0.13, 0.11, 0.12]) and len(rows[0]) == 2 + 3
+    names = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert "SPSA corrected (n = 2)" in names and "baseline: training mean" in names and "FDSA (n = 1)" in names
+    plt.close(fig)
+    fig, rows = page.key_figure({"fdsa-shots": fake_arm("fdsa-shots", done=[0, 0, 0])}, None, ARM_LABELS)
+    assert rows == []  # no finished seed: no curve
+    plt.close(fig)
+
+
+def compute_row(family, done_h, left_h, finished=3, measured=True):
+    return ComputeRow(family, 3, finished, 2 * finished, 6, 0.01, 0.008, measured, 3600 * done_h, 3600 * left_h,
+                      1800 * left_h)
+
+
+def test_the_compute_table_names_arms_by_label_and_projects_what_is_left():
+    arms = {"fdsa-shots": fake_arm("fdsa-shots")}
+    for p in arms["fdsa-shots"].provenance:
+        p["machine"] = {"cpu": "Xeon", "cores": 2}
+    text = page.compute_markdown([compute_row("fdsa-shots", 2.0, 1.0, 1), compute_row("sweep-spsa", 1.0, 0.0,
+                                                                                     measured=False)], arms, False, 8)
+    lines = text.splitlines()
+    assert lines[2] == "| FDSA | 1 of 3 | 2 of 6 | 0.010 (0.008) | 2.0 | 1.0 (0.5) |"
+    assert lines[3].startswith("| sweep-spsa | 3 of 3 | 6 of 6 | 0.010 (0.008), borrowed |")
+    assert "3.0 worker-hours spent and 1.0 left" in text and "on the Xeon machine with 2 cores" in text
+    assert "of which about 0 hours remain" in text and "No GPU was lent" in text
+    done = page.compute_markdown([compute_row("fdsa-shots", 2.0, 0.0)], {}, True, 4)
+    assert "on the this machine with 4 cores" in done and ": every run has finished." in done
+    assert "has an FDSA epoch timed on a GPU" in done

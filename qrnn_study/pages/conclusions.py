@@ -1,0 +1,208 @@
+"""The conclusions page: every arm against the exact gradient at its learning rate and against the
+baselines, the answer in words, and the deck's claims that are not settled.
+
+Shapes: ``arms`` is ``{arm id: ArmResults}`` of the full-protocol arms that have results (any may be
+missing, seeds may be unfinished or one); ``baselines`` is ``baselines.json`` (``{}`` before it has run;
+its ``qesn`` may have one seed or several, ``per_seed``); ``gaps`` and ``standing`` are
+:func:`qrnn_study.conclusions.oracle_gaps`' and :func:`~qrnn_study.conclusions.baseline_standing`'s rows
+per protocol id; ``card`` is the scorecard's rows (:func:`qrnn_study.scorecard.scorecard`). ``labels``:
+each arm's name for a reader (:data:`qrnn_study.model.ARM_LABELS`).
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from .. import figures
+from ..analysis import MIN_SEEDS, Comparison, Estimate
+from ..conclusions import (HEADLINE, baseline_standing, baseline_value, beaten_by, bottom_line, common_mode,
+                           describe, frozen_per_seed, last, lowest, oracle_gaps, side)
+from ..model import BASELINE_NAMES, CLASSICAL, FROZEN, PROTOCOL_IDS, PROTOCOLS, claim, protocol
+
+#: How the oracle table names the validation an arm is scored with.
+SCORED = {"shots": "1,024 shots", "exact": "exact"}
+#: The baselines drawn on the standing figure: line style, colour (none an arm uses), the validation drawn.
+LINES = {"mean": (":", "C7", "exact"), "linear": ("--", "tan", "exact"), FROZEN: ((0, (5, 1, 1, 1)), "C5", "shots"),
+         "ngrc": ("-.", "C6", "exact"), "esn": ("-", "C8", "exact")}
+STANDING_COLUMNS = ["arm", "protocol", "lowest_rmse_mean", "ci_low", "ci_high", "seeds"]
+#: The rows of the scorecard the answer quotes: SPSA as originally run against FDSA, per protocol.
+VERSUS = {c.id: c for c in (claim(f"better-{p}") for p in PROTOCOL_IDS)}
+
+
+def est(e: Estimate, digits: int = 4) -> str:
+    """An estimate with its interval, named with its seeds."""
+    return e.format(digits, seeds=True)
+
+
+def p_value(c: Comparison | None) -> str:
+    """A paired comparison's p, or ``-`` below :data:`~qrnn_study.analysis.MIN_SEEDS` seeds."""
+    return "-" if c is None or c.difference.n < MIN_SEEDS or not np.isfinite(c.p) else f"{c.p:.3g}"
+
+
+def _against_oracle(arms: dict, gaps: dict, labels: dict) -> list[str]:
+    """Per protocol, the headline estimators' lowest and last validation RMSE over the oracle's."""
+    lines = []
+    for p in PROTOCOLS:
+        g = {r["arm"]: r for r in gaps[p.id]}
+        said = [f"{labels[a]}, {est(r['ratio'], 2)} times the oracle's ({describe(r['difference'])})"
+                for a in HEADLINE if (r := g.get(a))]
+        if said:
+            at_last = {r["arm"]: r for r in oracle_gaps(arms, p.id, last)}
+            then = [f"{labels[a]} {est(r['ratio'], 2)}, {describe(r['difference'])}" for a in HEADLINE
+                    if (r := at_last.get(a))]
+            lines.append(f"**Against the exact gradient, on {p.phrase}**, each estimator's lowest validation RMSE over "
+                         "the oracle's at the same learning rate (0.007 for SPSA, 0.001 for FDSA) and seeds: "
+                         + "; ".join(said) + ". After the last epoch, which no choice on the validation span flatters: "
+                         + "; ".join(then) + ".")
+    return lines
+
+
+def _against_baselines(arms: dict, baselines: dict, labels: dict) -> list[str]:
+    """Per protocol, the headline arms (scored alike, with shots when any trains with shots) against the
+    linear regression and the best classical reservoir; nothing until those baselines have run."""
+    if not baselines or not {"linear", "ngrc", "esn"} <= set(baselines):
+        return []
+    headline = {a: arms[a] for a in HEADLINE if a in arms}
+    mode = common_mode(headline.values())
+    lines = []
+    for p in PROTOCOLS:
+        here = {r["arm"]: r for r in baseline_standing(headline, baselines, p.id, mode)}
+        if not here:
+            continue
+        best = min(here.values(), key=lambda r: r["rmse"].mean)
+        lin = baseline_value(baselines, "linear", p.id)
+        under = [labels[a] for a, r in here.items() if side(r["ratio"]["linear"]) == "below"]
+        over = [labels[a] for a, r in here.items() if side(r["ratio"]["linear"]) == "above"]
+        strongest = min(("ngrc", "esn"), key=lambda n: baseline_value(baselines, n, p.id))
+        ref = baseline_value(baselines, strongest, p.id)
+        lines.append(
+            f"**Against the baselines, on {p.phrase}** (the arms of the answer above, scored as there, "
+            f"{'with 1,024 shots, the oracle too' if mode == 'shots' else 'with exact probabilities'}): the "
+            f"lowest mean is {labels[best['arm']]}'s, {est(best['rmse'])}. The linear regression on x(t) alone scores "
+            f"{lin:.4f}. Below it (interval wholly under): {'; '.join(under) or 'none'}. Above it: "
+            f"{'; '.join(over) or 'none'}. The best classical baseline, the {BASELINE_NAMES[strongest]}, scores "
+            f"{ref:.4f}; the best arm's RMSE is {best['rmse'].mean / ref:.1f} times that.")
+    return lines
+
+
+def answer(arms: dict, baselines: dict, card: list[dict], labels: dict) -> str:
+    """The answer from the runs (Markdown): :func:`~qrnn_study.conclusions.bottom_line`, the estimators
+    against the oracle, the arms against the baselines, and the scorecard's SPSA-against-FDSA rows."""
+    gaps = {p: oracle_gaps(arms, p) for p in PROTOCOL_IDS}
+    lines = [f"**In short.** {text}"] if (text := bottom_line(arms, baselines, labels)) else []
+    lines += _against_oracle(arms, gaps, labels) + _against_baselines(arms, baselines, labels)
+    for r in card:
+        if r["id"] in VERSUS:
+            lines.append(f"**SPSA as originally run against FDSA** ({protocol(VERSUS[r['id']].protocol).name}): "
+                         f"{r['measured']}; verdict **{r['verdict']}**.")
+    return "\n\n".join(lines) if lines else "No arm has a finished seed yet."
+
+
+def standing_figure(arms: dict, baselines: dict, standing: dict, labels: dict):
+    """Each arm's lowest validation RMSE (mean and interval over its finished seeds; filled with shots, open
+    exact) on a log axis beside the baselines' lines, one panel per protocol. Returns ``(figure, rows)``,
+    a row per point drawn (:data:`STANDING_COLUMNS`)."""
+    figures.style()
+    order = [a for a in labels if a in arms]
+    fig, axes = plt.subplots(1, 2, figsize=(12, 2.4 + 0.5 * len(order)), sharey=True, sharex=True)
+    plotted = []
+    for ax, p in zip(axes, PROTOCOLS):
+        here = {r["arm"]: r for r in standing.get(p.id, [])}
+        for k, a in enumerate(order):
+            if (r := here.get(a)) is None:
+                continue
+            e, color = r["rmse"], figures.arm_color(a)
+            err = [[e.mean - e.low], [e.high - e.mean]] if e.n > 1 else None
+            ax.errorbar(e.mean, k, xerr=err, fmt="o", color=color, mfc=color if arms[a].mode == "shots" else "white",
+                        capsize=3, ms=7)
+            plotted.append([a, p.id, e.mean, e.low, e.high, e.n])
+        for name, (ls, color, mode) in LINES.items():
+            if name in baselines:
+                ax.axvline(baseline_value(baselines, name, p.id, mode), color=color, ls=ls, lw=1.5,
+                           label=BASELINE_NAMES[name] + (", 1,024 shots" if mode == "shots" else ""))
+        ax.set(xscale="log", title=p.title, xlabel="lowest validation RMSE\n(mean of y, z; log axis)")
+        ax.grid(alpha=0.3, axis="x")
+    ticks = [0.003, 0.01, 0.03, 0.1, 0.3]
+    axes[0].set_xticks(ticks, [f"{t:g}" for t in ticks])
+    axes[0].xaxis.set_minor_formatter(plt.NullFormatter())
+    finished = {a: int(arms[a].complete.sum()) for a in order}
+    axes[0].set_yticks(range(len(order)), [f"{labels[a]} (n = {finished[a]})" if finished[a] else
+                                           f"{labels[a]} (no finished seed)" for a in order])
+    axes[0].invert_yaxis()
+    handles, names = axes[0].get_legend_handles_labels()
+    fig.legend(handles, names, loc="lower center", ncol=2, frameon=False)
+    fig.tight_layout(rect=(0, 0.04 + 0.05 * ((len(names) + 1) // 2), 1, 1))
+    return fig, plotted
+
+
+def qesn_exact(baselines: dict) -> dict[str, str]:
+    """The caption's glue: the frozen circuit's exact-probability RMSE per protocol (``not run`` without it)."""
+    return {f"qesn_exact_{p}": f"{baseline_value(baselines, FROZEN, p):.3f}" if FROZEN in baselines else "not run"
+            for p in PROTOCOL_IDS}
+
+
+def oracle_table(gaps: dict, labels: dict) -> str:
+    """Each estimator arm over its oracle and minus it, per protocol (Markdown); a sentence without any."""
+    table = [f"| {labels[r['arm']]} | {p} | {SCORED[r['mode']]} | {est(r['ratio'], 2)} | {r['difference'].difference} | "
+             f"{p_value(r['difference'])} |" for p in PROTOCOL_IDS for r in gaps.get(p, [])]
+    if not table:
+        return "No estimator arm has finished seeds beside its oracle yet."
+    return ("| arm | protocol | scored with | arm / oracle | arm - oracle | p |\n|---|---|---|---|---|---|\n"
+            + "\n".join(table))
+
+
+def baseline_table(arms: dict, baselines: dict, standing: dict, labels: dict) -> str:
+    """Each arm's lowest RMSE, its ratio to each classical baseline but the mean, and its difference from the
+    frozen circuit paired by seed, per protocol (Markdown)."""
+    names = [n for n in CLASSICAL if n in baselines and n != "mean"]
+    table = ["| arm | protocol | scored with | lowest RMSE | " + " | ".join(f"ratio to {BASELINE_NAMES[n]}" for n in names)
+             + " | difference from QESN | p |", "|" + "---|" * (6 + len(names))]
+    for p in PROTOCOL_IDS:
+        for r in standing.get(p, []):
+            table.append(f"| {labels[r['arm']]} | {p} | {SCORED[arms[r['arm']].mode]} | {est(r['rmse'])} | "
+                         + " | ".join(r["ratio"][n].format(2) for n in names)
+                         + f" | {r['frozen'].difference if r['frozen'] is not None else '-'} | {p_value(r['frozen'])} |")
+    return "\n".join(table)
+
+
+def qesn_note(arms: dict, baselines: dict) -> str | None:
+    """Why the exact arms' differences from the QESN are large on the deck's protocol, when its exact score
+    there is worse than the training mean's and an exact arm shares a seed with it; None otherwise."""
+    if FROZEN not in baselines or "mean" not in baselines:
+        return None
+    q, m = baseline_value(baselines, FROZEN, "sequence"), baseline_value(baselines, "mean", "sequence")
+    per_seed = frozen_per_seed(baselines, "sequence", "exact")
+    shared = sorted(set(per_seed) & {s for r in arms.values() if r.mode == "exact" for s in lowest(r, "sequence")})
+    if q <= m or not shared:
+        return None
+    worst = max(shared, key=per_seed.get)
+    return (f"The exact arms' large differences from the QESN on the deck's protocol say more about the QESN than "
+            f"about them: with exact probabilities its ridge readout scores {q:.4f} there as a mean over its "
+            f"{len(per_seed)} seeds, worse than predicting the training mean ({m:.4f})"
+            + ("" if set(shared) == set(per_seed) else
+               f", and {np.mean([per_seed[s] for s in shared]):.4f} over the seeds the exact arms are paired with "
+               f"({', '.join(map(str, shared))})")
+            + f"; seed {worst} scores {per_seed[worst]:.4f}. On windows it "
+            f"scores {baseline_value(baselines, FROZEN, 'windows'):.4f}.")
+
+
+def standing_record(standing: dict) -> dict:
+    """``standing.json``: per protocol, each arm's lowest RMSE, its ratios to the baselines and the
+    classical baselines that beat it."""
+    return {p: [{"arm": r["arm"], "rmse": r["rmse"].__dict__, "ratio": {n: e.__dict__ for n, e in r["ratio"].items()},
+                 "beaten_by": beaten_by(r)} for r in standing[p]] for p in PROTOCOL_IDS}
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:] if text else text
+
+
+def open_claims(card: list[dict]) -> str:
+    """The claims whose verdict is *inconclusive* or *not tested*, with what was measured and the rule
+    (Markdown list); a sentence when every claim has a verdict."""
+    return "\n".join(
+        f"* {r['claim']}: **{r['verdict']}**. "
+        + (f"{_sentence(r['rule'])}." if r["verdict"] == "not tested" else
+           f"Measured {r['measured']}. Basis: {r['basis']}. {_sentence(r['rule'])}.")
+        for r in card if r["verdict"] in ("inconclusive", "not tested")) or "Every claim has a verdict."
