@@ -44,6 +44,9 @@ MUST_MATCH = ("data", "epochs", "train_sequences", "train_windows", "batch_size"
 VERDICT_CODES = {"reproduced": 1, "inconclusive": 0, "not reproduced": -1, "not tested": -9}
 BOOTSTRAP_METHOD, T_METHOD, PAIRED_T_METHOD, CLOPPER_PEARSON = (
     "percentile bootstrap", "t", "paired t", "Clopper-Pearson")
+#: An equivalence test's interval: the paired t interval at ``1 - 2 alpha`` (90 % for alpha = 0.05), which lies
+#: inside the margin exactly when both one-sided tests reject at alpha (TOST, Schuirmann 1987).
+TOST_METHOD = "paired t (two one-sided tests)"
 
 
 @dataclass(frozen=True)
@@ -56,10 +59,11 @@ class Estimate:
     high: float
     n: int
     method: str = BOOTSTRAP_METHOD
+    level: float = LEVEL
 
     def named(self) -> str:
         """``95 % paired t interval, n = 5``: what the interval is, for a page."""
-        return f"{LEVEL * 100:.0f} % {self.method} interval, n = {self.n}"
+        return f"{self.level * 100:.0f} % {self.method} interval, n = {self.n}"
 
     def __str__(self) -> str:
         return self.format(4)
@@ -138,11 +142,11 @@ def t_interval(values, level: float = LEVEL, method: str = T_METHOD) -> Estimate
     v = np.asarray(values, dtype=float)
     v = v[np.isfinite(v)]
     if len(v) == 0:
-        return Estimate(math.nan, math.nan, math.nan, 0, method)
+        return Estimate(math.nan, math.nan, math.nan, 0, method, level)
     if len(v) < 2:
-        return Estimate(float(v.mean()), math.nan, math.nan, 1, method)
+        return Estimate(float(v.mean()), math.nan, math.nan, 1, method, level)
     half = float(stats.t.ppf((1 + level) / 2, len(v) - 1) * v.std(ddof=1) / math.sqrt(len(v)))
-    return Estimate(float(v.mean()), float(v.mean()) - half, float(v.mean()) + half, len(v), method)
+    return Estimate(float(v.mean()), float(v.mean()) - half, float(v.mean()) + half, len(v), method, level)
 
 
 def proportion(hits, level: float = LEVEL) -> tuple[Estimate, float]:
@@ -207,6 +211,46 @@ def paired(a, b, level: float = LEVEL) -> Comparison:
                 Comparison(est, 0.0, math.copysign(math.inf, d[0])))
     p = float(stats.ttest_rel(a[keep], b[keep]).pvalue)
     return Comparison(est, p, float(d.mean() / d.std(ddof=1)))
+
+
+def equivalence(a, b, margin: float, alpha: float = 0.05) -> tuple[Estimate, float]:
+    """``a - b`` paired by seed, tested for equivalence within ``+-margin`` by two one-sided paired t-tests.
+
+    Returns the difference with its ``1 - 2 alpha`` paired t interval (:data:`TOST_METHOD`) and the TOST
+    p-value, the larger of the two one-sided tests' (H0: difference <= -margin; H0: difference >= +margin).
+    ``a``, ``b``: ``(S,)``; seeds missing in either are dropped. NaN p below two seeds."""
+    from scipy import stats
+
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    keep = np.isfinite(a) & np.isfinite(b)
+    d = a[keep] - b[keep]
+    est = t_interval(d, 1 - 2 * alpha, TOST_METHOD)
+    if len(d) < 2:
+        return est, math.nan
+    se = d.std(ddof=1) / math.sqrt(len(d))
+    if se == 0:  # no spread: inside the margin is as sure as it gets, outside as sure the other way
+        return est, 0.0 if abs(d.mean()) < margin else 1.0
+    p_low = stats.t.sf((d.mean() + margin) / se, len(d) - 1)
+    p_high = stats.t.cdf((d.mean() - margin) / se, len(d) - 1)
+    return est, float(max(p_low, p_high))
+
+
+def verdict_equivalent(estimate: Estimate, margin: float, claim: str, p: float | None = None, alpha: float = 0.05,
+                       test: str = "two one-sided paired t-tests") -> Verdict:
+    """Claim: the difference lies within ``+-margin`` (the two arms are "comparable"), by equivalence test.
+
+    Reproduced when the :data:`TOST_METHOD` interval lies inside ``(-margin, margin)`` and ``p`` (the TOST's,
+    Holm-adjusted in the scorecard) is below ``alpha``; not reproduced when the interval lies wholly
+    outside the margin (a difference larger than it, at the same one-sided level); else inconclusive."""
+    rule = (f"reproduced if the {estimate.level * 100:.0f} % {estimate.method} interval lies inside +-{margin:.4g} with "
+            f"p < {alpha:g} ({test}), not reproduced if it lies wholly outside, else inconclusive")
+    if estimate.n < MIN_SEEDS:
+        return Verdict("not tested", f"{claim}: needs at least {MIN_SEEDS} seeds, has {estimate.n}")
+    if -margin < estimate.low and estimate.high < margin and (p is None or p < alpha):
+        return Verdict("reproduced", rule)
+    if estimate.low >= margin or estimate.high <= -margin:
+        return Verdict("not reproduced", rule)
+    return Verdict("inconclusive", rule)
 
 
 def comparable(config_a: dict, config_b: dict) -> list[str]:

@@ -204,6 +204,7 @@ ACCURACY = (
     ("rises-spsa", "Validation RMSE starts rising after 1 epoch with SPSA", (SPSA_ARM,)),
     ("rises-fdsa", "... and after about 3 epochs with FDSA", (FDSA_ARM,)),
     ("better", "SPSA found better parameters than FDSA", (SPSA_ARM, FDSA_ARM)),
+    ("comparable", "SPSA's accuracy is comparable to FDSA's", (SPSA_ARM, FDSA_ARM)),
     ("fewer-epochs", "... in fewer epochs", (SPSA_ARM, FDSA_ARM)),
     ("lowest-spsa", f"Lowest RMSE observed with SPSA: {deck_figure(reference.LOWEST_RMSE['spsa'])}", (SPSA_ARM,)),
     ("lowest-fdsa", f"Lowest RMSE observed with FDSA: {deck_figure(reference.LOWEST_RMSE['fdsa'])}", (FDSA_ARM,)),

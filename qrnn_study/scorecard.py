@@ -10,33 +10,39 @@ differ in data, updates or protocol is "not tested".
 
 Each rule names its claim by id and takes the arms the claim names. Each row also holds its numbers, one field each (:data:`NUMBERS`: ``estimate``, ``low``, ``high``,
 ``n``, ``p``, ``p_holm``) and ``verdict_code`` (:data:`~qrnn_study.analysis.VERDICT_CODES`), for the
-numeric CSV (:func:`csv_table`). The claims with a test (paired t-test, or exact binomial test for an
-epoch in a claimed range) form one family: :func:`adjust` Holm-adjusts their p-values and judges them
+numeric CSV (:func:`csv_table`). The claims with a test (paired t-test; two one-sided paired t-tests for
+"comparable accuracy", an equivalence claim; or exact binomial test for an epoch in a claimed range) form
+one family: :func:`adjust` Holm-adjusts their p-values and judges them
 with the adjusted p.
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from qrnn_core import reference
 
-import math
-
-from .analysis import (PAIRED_T_METHOD, VERDICT_CODES, Estimate, Verdict, best_epoch, comparable,
-                       final_train_rmse, holm, paired, proportion, ratio_paired, rounding_band, t_interval,
-                       verdict_band, verdict_less, verdict_proportion)
+from .analysis import (LEVEL, PAIRED_T_METHOD, TOST_METHOD, VERDICT_CODES, Estimate, Verdict, best_epoch, comparable,
+                       equivalence, final_train_rmse, holm, paired, proportion, ratio_paired, rounding_band,
+                       t_interval, verdict_band, verdict_equivalent, verdict_less, verdict_proportion)
 from .model import DECK_SPEEDUP, PROTOCOL_IDS, Claim, arm, claim, deck_figure
 from .words import count, training_windows_words
 
 #: "Similar" train RMSE: SPSA's within this fraction of FDSA's, per seed.
 SIMILAR = 0.10
+#: "Comparable accuracy" (the deck's headline): SPSA's lowest validation RMSE within this fraction of FDSA's
+#: mean, by equivalence test (:func:`~qrnn_study.analysis.equivalence`). Fixed before the data, as SIMILAR is:
+#: a tenth, the size of the differences the deck calls comparable between its arms' logged RMSEs.
+MARGIN = 0.10
 
 
 #: A row's numbers, one field each (NaN where a claim has none).
 NUMBERS = ("estimate", "low", "high", "n", "p", "p_holm")
 #: The tests whose p-values form the claim family (:func:`adjust`), and the rule each is judged by.
 PAIRED_TEST, BINOMIAL_TEST = "paired t-test", "exact binomial test against 1/2"
+EQUIVALENCE_TEST = "two one-sided paired t-tests (TOST)"
 HOLM = "Holm-adjusted over the scorecard's tested claims"
 
 
@@ -47,7 +53,7 @@ def _row(claim: Claim, deck, measured, verdict, basis, estimate: Estimate | None
     e = estimate or Estimate(math.nan, math.nan, math.nan, 0, "")
     return {"id": claim.id, "claim": claim.text, "deck": deck, "measured": str(measured), "verdict": verdict.outcome,
             "rule": verdict.rule, "basis": basis, "estimate": e.mean, "low": e.low, "high": e.high, "n": e.n,
-            "interval": e.method,
+            "interval": e.method, "level": e.level,
             "p": math.nan if p is None else float(p), "p_holm": math.nan, "test": test,
             "verdict_code": VERDICT_CODES[verdict.outcome]}
 
@@ -55,11 +61,14 @@ def _row(claim: Claim, deck, measured, verdict, basis, estimate: Estimate | None
 def judge(row: dict, p: float) -> Verdict:
     """A tested claim's verdict from its numbers and a p-value (the Holm-adjusted one in the scorecard):
     the rule of its test, :func:`~qrnn_study.analysis.verdict_less` for a paired difference below 0,
+    :func:`~qrnn_study.analysis.verdict_equivalent` for a paired difference within ``row["margin"]``,
     :func:`~qrnn_study.analysis.verdict_proportion` for the share of seeds with an epoch in range."""
-    method = PAIRED_T_METHOD if row["test"] == PAIRED_TEST else "Clopper-Pearson"
-    est = Estimate(row["estimate"], row["low"], row["high"], row["n"], method)
+    method = {PAIRED_TEST: PAIRED_T_METHOD, EQUIVALENCE_TEST: TOST_METHOD}.get(row["test"], "Clopper-Pearson")
+    est = Estimate(row["estimate"], row["low"], row["high"], row["n"], method, row.get("level", LEVEL))
     if row["test"] == PAIRED_TEST:
         return verdict_less(est, row["claim"], p=p, test=f"{PAIRED_TEST}, {HOLM}")
+    if row["test"] == EQUIVALENCE_TEST:
+        return verdict_equivalent(est, row["margin"], row["claim"], p=p, test=f"{EQUIVALENCE_TEST}, {HOLM}")
     return verdict_proportion(est, p, row["claim"], test=f"{BINOMIAL_TEST}, {HOLM}")
 
 
@@ -80,8 +89,8 @@ def adjust(rows: list[dict]) -> list[dict]:
 
 def csv_table(rows: list[dict]) -> tuple[list[list], list[str]]:
     """The scorecard as numbers: ``(table, header)``, one row per claim with its id and words, its interval's
-    method, :data:`NUMBERS` and the verdict's code (:data:`~qrnn_study.analysis.VERDICT_CODES`)."""
-    header = ["id", "claim", "interval", *NUMBERS, "verdict_code"]
+    method and level, :data:`NUMBERS` and the verdict's code (:data:`~qrnn_study.analysis.VERDICT_CODES`)."""
+    header = ["id", "claim", "interval", "level", *NUMBERS, "verdict_code"]
     return [[r[k] for k in header] for r in rows], header
 
 
@@ -157,6 +166,15 @@ def accuracy_rows(arms: dict, protocol: str) -> list[dict]:
                          verdict_less(diff.difference, "SPSA < FDSA", p=diff.p),
                          "lowest validation RMSE (mean of y, z) per seed, paired by seed", diff.difference, diff.p,
                          PAIRED_TEST))
+        # The deck's headline, "comparable accuracy", is an equivalence claim: within MARGIN of FDSA's mean.
+        fdsa_lowest = np.nanmin(fv[j, :, 2], 1)
+        margin = MARGIN * float(np.nanmean(fdsa_lowest))
+        same, p_same = equivalence(np.nanmin(sv[i, :, 2], 1), fdsa_lowest, margin)
+        rows.append(_row(of("comparable"), "comparable accuracy",
+                         f"SPSA - FDSA = {same.format(4)}, margin +-{margin:.4f} ({MARGIN:.0%} of FDSA's mean)",
+                         verdict_equivalent(same, margin, "SPSA within the margin of FDSA", p=p_same),
+                         "lowest validation RMSE (mean of y, z) per seed, paired by seed", same, p_same,
+                         EQUIVALENCE_TEST) | {"margin": margin})
         # The best epoch is a small integer: judged as the share of seeds on which SPSA's comes first (ties
         # count against the claim), not as a mean difference whose interval can have zero width.
         earlier = best_epoch(sv[i, :, 2]) < best_epoch(fv[j, :, 2])

@@ -19,7 +19,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from .. import figures, model
-from ..analysis import MIN_SEEDS, Estimate, band, mean_ci
+from ..analysis import MIN_SEEDS, TOST_METHOD, Estimate, band, mean_ci
 from ..conclusions import bottom_line, describe, first_to_last, last, lowest
 from ..model import ARM_LABELS, BASELINE_NAMES, PROTOCOL_IDS, arm, arm_ids, claim
 from ..words import count
@@ -36,6 +36,12 @@ PROTOCOLS = PROTOCOL_IDS
 #: The claims the one-line answer rests on: the speed claim, and SPSA against FDSA under each protocol.
 SPEED_CLAIM = claim("speed").id
 VERSUS_CLAIMS = {c.id: c.protocol for c in (claim(f"better-{p}") for p in PROTOCOLS)}
+#: "As good as" is the deck's "comparable accuracy": an equivalence claim per protocol (within the scorecard's
+#: margin), read with its verdict, the Holm-adjusted one.
+EQUIVALENCE_CLAIMS = {c.id: c.protocol for c in (claim(f"comparable-{p}") for p in PROTOCOLS)}
+#: What each verdict of an equivalence claim says of SPSA against FDSA, in the answer.
+SIDE = {"reproduced": "comparable", "not reproduced": "not comparable", "inconclusive": "neither shown",
+        "not tested": "not enough seeds"}
 
 
 def tally(card: list[dict]) -> dict[str, int]:
@@ -71,44 +77,37 @@ def title_words(counts: dict[str, int]) -> str:
 class Answer:
     """The one-line answer to "is SPSA as good as FDSA at a tenth of the cost?".
 
-    ``outcome``: ``yes`` (the speed claim reproduced and SPSA's lowest RMSE below FDSA's, interval wholly
-    below 0, on every protocol), ``no`` (the speed claim not reproduced, or SPSA's interval wholly above
-    0 on a protocol), ``not shown`` (the cost holds but some interval straddles 0) or ``not tested``
-    (a row missing or fewer than :data:`~qrnn_study.analysis.MIN_SEEDS` seeds). ``speed``: the speed
-    row's measured text and verdict; ``accuracy``: per protocol, SPSA - FDSA (:class:`Estimate`) and
-    ``lower`` / ``higher`` / ``no clear difference``."""
+    ``outcome``: ``yes`` (the speed claim reproduced and SPSA's accuracy comparable to FDSA's, by equivalence
+    test, on every protocol), ``no`` (the speed claim not reproduced, or SPSA's difference from FDSA shown to
+    exceed the margin on a protocol), ``not shown`` (neither) or ``not tested`` (a row missing or fewer than
+    :data:`~qrnn_study.analysis.MIN_SEEDS` seeds). ``speed``: the speed row's measured text and verdict;
+    ``accuracy``: per protocol, SPSA - FDSA (:class:`Estimate`, its equivalence interval), the verdict's word
+    (:data:`SIDE`) and the margin."""
 
     outcome: str
     speed_measured: str
     speed_verdict: str
-    accuracy: dict[str, tuple[Estimate, str]]
+    accuracy: dict[str, tuple[Estimate, str, float]]
     speed: Estimate | None = None
 
 
-def _side(e: Estimate) -> str:
-    """Where a difference's interval lies against 0 (``not enough seeds`` below MIN_SEEDS)."""
-    if e.n < MIN_SEEDS or not (math.isfinite(e.low) and math.isfinite(e.high)):
-        return "not enough seeds"
-    return "lower" if e.high < 0 else "higher" if e.low > 0 else "no clear difference"
-
-
 def answer(card: list[dict]) -> Answer:
-    """The one-line answer from the scorecard's speed row and its two "SPSA found better parameters than
-    FDSA" rows (SPSA as originally run minus FDSA, each seed's lowest validation RMSE, paired t interval).
-    The unadjusted interval is read here: "as good as" asks whether SPSA is worse, which the deck's
-    claim ("better") does not test."""
+    """The one-line answer from the scorecard's speed row and its two "SPSA's accuracy is comparable to
+    FDSA's" rows (SPSA as originally run minus FDSA, each seed's lowest validation RMSE, two one-sided paired
+    t-tests within a margin; their Holm-adjusted verdicts)."""
     speed = next((r for r in card if r["id"] == SPEED_CLAIM), None)
-    accuracy = {}
+    accuracy, verdicts = {}, []
     for r in card:
-        if r["id"] in VERSUS_CLAIMS:
-            e = Estimate(r["estimate"], r["low"], r["high"], int(r["n"]) if math.isfinite(r["n"]) else 0)
-            accuracy[VERSUS_CLAIMS[r["id"]]] = (e, _side(e))
-    sides = [s for _, s in accuracy.values()]
-    if speed is None or speed["verdict"] == "not tested" or not sides or "not enough seeds" in sides:
+        if r["id"] in EQUIVALENCE_CLAIMS:
+            n = int(r["n"]) if math.isfinite(r["n"]) else 0
+            e = Estimate(r["estimate"], r["low"], r["high"], n, TOST_METHOD, r.get("level", 0.90))
+            accuracy[EQUIVALENCE_CLAIMS[r["id"]]] = (e, SIDE[r["verdict"]], r.get("margin", math.nan))
+            verdicts.append(r["verdict"])
+    if speed is None or speed["verdict"] == "not tested" or not verdicts or "not tested" in verdicts:
         outcome = "not tested"
-    elif speed["verdict"] == "not reproduced" or "higher" in sides:
+    elif speed["verdict"] == "not reproduced" or "not reproduced" in verdicts:
         outcome = "no"
-    elif speed["verdict"] == "reproduced" and all(s == "lower" for s in sides):
+    elif speed["verdict"] == "reproduced" and all(v == "reproduced" for v in verdicts):
         outcome = "yes"
     else:
         outcome = "not shown"
@@ -232,10 +231,12 @@ def answer_line(a: Answer) -> str:
     if speed is not None and speed.n:
         parts.append(f"An epoch of FDSA takes {_interval(speed, 1)} times SPSA's (the cost claim {a.speed_verdict});")
     if a.accuracy:
-        n = max(e.n for e, _ in a.accuracy.values())
-        parts.append(f"SPSA's lowest validation RMSE minus FDSA's, paired by seed ({count(n, 'seed')}): "
-                     + ", ".join(f"{_interval(e, 3)} {where[p]} ({side})" for p, (e, side) in a.accuracy.items())
-                     + ".")
+        n = max(e.n for e, _, _ in a.accuracy.values())
+        level = next(iter(a.accuracy.values()))[0].level
+        parts.append(f"SPSA's lowest validation RMSE minus FDSA's, paired by seed ({count(n, 'seed')}, {level * 100:.0f} % "
+                     "interval of two one-sided t-tests against a margin of a tenth of FDSA's): "
+                     + ", ".join(f"{_interval(e, 3)} {where[p]} (margin +-{m:.3f}: {side})"
+                                 for p, (e, side, m) in a.accuracy.items()) + ".")
     return " ".join(parts)
 
 
@@ -260,7 +261,11 @@ def answer_in_full(card: list[dict], arms: dict, baselines: dict | None, labels:
             "RMSE, SPSA as originally run minus FDSA, paired by seed, is "
             + " and ".join(f"{r['measured'].removeprefix('SPSA - FDSA = ')} on the {where[r['id']]}" for r in versus)
             + "; the deck's \"SPSA found better parameters\" is thus "
-            + " and ".join(f"**{r['verdict']}** on the {where[r['id']]}" for r in versus) + ".")
+            + " and ".join(f"**{r['verdict']}** on the {where[r['id']]}" for r in versus) + "."
+            + ("" if not (same := [r for r in card if r["id"] in EQUIVALENCE_CLAIMS]) else
+               " Its headline, \"comparable accuracy\", judged as equivalence within a tenth of FDSA's RMSE, is "
+               + " and ".join(f"**{r['verdict']}** on the {ON[EQUIVALENCE_CLAIMS[r['id']]]}" for r in same)
+               + " (" + "; ".join(r["measured"] for r in same) + ")."))
     lines += [text] if (text := bottom_line(arms, baselines or {}, labels)) else []
     o = arms.get("oracle-lr007")
     if o is not None and o.complete.sum() >= MIN_SEEDS:

@@ -131,3 +131,27 @@ def test_two_seeds_are_shown_as_their_range_and_not_tested():
     assert two.format() == "0.1100 (2 seeds, range 0.1000 to 0.1200, no interval)"
     assert "p =" not in str(paired([0.10, 0.12], [0.11, 0.15]))
     assert "p =" in str(paired([0.10, 0.12, 0.13], [0.11, 0.15, 0.17]))
+
+
+def test_equivalence_is_two_one_sided_t_tests_with_the_90_percent_interval():
+    from scipy import stats
+
+    from qrnn_study.analysis import TOST_METHOD, equivalence, verdict_equivalent
+
+    a = np.array([0.130, 0.128, 0.135, 0.131, 0.129])
+    b = np.array([0.131, 0.130, 0.133, 0.132, 0.131])
+    est, p = equivalence(a, b, margin=0.013)
+    d = a - b
+    se = d.std(ddof=1) / np.sqrt(5)
+    assert est.method == TOST_METHOD and est.level == pytest.approx(0.90)
+    assert est.high - est.mean == pytest.approx(stats.t.ppf(0.95, 4) * se)
+    # by hand: the larger of the two one-sided p-values
+    assert p == pytest.approx(max(stats.t.sf((d.mean() + 0.013) / se, 4), stats.t.cdf((d.mean() - 0.013) / se, 4)))
+    assert verdict_equivalent(est, 0.013, "c", p=p).outcome == "reproduced"
+    assert verdict_equivalent(est, 0.013, "c", p=0.2).outcome == "inconclusive"  # e.g. after Holm
+    far, p_far = equivalence(a + 0.05, b, margin=0.013)
+    assert verdict_equivalent(far, 0.013, "c", p=p_far).outcome == "not reproduced" and p_far > 0.5
+    wide, p_wide = equivalence(np.array([0.10, 0.16, 0.12]), np.array([0.13, 0.13, 0.13]), margin=0.013)
+    assert verdict_equivalent(wide, 0.013, "c", p=p_wide).outcome == "inconclusive"
+    two, _ = equivalence(a[:2], b[:2], margin=0.013)
+    assert verdict_equivalent(two, 0.013, "c").outcome == "not tested"

@@ -86,15 +86,15 @@ def test_the_card_holds_its_numbers_and_holm_adjusts_the_tested_claims():
     fdsa = arm("fdsa-shots", 0.13 + np.array([0.02, 0.01, 0.0, 0.01]) + rng.normal(0, 1e-3, (10, 4)), 300)
     card = scorecard({"spsa-original-shots": spsa, "fdsa-shots": fdsa})
     tested = [r for r in card if r["test"]]
-    assert len(tested) == 8  # four tested claims under each of the two protocols
+    assert len(tested) == 10  # five tested claims under each of the two protocols
     assert np.allclose([r["p_holm"] for r in tested], holm([r["p"] for r in tested]))
-    assert all(r["p_holm"] >= r["p"] and "Holm-adjusted over 8 claims" in r["measured"] for r in tested)
+    assert all(r["p_holm"] >= r["p"] and "Holm-adjusted over 10 claims" in r["measured"] for r in tested)
     assert all(math.isnan(r["p_holm"]) for r in card if not r["test"])
     rising = rows_by_claim(card)["rises-spsa-sequence"]
     assert (rising["estimate"], rising["n"], rising["interval"]) == (1.0, 10, "Clopper-Pearson")
-    assert rising["low"] < 1.0 and rising["verdict"] == "reproduced"  # p = 2/1024, x 8 still < 0.05
+    assert rising["low"] < 1.0 and rising["verdict"] == "reproduced"  # p = 2/1024, x 10 still < 0.05
     table, header = csv_table(card)
-    assert header == ["id", "claim", "interval", *NUMBERS, "verdict_code"]
+    assert header == ["id", "claim", "interval", "level", *NUMBERS, "verdict_code"]
     for row in table:
         assert all(isinstance(v, (int, float)) for v in row[3:])
     assert {r[-1] for r in table} <= set(VERDICT_CODES.values())
