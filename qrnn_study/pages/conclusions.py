@@ -11,6 +11,8 @@ each arm's name for a reader (:data:`qrnn_study.model.ARM_LABELS`).
 
 from __future__ import annotations
 
+import textwrap
+
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -101,39 +103,79 @@ def answer(arms: dict, baselines: dict, card: list[dict], labels: dict) -> str:
 
 def standing_figure(arms: dict, baselines: dict, standing: dict, labels: dict):
     """Each arm's lowest validation RMSE (mean and interval over its finished seeds; filled with shots, open
-    exact) on a log axis beside the baselines' lines, one panel per protocol. Returns ``(figure, rows)``,
-    a row per point drawn (:data:`STANDING_COLUMNS`)."""
+    exact) beside the baselines' lines, one panel per protocol, on a linear axis that spans the arms (and the
+    baselines near them): the arms differ by hundredths, which a log axis down to the echo-state network's
+    thousandths would hide. A baseline off the axis is named at the edge it lies beyond, with its value.
+    Returns ``(figure, rows)``, a row per point drawn (:data:`STANDING_COLUMNS`)."""
     figures.style()
     order = [a for a in labels if a in arms]
-    fig, axes = plt.subplots(1, 2, figsize=(12, 2.4 + 0.5 * len(order)), sharey=True, sharex=True)
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.2 + 0.66 * len(order)), sharey=True)
     plotted = []
     for ax, p in zip(axes, PROTOCOLS):
         here = {r["arm"]: r for r in standing.get(p.id, [])}
+        points = []
         for k, a in enumerate(order):
             if (r := here.get(a)) is None:
                 continue
             e, color = r["rmse"], figures.arm_color(a)
             err = [[e.mean - e.low], [e.high - e.mean]] if e.n > 1 else None
             ax.errorbar(e.mean, k, xerr=err, fmt="o", color=color, mfc=color if arms[a].mode == "shots" else "white",
-                        capsize=3, ms=7)
+                        capsize=4, ms=9, mew=2)
             plotted.append([a, p.id, e.mean, e.low, e.high, e.n])
-        for name, (ls, color, mode) in LINES.items():
-            if name in baselines:
-                ax.axvline(baseline_value(baselines, name, p.id, mode), color=color, ls=ls, lw=1.5,
-                           label=BASELINE_NAMES[name] + (", 1,024 shots" if mode == "shots" else ""))
-        ax.set(xscale="log", title=p.title, xlabel="lowest validation RMSE\n(mean of y, z; log axis)")
+            points += [v for v in (e.mean, e.low, e.high) if np.isfinite(v)]
+        lines = {name: baseline_value(baselines, name, p.id, mode) for name, (_, _, mode) in LINES.items()
+                 if name in baselines}
+        lo, hi = _span(points, list(lines.values()))
+        off = {"left": [], "right": []}
+        for name, value in lines.items():
+            ls, color, mode = LINES[name]
+            label = BASELINE_NAMES[name] + (", 1,024 shots" if mode == "shots" else "")
+            if lo <= value <= hi:
+                ax.axvline(value, color=color, ls=ls, lw=2, label=label)
+            else:  # named at the edge it lies beyond (and in the legend, with its line's style)
+                ax.plot([], [], color=color, ls=ls, lw=2, label=label)
+                off["left" if value < lo else "right"].append((name, value, color))  # named in the axis label
+        beyond = "".join(f"\n{side} of the axis:\n" + ", ".join(f"{SHORT_BASELINE.get(n, n)} {v:.2g}" for n, v, _ in items)
+                         for side, items in off.items() if items)
+        ax.set(xlim=(lo, hi), title=p.title, xlabel="lowest validation RMSE\n(mean of y, z)" + beyond)
         ax.grid(alpha=0.3, axis="x")
-    ticks = [0.003, 0.01, 0.03, 0.1, 0.3]
-    axes[0].set_xticks(ticks, [f"{t:g}" for t in ticks])
-    axes[0].xaxis.set_minor_formatter(plt.NullFormatter())
+        ax.xaxis.set_major_locator(plt.MaxNLocator(4))
     finished = {a: int(arms[a].complete.sum()) for a in order}
-    axes[0].set_yticks(range(len(order)), [f"{labels[a]} (n = {finished[a]})" if finished[a] else
-                                           f"{labels[a]} (no finished seed)" for a in order])
-    axes[0].invert_yaxis()
+    axes[0].set_yticks(range(len(order)), [_wrapped(labels[a], f"(n = {finished[a]})" if finished[a] else
+                                                    "(no finished seed)") for a in order])
+    axes[0].set_ylim(len(order) - 0.4, -0.6)
     handles, names = axes[0].get_legend_handles_labels()
     fig.legend(handles, names, loc="lower center", ncol=2, frameon=False)
-    fig.tight_layout(rect=(0, 0.04 + 0.05 * ((len(names) + 1) // 2), 1, 1))
+    fig.tight_layout(rect=(0, 0.02 + 0.04 * ((len(names) + 1) // 2), 1, 1))
     return fig, plotted
+
+
+def _wrapped(label: str, tail: str, width: int = 30) -> str:
+    """A row's label in lines of at most about ``width`` characters, ``tail`` (its seeds) never split."""
+    lines = textwrap.wrap(label, width)
+    if len(lines[-1]) + len(tail) < width + 3:
+        lines[-1] += f" {tail}"
+    else:
+        lines.append(tail)
+    return "\n".join(lines)
+
+
+#: A baseline's name where the figure names it beyond an axis' edge (short: it sits inside the panel).
+SHORT_BASELINE = {"mean": "mean", "linear": "linear", "ngrc": "NG-RC", "esn": "ESN", FROZEN: "frozen circuit"}
+
+
+def _span(points: list[float], lines: list[float]) -> tuple[float, float]:
+    """The x range of a panel: the arms' points with a margin, widened to take in the baselines that lie
+    within half that span again of them (the far ones are named at the edge instead)."""
+    if not points:
+        values = [v for v in lines if np.isfinite(v)] or [0.0, 1.0]
+        return min(values) * 0.9, max(values) * 1.1 + 1e-9
+    lo, hi = min(points), max(points)
+    width = max(hi - lo, 0.1 * abs(hi) or 0.01)
+    near = [v for v in lines if np.isfinite(v) and lo - width <= v <= hi + width]
+    lo, hi = min([lo, *near]), max([hi, *near])
+    pad = 0.08 * (hi - lo)
+    return lo - pad, hi + pad
 
 
 def qesn_exact(baselines: dict) -> dict[str, str]:

@@ -4,6 +4,8 @@ seeds, the baselines not run or run with one seed, a protocol's claim row missin
 import json
 
 import matplotlib.pyplot as plt
+import numpy as np
+import pytest
 
 from qrnn_study.conclusions import baseline_standing, oracle_gaps
 from qrnn_study.model import ARM_LABELS, PROTOCOL_IDS
@@ -77,7 +79,7 @@ def test_unfinished_seeds_are_left_out_and_an_arm_with_none_has_no_point():
     assert {r["arm"] for r in gaps["sequence"]} == {"spsa-shots", "fdsa-shots"}
     fig, plotted = page.standing_figure(a, fake_baselines(), standing, ARM_LABELS)
     assert "spsa-original-shots" not in {r[0] for r in plotted}
-    assert "SPSA as originally run (no finished seed)" in [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert "SPSA as originally run\n(no finished seed)" in [t.get_text() for t in fig.axes[0].get_yticklabels()]
     plt.close(fig)
 
 
@@ -121,3 +123,21 @@ def test_p_values_need_three_seeds():
     one, _ = analysis(arms(seeds=1), {})
     assert 0 <= float(page.p_value(three["sequence"][0]["difference"])) <= 1
     assert page.p_value(one["sequence"][0]["difference"]) == "-"
+
+
+def test_the_standing_axis_spans_the_arms_and_names_a_far_baseline_at_its_edge():
+    """Figure 14 of the referee's read: on a log axis down to the echo-state network the arms' differences
+    vanished; the axis now spans the arms (and the baselines near them), and a baseline far off it is named
+    in the axis label."""
+    assert page._span([0.12, 0.13, 0.15], [0.003, 0.016, 0.11, 0.178]) == pytest.approx((0.11 - 0.08 * 0.068, 0.178 + 0.08 * 0.068))
+    a = {k: fake_arm(k, [0.12, 0.13, 0.125], seeds=3) for k in ("spsa-original-shots", "spsa-shots")}
+    b = fake_baselines()  # the echo-state network at 0.006 (its seeds' mean), NG-RC at 0.02: far below the arms
+    gaps, standing = analysis(a, b)
+    fig, plotted = page.standing_figure(a, b, standing, ARM_LABELS)
+    for ax, p in zip(fig.axes[:2], ("sequence", "windows")):
+        lo, hi = ax.get_xlim()
+        points = [v for r in plotted if r[1] == p for v in r[2:5] if np.isfinite(v)]
+        assert lo <= min(points) and max(points) <= hi and ax.get_xscale() == "linear"
+        assert hi < 0.25 and lo > 0.05  # the arms fill the axis, not the span down to the echo-state network
+        assert "left of the axis:" in ax.get_xlabel() and "ESN 0.006" in ax.get_xlabel()
+    plt.close(fig)
