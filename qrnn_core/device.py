@@ -462,6 +462,18 @@ def _bind(param, a, value):
     return float(param)
 
 
+def op_angle(noise: DeviceNoise, gate_name: str, param) -> tuple[float, float]:
+    """A device op's angle as ``(coef, const)``: ``coef * θ + const`` in its logical gate's angle ``θ``
+    (``coef = 0`` for a constant angle; ``param`` a :class:`DeviceOp`'s). The device translates each
+    rotation into fixed gates and ``rz`` angles affine in ``θ``; anything else is refused."""
+    a = _gate_template(gate_name, tuple(_basis_of(noise)))[0]
+    const = _bind(param, a, 0.0)
+    coef = _bind(param, a, 1.0) - const
+    if not isinstance(const, float) or abs(_bind(param, a, 2.0) - (2 * coef + const)) > 1e-12:
+        raise ValueError(f"angle {param} of {gate_name} is not affine in the gate's angle")
+    return coef, const
+
+
 def device_circuit(noise: DeviceNoise, n_steps: int, angles=None, *, readout: str = "probabilities"):
     """The ``n_steps``-step circuit in the device's gates, on ``n`` logical qubits.
 
@@ -525,8 +537,15 @@ def aer_noise_model(noise: DeviceNoise):
     After each device gate ``depolarizing_error(p).compose(thermal_relaxation_error ...)`` (Aer's
     order: depolarize, then relax); after each readout reset an ``X`` with the reset error. Readout
     error is not in it: the reference applies it to the saved distributions.
+
+    Each error goes to Aer as ONE Kraus channel (the same channel): Aer keeps a mixture error's
+    terms only where their probability exceeds 1e-10 (``QuantumError::set_circuits``, without
+    renormalising), and the composed mixtures here have terms of 1e-14 to 1e-10 (a two-qubit
+    depolarizing term times a relaxation term): as mixtures they moved the per-step distributions
+    by up to 1e-9, as Kraus channels they are exact.
     """
-    from qiskit_aer.noise import NoiseModel, depolarizing_error, pauli_error, thermal_relaxation_error
+    from qiskit.quantum_info import Kraus
+    from qiskit_aer.noise import NoiseModel, QuantumError, depolarizing_error, pauli_error, thermal_relaxation_error
 
     model = NoiseModel(basis_gates=sorted({op.name for g in noise.gates for op in g.ops}))
     seen = set()
@@ -546,10 +565,10 @@ def aer_noise_model(noise: DeviceNoise):
             if relax is not None and len(op.relaxation) == len(op.qubits):
                 error = relax if error is None else error.compose(relax)
             if error is not None:
-                model.add_quantum_error(error, op.name, list(op.qubits))
+                model.add_quantum_error(QuantumError(Kraus(error)), op.name, list(op.qubits))
     for q, e in zip(readout_qubits(noise.n_qubits), noise.reset_error):
         if e > 0:
-            model.add_quantum_error(pauli_error([("X", e), ("I", 1 - e)]), "reset", [q])
+            model.add_quantum_error(QuantumError(Kraus(pauli_error([("X", e), ("I", 1 - e)]))), "reset", [q])
     return model
 
 
