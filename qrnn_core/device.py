@@ -609,26 +609,29 @@ def total_variation(p: np.ndarray, q: np.ndarray) -> np.ndarray:
 
 def noise_source_table(backend: str = DEFAULT_BACKEND, n_qubits: int = 8, n_steps: int = 20, *,
                        generator: np.random.Generator, layout=None, scale: float = 1.0,
-                       shots: int = 1024) -> list[dict]:
+                       shots: int = 1024, probabilities=None) -> list[dict]:
     """How far each noise source moves the per-step distributions: rows ``{"noise", "mean_tvd"}``.
 
     Random angles uniform in ``[-pi, pi)`` from ``generator``; the mean over steps of the TVD of the
-    reference (:func:`reference_probabilities`) with each source alone, the sources added one by one,
-    and all together, from the noiseless distributions; last, the TVD of a ``shots``-shot estimate of
-    the noiseless ones (shot noise, for scale).
+    per-step distributions with each source alone, the sources added one by one, and all together,
+    from the noiseless distributions; last, the TVD of a ``shots``-shot estimate of the noiseless
+    ones (shot noise, for scale). ``probabilities(noise, angles) -> (T, R)`` computes them: Aer's
+    reference (:func:`reference_probabilities`) by default, or the study's engine
+    (:func:`qrnn_core.noisy_kernel.engine_probabilities`).
     """
+    probabilities = probabilities or reference_probabilities
     noise = device_noise(backend, n_qubits, layout=layout, scale=scale)
     angles = generator.uniform(-np.pi, np.pi, (n_steps, n_angles(n_qubits)))
-    exact = reference_probabilities(noise.only(), angles)
+    exact = probabilities(noise.only(), angles)
     rows = []
     for source in NOISE_SOURCES:
         rows.append({"noise": f"{source} alone",
-                     "mean_tvd": float(total_variation(reference_probabilities(noise.only(source), angles), exact).mean())})
+                     "mean_tvd": float(total_variation(probabilities(noise.only(source), angles), exact).mean())})
     for i in range(2, len(NOISE_SOURCES) + 1):
         sources = NOISE_SOURCES[:i]
         label = "all" if i == len(NOISE_SOURCES) else " + ".join(sources)
         rows.append({"noise": label,
-                     "mean_tvd": float(total_variation(reference_probabilities(noise.only(*sources), angles), exact).mean())})
+                     "mean_tvd": float(total_variation(probabilities(noise.only(*sources), angles), exact).mean())})
     counts = np.array([generator.multinomial(shots, p / p.sum()) for p in exact])
     rows.append({"noise": f"{shots} shots, noiseless", "mean_tvd": float(total_variation(counts / shots, exact).mean())})
     return rows
