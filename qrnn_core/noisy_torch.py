@@ -1,13 +1,13 @@
-"""The noisy engine's tables as differentiable torch operations: the exact gradient of the noisy model.
+"""The noisy engine's tables as differentiable torch operations: an independent check of the compiled engine.
 
 The same tables (:class:`~qrnn_core.noisy_program.NoisyStep`) and the same representation as the
-compiled engine (:mod:`qrnn_core.noisy_kernel`): real Pauli vectors of the memory, each factor's
+compiled engine (:mod:`qrnn_core.noisy_forward`): real Pauli vectors of the memory, each factor's
 instruments ``R_f[s]`` contracted from its stages ``u`` and ``W``, a tree of branch states for the
 joint outcome probabilities, the chain for the memory. Here every stage op runs batched over all
 circuits and steps at once (the operators do not depend on the state), and only the memory's walk
-through the steps is a loop. Reverse-mode autograd through it is the exact gradient of the noisy
-model (:class:`~qrnn_core.noisy_kernel.NoisyKernelSimulator` on angles that require grad), and its
-forward is an independent check of the compiled loops (the tests compare the two).
+through the steps is a loop. Its forward checks the compiled loops and reverse-mode autograd through
+it checks the compiled adjoint (:mod:`qrnn_core.noisy_adjoint`), by another route (the tests compare
+them); it is about a hundred times slower than the adjoint, so the engine does not use it.
 """
 
 from __future__ import annotations

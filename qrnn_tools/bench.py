@@ -244,46 +244,53 @@ NOISY_TARGET = 3.0
 def noisy_rows(repeats: int = 9, seed: int = 0, precision: str = "complex64", backend: str = "FakeMarrakesh",
                scale: float = 1.0, batches=(1, 221), n_qubits: int = 8) -> list[Row]:
     """The noisy engine (:class:`~qrnn_core.noisy_kernel.NoisyKernelSimulator`, every noise source of
-    ``backend`` at ``scale``) beside the noiseless kernel, per 20-step circuit at each batch (1: a
-    forward; 221: an FDSA update's circuits). The two are timed in alternation, a pair per repeat,
-    so that both see the same load; each noisy row's note is the median of the pairs' ratios."""
+    ``backend`` at ``scale``) beside the noiseless kernel, in pairs of rows (noiseless, noisy): per
+    20-step circuit at each batch (1: a forward; 221: an FDSA update's circuits), then the exact
+    gradient of one circuit (the adjoint sweeps, ``vjp``). The two of a pair are timed in
+    alternation, so that both see the same load; each noisy row's note is the median of the
+    alternations' ratios."""
     from qrnn_core.kernel import KernelSimulator
     from qrnn_core.noisy_kernel import NoisyKernelSimulator
 
     dtype = getattr(torch, precision)
-    noisy = NoisyKernelSimulator.on(backend, n_qubits, scale=scale, dtype=dtype)
-    plain = KernelSimulator(n_qubits, dtype=dtype)
+    engines = (KernelSimulator(n_qubits, dtype=dtype), NoisyKernelSimulator.on(backend, n_qubits, scale=scale, dtype=dtype))
     g = torch.Generator().manual_seed(seed)
-    angles = (2 * torch.rand(max(batches), 20, noisy.n_angles, generator=g, dtype=torch.float64) - 1) * torch.pi
+    angles = (2 * torch.rand(max(batches), 20, engines[1].n_angles, generator=g, dtype=torch.float64) - 1) * torch.pi
+    grad = torch.randn(1, 20, engines[1].n_outcomes, generator=g, dtype=torch.float64)
+    work = [(f"batch {b}", b, lambda e, a=angles[:b]: e(a)) for b in batches]
+    work.append(("exact gradient (adjoint), batch 1", 1, lambda e: e.vjp(angles[:1], grad)))
+    labels = (f"KernelSimulator ({precision})", f"NoisyKernelSimulator ({backend}, s={scale:g}, {precision})")
     rows = []
-    for batch in batches:
-        a = angles[:batch]
-        noisy(a), plain(a)  # warm: each loads its compiled code
+    for what, batch, run in work:
+        for e in engines:
+            run(e)  # warm: each loads its compiled code
         pairs = []
         for _ in range(repeats):
-            t0 = time.perf_counter()
-            noisy(a)
-            t1 = time.perf_counter()
-            plain(a)
-            pairs.append((t1 - t0, time.perf_counter() - t1))
+            times = []
+            for e in engines:
+                t0 = time.perf_counter()
+                run(e)
+                times.append(time.perf_counter() - t0)
+            pairs.append(times)
         seconds = [statistics.median(p[i] for p in pairs) / batch for i in (0, 1)]
-        ratio = statistics.median(p[0] / p[1] for p in pairs)
-        rows.append(Row("noisy", f"KernelSimulator ({precision}), batch {batch}", seconds[1], "circuit", repeats, batch,
-                        f"{n_qubits} qubits, noiseless"))
-        rows.append(Row("noisy", f"NoisyKernelSimulator ({backend}, s={scale:g}, {precision}), batch {batch}",
-                        seconds[0], "circuit", repeats, batch, f"median ratio of the pairs {ratio:.2f}"))
+        ratio = statistics.median(p[1] / p[0] for p in pairs)
+        rows.append(Row("noisy", f"{labels[0]}, {what}", seconds[0], "circuit", repeats, batch, f"{n_qubits} qubits, noiseless"))
+        rows.append(Row("noisy", f"{labels[1]}, {what}", seconds[1], "circuit", repeats, batch,
+                        f"median ratio of the alternations {ratio:.2f}"))
     return rows
 
 
 def noisy_targets(rows: list[Row]) -> list[tuple[str, bool, str]]:
-    """Each batch's noisy circuit as a ratio to the noiseless one timed beside it, against :data:`NOISY_TARGET`."""
+    """Each noisy row of :func:`noisy_rows` as a ratio to the noiseless row before it; the circuits'
+    against :data:`NOISY_TARGET` (the gradient's is reported, with no target)."""
+    noisy = [r for r in rows if r.group == "noisy"]
     out = []
-    noiseless = {r.circuits: r.seconds for r in rows if r.group == "noisy" and r.name.startswith("KernelSimulator")}
-    for r in rows:
-        if r.group == "noisy" and r.name.startswith("Noisy") and r.circuits in noiseless:
-            ratio = r.seconds / noiseless[r.circuits]
-            out.append((f"noisy circuit / noiseless circuit, batch {r.circuits} ≤ {NOISY_TARGET:g}", ratio <= NOISY_TARGET,
-                        f"{ratio:.2f} ({_fmt_seconds(r.seconds)} vs {_fmt_seconds(noiseless[r.circuits])} a circuit)"))
+    for plain, r in zip(noisy[::2], noisy[1::2]):
+        what = r.name.split("), ", 1)[1]
+        ratio = r.seconds / plain.seconds
+        limit = NOISY_TARGET if what.startswith("batch") else None
+        out.append((f"noisy / noiseless, {what}" + (f" ≤ {limit:g}" if limit else ""), limit is None or ratio <= limit,
+                    f"{ratio:.2f} ({_fmt_seconds(r.seconds)} vs {_fmt_seconds(plain.seconds)} a circuit)"))
     return out
 
 

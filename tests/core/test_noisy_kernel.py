@@ -62,11 +62,19 @@ def test_another_device_and_layout():
                                atol=1e-10, rtol=0)
 
 
-def test_differentiable_formulation_equals_the_compiled_loops(engines):
+def test_the_torch_formulation_equals_the_compiled_forward_and_adjoint(engines):
     for n in (4, 8):
         sim = engines[(n, 1.0)]
         angles = random_angles(3, 5, sim.n_angles, seed=n)
-        torch.testing.assert_close(torch_probabilities(sim.step, angles), sim(angles), atol=1e-14, rtol=0)
+        g = torch.randn(3, 5, sim.n_outcomes, generator=torch.Generator().manual_seed(n), dtype=torch.float64)
+        a = angles.clone().requires_grad_()
+        probs = torch_probabilities(sim.step, a)
+        (probs * g).sum().backward()
+        torch.testing.assert_close(probs.detach(), sim(angles), atol=1e-14, rtol=0)
+        torch.testing.assert_close(sim.vjp(angles, g), a.grad, atol=1e-13, rtol=0)
+        b = angles.clone().requires_grad_()  # the same through probabilities and autograd
+        (sim(b) * g).sum().backward()
+        torch.testing.assert_close(b.grad, a.grad, atol=1e-13, rtol=0)
 
 
 def test_the_gradient_equals_central_differences(engines):
