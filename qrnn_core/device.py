@@ -26,6 +26,9 @@ The noise model (as Aer's ``NoiseModel.from_backend`` builds it, plus what it le
 A noise scale ``s`` multiplies every error rate: gate, readout and reset errors by ``s``, the
 relaxation rates ``1/T1`` and ``1/T_phi`` by ``s`` (so ``T1`` and ``T2`` are divided by ``s``);
 ``s = 0`` is noiseless. Times are in seconds throughout.
+
+The study's engine simulates it (:class:`qrnn_core.noisy_kernel.NoisyKernelSimulator`, its gradient
+included); :func:`reference_probabilities` is Aer's independent reference it is tested against.
 """
 
 from __future__ import annotations
