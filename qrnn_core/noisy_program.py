@@ -1,7 +1,8 @@
 """A device step (:class:`~qrnn_core.device.DeviceNoise`) compiled into Pauli transfer matrices.
 
-The noisy engines (:mod:`qrnn_core.noisy_kernel`, compiled; :mod:`qrnn_core.noisy_torch`,
-differentiable) both run the tables built here; nothing else restates the step.
+The noisy engine (:class:`qrnn_core.noisy_kernel.NoisyKernelSimulator`: the compiled loops of
+:mod:`qrnn_core.noisy_forward` and :mod:`qrnn_core.noisy_adjoint`) and its torch check
+(:mod:`qrnn_core.noisy_torch`) all run the tables built here; nothing else restates the step.
 
 Representation
 --------------
@@ -185,7 +186,7 @@ def _split(ops: list[_Op]) -> list[list[_Op]]:
 
     One-qubit ops on different slots commute, so the heads act on the stage's initial matrix while
     it is still a product of a slot-0 and a slot-1 factor (4 x 4 work each, not 16 x ncol), and
-    each tail composes into one 4 x 4 before it touches the stage (:func:`qrnn_core.noisy_kernel._stage`).
+    each tail composes into one 4 x 4 before it touches the stage (:func:`qrnn_core.noisy_forward._stage`).
     """
     two = [i for i, op in enumerate(ops) if op.kind == FIX2]
     lo, hi = (two[0], two[-1] + 1) if two else (len(ops), len(ops))
@@ -203,9 +204,9 @@ class NoisyStep:
     (the memory channels ``0 .. h-1``, then stage A and stage B of each factor: ``h + 2 f`` and
     ``h + 2 f + 1``), each in its 5 :data:`PARTS`: ``ints (S, 5, max_ops, 4)`` int64 rows
     ``(kind, slot, index, flag)``, ``floats (S, 5, max_ops, 2)`` the rotations' ``(coef, const)``,
-    ``n_ops (S, 5)``. ``init (F, 2, 4)``:
-    each readout qubit's Pauli vector at step 0 and after a reset; ``effect (F, 2, 4)``: its effect
-    per outcome bit with the readout error, halved. ``nb (F,)``: 4 where the factor has a "b", else 1.
+    ``n_ops (S, 5)``; matrix 0 of each table is the identity (unused). ``init (F, 2, 4)``: each
+    readout qubit's Pauli vector at step 0 and after a reset; ``effect (F, 2, 4)``: its effect per
+    outcome bit with the readout error, halved. ``nb (F,)``: 4 where the factor has a "b", else 1.
     """
 
     n_qubits: int
