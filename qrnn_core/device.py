@@ -26,6 +26,9 @@ The noise model (as Aer's ``NoiseModel.from_backend`` builds it, plus what it le
 A noise scale ``s`` multiplies every error rate: gate, readout and reset errors by ``s``, the
 relaxation rates ``1/T1`` and ``1/T_phi`` by ``s`` (so ``T1`` and ``T2`` are divided by ``s``);
 ``s = 0`` is noiseless. Times are in seconds throughout.
+
+The study's engine simulates it (:class:`qrnn_core.noisy_kernel.NoisyKernelSimulator`, its gradient
+included); :func:`reference_probabilities` is Aer's independent reference it is tested against.
 """
 
 from __future__ import annotations
@@ -462,6 +465,18 @@ def _bind(param, a, value):
     return float(param)
 
 
+def op_angle(noise: DeviceNoise, gate_name: str, param) -> tuple[float, float]:
+    """A device op's angle as ``(coef, const)``: ``coef * θ + const`` in its logical gate's angle ``θ``
+    (``coef = 0`` for a constant angle; ``param`` a :class:`DeviceOp`'s). The device translates each
+    rotation into fixed gates and ``rz`` angles affine in ``θ``; anything else is refused."""
+    a = _gate_template(gate_name, tuple(_basis_of(noise)))[0]
+    const = _bind(param, a, 0.0)
+    coef = _bind(param, a, 1.0) - const
+    if not isinstance(const, float) or abs(_bind(param, a, 2.0) - (2 * coef + const)) > 1e-12:
+        raise ValueError(f"angle {param} of {gate_name} is not affine in the gate's angle")
+    return coef, const
+
+
 def device_circuit(noise: DeviceNoise, n_steps: int, angles=None, *, readout: str = "probabilities"):
     """The ``n_steps``-step circuit in the device's gates, on ``n`` logical qubits.
 
@@ -525,8 +540,15 @@ def aer_noise_model(noise: DeviceNoise):
     After each device gate ``depolarizing_error(p).compose(thermal_relaxation_error ...)`` (Aer's
     order: depolarize, then relax); after each readout reset an ``X`` with the reset error. Readout
     error is not in it: the reference applies it to the saved distributions.
+
+    Each error goes to Aer as ONE Kraus channel (the same channel): Aer keeps a mixture error's
+    terms only where their probability exceeds 1e-10 (``QuantumError::set_circuits``, without
+    renormalising), and the composed mixtures here have terms of 1e-14 to 1e-10 (a two-qubit
+    depolarizing term times a relaxation term): as mixtures they moved the per-step distributions
+    by up to 1e-9, as Kraus channels they are exact.
     """
-    from qiskit_aer.noise import NoiseModel, depolarizing_error, pauli_error, thermal_relaxation_error
+    from qiskit.quantum_info import Kraus
+    from qiskit_aer.noise import NoiseModel, QuantumError, depolarizing_error, pauli_error, thermal_relaxation_error
 
     model = NoiseModel(basis_gates=sorted({op.name for g in noise.gates for op in g.ops}))
     seen = set()
@@ -546,10 +568,10 @@ def aer_noise_model(noise: DeviceNoise):
             if relax is not None and len(op.relaxation) == len(op.qubits):
                 error = relax if error is None else error.compose(relax)
             if error is not None:
-                model.add_quantum_error(error, op.name, list(op.qubits))
+                model.add_quantum_error(QuantumError(Kraus(error)), op.name, list(op.qubits))
     for q, e in zip(readout_qubits(noise.n_qubits), noise.reset_error):
         if e > 0:
-            model.add_quantum_error(pauli_error([("X", e), ("I", 1 - e)]), "reset", [q])
+            model.add_quantum_error(QuantumError(Kraus(pauli_error([("X", e), ("I", 1 - e)]))), "reset", [q])
     return model
 
 
@@ -590,26 +612,29 @@ def total_variation(p: np.ndarray, q: np.ndarray) -> np.ndarray:
 
 def noise_source_table(backend: str = DEFAULT_BACKEND, n_qubits: int = 8, n_steps: int = 20, *,
                        generator: np.random.Generator, layout=None, scale: float = 1.0,
-                       shots: int = 1024) -> list[dict]:
+                       shots: int = 1024, probabilities=None) -> list[dict]:
     """How far each noise source moves the per-step distributions: rows ``{"noise", "mean_tvd"}``.
 
     Random angles uniform in ``[-pi, pi)`` from ``generator``; the mean over steps of the TVD of the
-    reference (:func:`reference_probabilities`) with each source alone, the sources added one by one,
-    and all together, from the noiseless distributions; last, the TVD of a ``shots``-shot estimate of
-    the noiseless ones (shot noise, for scale).
+    per-step distributions with each source alone, the sources added one by one, and all together,
+    from the noiseless distributions; last, the TVD of a ``shots``-shot estimate of the noiseless
+    ones (shot noise, for scale). ``probabilities(noise, angles) -> (T, R)`` computes them: Aer's
+    reference (:func:`reference_probabilities`) by default, or the study's engine
+    (:func:`qrnn_core.noisy_kernel.engine_probabilities`).
     """
+    probabilities = probabilities or reference_probabilities
     noise = device_noise(backend, n_qubits, layout=layout, scale=scale)
     angles = generator.uniform(-np.pi, np.pi, (n_steps, n_angles(n_qubits)))
-    exact = reference_probabilities(noise.only(), angles)
+    exact = probabilities(noise.only(), angles)
     rows = []
     for source in NOISE_SOURCES:
         rows.append({"noise": f"{source} alone",
-                     "mean_tvd": float(total_variation(reference_probabilities(noise.only(source), angles), exact).mean())})
+                     "mean_tvd": float(total_variation(probabilities(noise.only(source), angles), exact).mean())})
     for i in range(2, len(NOISE_SOURCES) + 1):
         sources = NOISE_SOURCES[:i]
         label = "all" if i == len(NOISE_SOURCES) else " + ".join(sources)
         rows.append({"noise": label,
-                     "mean_tvd": float(total_variation(reference_probabilities(noise.only(*sources), angles), exact).mean())})
+                     "mean_tvd": float(total_variation(probabilities(noise.only(*sources), angles), exact).mean())})
     counts = np.array([generator.multinomial(shots, p / p.sum()) for p in exact])
     rows.append({"noise": f"{shots} shots, noiseless", "mean_tvd": float(total_variation(counts / shots, exact).mean())})
     return rows

@@ -237,6 +237,63 @@ def kernel_targets(rows: list[Row]) -> list[tuple[str, bool, str]]:
     return out
 
 
+#: The noisy engine's target (issue 29): one noisy circuit at most this many times one noiseless one.
+NOISY_TARGET = 3.0
+
+
+def noisy_rows(repeats: int = 9, seed: int = 0, precision: str = "complex64", backend: str = "FakeMarrakesh",
+               scale: float = 1.0, batches=(1, 221), n_qubits: int = 8) -> list[Row]:
+    """The noisy engine (:class:`~qrnn_core.noisy_kernel.NoisyKernelSimulator`, every noise source of
+    ``backend`` at ``scale``) beside the noiseless kernel, in pairs of rows (noiseless, noisy): per
+    20-step circuit at each batch (1: a forward; 221: an FDSA update's circuits), then the exact
+    gradient of one circuit (the adjoint sweeps, ``vjp``). The two of a pair are timed in
+    alternation, so that both see the same load; each noisy row's note is the median of the
+    alternations' ratios."""
+    from qrnn_core.kernel import KernelSimulator
+    from qrnn_core.noisy_kernel import NoisyKernelSimulator
+
+    dtype = getattr(torch, precision)
+    engines = (KernelSimulator(n_qubits, dtype=dtype), NoisyKernelSimulator.on(backend, n_qubits, scale=scale, dtype=dtype))
+    g = torch.Generator().manual_seed(seed)
+    angles = (2 * torch.rand(max(batches), 20, engines[1].n_angles, generator=g, dtype=torch.float64) - 1) * torch.pi
+    grad = torch.randn(1, 20, engines[1].n_outcomes, generator=g, dtype=torch.float64)
+    work = [(f"batch {b}", b, lambda e, a=angles[:b]: e(a)) for b in batches]
+    work.append(("exact gradient (adjoint), batch 1", 1, lambda e: e.vjp(angles[:1], grad)))
+    labels = (f"KernelSimulator ({precision})", f"NoisyKernelSimulator ({backend}, s={scale:g}, {precision})")
+    rows = []
+    for what, batch, run in work:
+        for e in engines:
+            run(e)  # warm: each loads its compiled code
+        pairs = []
+        for _ in range(repeats):
+            times = []
+            for e in engines:
+                t0 = time.perf_counter()
+                run(e)
+                times.append(time.perf_counter() - t0)
+            pairs.append(times)
+        seconds = [statistics.median(p[i] for p in pairs) / batch for i in (0, 1)]
+        ratio = statistics.median(p[1] / p[0] for p in pairs)
+        rows.append(Row("noisy", f"{labels[0]}, {what}", seconds[0], "circuit", repeats, batch, f"{n_qubits} qubits, noiseless"))
+        rows.append(Row("noisy", f"{labels[1]}, {what}", seconds[1], "circuit", repeats, batch,
+                        f"median ratio of the alternations {ratio:.2f}"))
+    return rows
+
+
+def noisy_targets(rows: list[Row]) -> list[tuple[str, bool, str]]:
+    """Each noisy row of :func:`noisy_rows` as a ratio to the noiseless row before it; the circuits'
+    against :data:`NOISY_TARGET` (the gradient's is reported, with no target)."""
+    noisy = [r for r in rows if r.group == "noisy"]
+    out = []
+    for plain, r in zip(noisy[::2], noisy[1::2]):
+        what = r.name.split("), ", 1)[1]
+        ratio = r.seconds / plain.seconds
+        limit = NOISY_TARGET if what.startswith("batch") else None
+        out.append((f"noisy / noiseless, {what}" + (f" ≤ {limit:g}" if limit else ""), limit is None or ratio <= limit,
+                    f"{ratio:.2f} ({_fmt_seconds(r.seconds)} vs {_fmt_seconds(plain.seconds)} a circuit)"))
+    return out
+
+
 def _peak_rss_growth(fn) -> tuple[object, int]:
     """``fn()`` and the growth of the process's peak resident memory while it ran (bytes; Linux:
     the peak is reset through /proc/self/clear_refs first, so earlier peaks do not hide it)."""
@@ -323,6 +380,10 @@ def tables(rows: list[Row]) -> list[tuple[list[str], list[list[str]]]]:
         out.append((["default engine, 8 qubits, T=20", "circuits", "time", "/ one Aer exact circuit"],
                     [[r.name, f"{r.circuits:,}", _fmt_seconds(r.seconds),
                       f"{r.seconds / aer_one:.4g}" if aer_one else "-"] for r in kern]))
+    noisy = [r for r in rows if r.group == "noisy"]
+    if noisy:
+        out.append((["device noise on the engine, T=20", "circuits", "time a circuit", "note"],
+                    [[r.name, f"{r.circuits:,}", _fmt_seconds(r.seconds), r.note] for r in noisy]))
     sim = [r for r in rows if r.group == "simulator"]
     if sim:
         aer_exact = next((r.seconds for r in sim if r.name.startswith("Aer exact")), None)
@@ -503,16 +564,18 @@ def main(json_path: str | None = None, repeats: int = 5, full: bool = False,
         rows += epoch_rows(precision="complex128") + epoch_rows(precision="complex64")
     if "kernel" in sections:
         rows += kernel_rows(repeats)
+    if "noisy" in sections:  # opt-in: main(sections={"noisy"})
+        rows += noisy_rows(repeats)
     if sections & {"simulator", "update"}:
         print("timing Aer ...", flush=True)
     if "simulator" in sections:
         rows += simulator_rows("aer", repeats)
     if "update" in sections:
         rows += update_rows("aer", repeats, full)
-    rows.sort(key=lambda r: ["kernel", "simulator", "update", "epoch"].index(r.group))
+    rows.sort(key=lambda r: ["kernel", "noisy", "simulator", "update", "epoch"].index(r.group))
     for header, body in tables(rows):
         print("\n" + _text_table(header, body))
-    targets = targets_of(rows) + kernel_targets(rows)
+    targets = targets_of(rows) + kernel_targets(rows) + noisy_targets(rows)
     print()
     for what, met, measured in targets:
         print(f"  [{'met' if met else 'MISSED'}] {what}: {measured}")

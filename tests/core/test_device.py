@@ -151,3 +151,21 @@ def test_each_source_moves_the_distributions(noise4):
         assert 1e-5 < d.total_variation(p, exact).mean() < 0.05, source
     with pytest.raises(ValueError, match="unknown noise source"):
         noise4.only("cosmic rays")
+
+
+def test_aer_gets_each_error_as_one_exact_channel():
+    """Aer drops a mixture error's terms of probability <= 1e-10; each error goes to it as one Kraus
+    channel, equal to depolarizing-then-relaxation composed (FakeMarrakesh's CZ on qubits 3, 4 as a
+    mixture has a term of 6e-14)."""
+    from qiskit.quantum_info import SuperOp
+    from qiskit_aer.noise import depolarizing_error, thermal_relaxation_error
+
+    noise = d.device_noise("FakeMarrakesh", 6)
+    model = d.aer_noise_model(noise)
+    op = next(op for g in noise.gates for op in g.ops if op.name == "cz" and op.qubits == (3, 4))
+    error = model._local_quantum_errors["cz"][op.qubits]
+    assert error.size == 1 and error.probabilities == [1.0]
+    relax = [thermal_relaxation_error(r.t1, r.t2, r.duration) for r in op.relaxation]
+    composed = depolarizing_error(op.depolarizing, 2).compose(relax[0].expand(relax[1]))
+    assert np.allclose(SuperOp(error).data, SuperOp(composed).data, atol=1e-14)
+    assert min(composed.probabilities) < 1e-10  # what a mixture would have lost
