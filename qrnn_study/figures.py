@@ -38,6 +38,31 @@ def style() -> None:
     plt.rcParams.update(STYLE)
 
 
+#: The book's text column at a 1,280 px window, in CSS px: a wider figure is scaled down to it (the browser
+#: check, qrnn_tools/book_check.py, measures the column), a narrower one is shown at its own size.
+COLUMN_PX = 690
+#: The smallest text a reader should meet in a figure, in points as rendered at 100 % zoom.
+MIN_RENDERED_PT = 9.0
+
+
+def rendered_sizes(fig) -> list[tuple[str, float]]:
+    """Each visible text of ``fig`` with its size in points as the book renders it: the figure saved as the
+    pages save it (``figure.dpi``, tight bounding box) and scaled to :data:`COLUMN_PX` if wider. A text of
+    ``f`` pt is ``f * dpi / 72`` image px, shown at ``scale`` CSS px each, 0.75 pt a CSS px."""
+    from matplotlib.text import Text
+
+    fig.canvas.draw()
+    width_px = fig.get_tightbbox(fig.canvas.get_renderer()).width * fig.dpi
+    scale = min(1.0, COLUMN_PX / width_px) if width_px > 0 else 1.0
+    return [(t.get_text(), t.get_fontsize() * fig.dpi / 72 * scale * 0.75)
+            for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()]
+
+
+def illegible(fig, least: float = MIN_RENDERED_PT) -> list[str]:
+    """The texts of ``fig`` smaller than ``least`` points as rendered (:func:`rendered_sizes`), one line each."""
+    return [f"{text[:40]!r} at {pt:.1f} pt" for text, pt in rendered_sizes(fig) if pt < least - 1e-9]
+
+
 def validation_curves(res, deck: dict | None = None, original: dict | None = None):
     """Mean validation RMSE (mean of y, z) per epoch with 95 % bands: both protocols, exact and shots."""
     style()

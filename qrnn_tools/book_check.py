@@ -87,7 +87,8 @@ _READER_JS = r"""() => {
     const fig = img.closest('figure');
     const caption = fig ? (fig.querySelector('figcaption') || {}).textContent || '' : '';
     figures.push({src: (img.getAttribute('src') || '').split('/').pop(), alt: alt,
-                  caption: caption.trim(), numbered: !!(fig && fig.querySelector('.caption-number'))});
+                  caption: caption.trim(), numbered: !!(fig && fig.querySelector('.caption-number')),
+                  shown: img.clientWidth, natural: img.naturalWidth});
   }
   const tables = [];
   for (const t of article.querySelectorAll('table')) {
@@ -126,6 +127,8 @@ _FIRST_SCREEN_JS = """() => {
 }"""
 _HASH_NAME = re.compile(r"^[0-9a-f]{16,}(\.(png|jpg|svg))?$", re.I)
 VIEWPORT = {"width": 1280, "height": 900}
+#: The column width the figures' text is sized for (qrnn_study.figures.COLUMN_PX, kept in step by a test).
+COLUMN_PX = 690
 #: A laptop's screen: the front page's answer, tally and table must fit it before any scrolling.
 FIRST_SCREEN = {"width": 1366, "height": 768}
 
@@ -158,6 +161,11 @@ def reader_problems(found: dict) -> list[str]:
             out.append(f"figure {f['src']} has no numbered caption")
         if not f["alt"] or _HASH_NAME.match(f["alt"]) or f["alt"] == f["src"]:
             out.append(f"figure {f['src']} has no alt text that describes it (alt={f['alt']!r})")
+        # The figures' text is sized for a column of COLUMN_PX (qrnn_study.figures.rendered_sizes): shown
+        # narrower than that, or than its own width, it would render below the 9 pt the tests check.
+        if f.get("natural") and f.get("shown") is not None and f["shown"] < min(f["natural"], COLUMN_PX) - 2:
+            out.append(f"figure {f['src']} is shown {f['shown']} px wide, narrower than the "
+                       f"{min(f['natural'], COLUMN_PX)} px its text is sized for")
     if found["overflow"] > 2:
         out.append(f"the page is {found['overflow']} px wider than a 1,280 px window")
     out += [f"unrendered role: {r}" for r in found["raw"]]

@@ -71,3 +71,15 @@ def test_a_broken_book_fails_the_check(tmp_path):
     assert any("image did not load: missing.png" in p for p in broken)
     assert any("table 'wide table' is" in p for p in broken), broken
     assert any("caption text 'Too faint' has contrast" in p for p in broken), broken
+
+
+def test_a_figure_shown_narrower_than_its_text_is_sized_for_is_a_problem():
+    from qrnn_study.figures import COLUMN_PX
+    from qrnn_tools import book_check
+
+    assert book_check.COLUMN_PX == COLUMN_PX  # the column the tests size figure text for is the one checked
+    fig = {"src": "a.png", "alt": "Validation RMSE per epoch", "caption": "Fig. 1 What to see", "numbered": True}
+    shown = [fig | {"natural": 1100, "shown": COLUMN_PX}, fig | {"natural": 500, "shown": 500}]
+    assert reader_problems({"figures": shown, "overflow": 0, "raw": []}) == []
+    found = reader_problems({"figures": [fig | {"natural": 1100, "shown": 520}], "overflow": 0, "raw": []})
+    assert found == [f"figure a.png is shown 520 px wide, narrower than the {COLUMN_PX} px its text is sized for"]
