@@ -1,6 +1,6 @@
 """The study's figures, drawn one way everywhere: legible at 1,280 px, seeds as bands, sources labelled.
 
-The book scales a figure to its column, about 690 px at a 1,280 px window (0.63x for an 11-inch
+The book scales a figure to its column, 672 px at a 1,280 px window (0.61x for an 11-inch
 figure at 100 dpi), so text is set at 15-16 pt to stay above 9 pt as rendered. Every figure's numbers are also written as CSV for download.
 """
 
@@ -38,9 +38,9 @@ def style() -> None:
     plt.rcParams.update(STYLE)
 
 
-#: The book's text column at a 1,280 px window, in CSS px: a wider figure is scaled down to it (the browser
+#: The book's text column at a 1,280 px window, in CSS px (measured in Chromium): a wider figure is scaled down to it (the browser
 #: check, qrnn_tools/book_check.py, measures the column), a narrower one is shown at its own size.
-COLUMN_PX = 690
+COLUMN_PX = 672
 #: The smallest text a reader should meet in a figure, in points as rendered at 100 % zoom.
 MIN_RENDERED_PT = 9.0
 
