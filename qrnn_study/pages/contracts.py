@@ -57,6 +57,8 @@ CONTRACTS = {
                        ("equal_budget.json", "equal_budget.csv")),
     "timing": Contract(("repeats", "aer", "aer_fdsa", "qubit_counts", "n_qubits", "min_seconds", "epoch_methods",
                         "epoch_precision", "gpu_bench", "engine_qubits"), (), ("timing.json",)),
+    "device": Contract(("backend", "qpu_backends", "n_qubits", "steps", "seed", "local_n_qubits", "local_steps",
+                        "local_circuits", "rep_delay"), (), ("device.json", "qpu.csv")),
     "conclusions": Contract((), (*ARMS, *SWEEP_RUNS, "baselines"), ("standing.json", "standing.csv")),
     "summary": Contract((), (*ARMS, *SWEEP_RUNS, "baselines", "gradients", "fidelity"),
                         ("scorecard.json", "scorecard.csv", "key_figure.csv", "compute.json", "results-{profile}.zip")),

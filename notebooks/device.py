@@ -1,0 +1,133 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# (page-device)=
+# # On a device: noise and QPU time
+#
+# The deck chose SPSA for its cost on a simulator; the reason to train a quantum recurrent network with a
+# sampled estimator at all is a real device, where only sampled estimators run and every circuit costs QPU
+# time. This page puts the seed circuit on a calibrated model of an IBM device
+# ({glue:text}`dev_backend`, `qiskit-ibm-runtime`'s fake backend; qubits {glue:text}`dev_layout`, median
+# $T_1$ {glue:text}`dev_t1_us` µs and $T_2$ {glue:text}`dev_t2_us` µs), says what each of its noise
+# sources does to the per-step readout, checks the study's engine against Aer under that noise, and prices
+# training in QPU time. **Training under this noise is not on this page yet**: the device arms join the
+# study after the paper profile's re-run (their settings are new fields of the training config, an edit of
+# the science core that the re-run's results must be re-keyed across first; `run --rekey`).
+
+# %% tags=["parameters", "hide-input"]
+profile = "quick"
+results_dir = "results/quick"
+run_name = "device"  # this run's folder under results_dir
+backend = "FakeMarrakesh"  # the device model (any fake backend of qiskit-ibm-runtime by name)
+qpu_backends = ["FakeMarrakesh", "FakeKingston"]  # two generations, for the QPU table
+n_qubits = 4  # the noise-source table's circuit (8: the deck's)
+steps = 10  # its steps
+seed = 0  # its random angles and shots
+local_n_qubits = 4  # one update's circuits run in local testing mode
+local_steps = 5
+local_circuits = 3
+rep_delay = None  # seconds between shots; None: each backend's default
+
+# %% tags=["hide-input"]
+# %matplotlib inline
+import matplotlib.pyplot as plt
+from IPython.display import Markdown, display
+from myst_nb import glue
+
+from qrnn_study.figures import csv_link
+from qrnn_study.pages import device as page
+from qrnn_study.report import results_path, save_json, show_banner
+
+show_banner(profile)
+out = results_path(results_dir, run_name)
+sources = page.noise_sources(backend, n_qubits, steps, seed)
+qpu = page.qpu_rows(tuple(qpu_backends), 8, rep_delay)
+local = page.local_run(backend, local_n_qubits, local_steps, seed, local_circuits)
+save_json(out / "device.json", page.record(sources, qpu, local))
+for name, value in (page.calibration(backend, 8) | page.values(sources, qpu, local)).items():
+    glue(name, value, display=False)
+
+# %% [markdown]
+# ## What each noise source does
+#
+# Each step measures and resets the readout qubits mid-circuit ({glue:text}`dev_measure_us` µs and
+# {glue:text}`dev_reset_us` µs on this device), while the memory qubits sit idle and decohere; Aer's
+# `NoiseModel.from_backend` leaves that idle noise out unless the delays are scheduled, and the study's
+# model adds it. The table gives, for random angles ({glue:text}`dev_n` qubits, {glue:text}`dev_steps`
+# steps), the mean total-variation distance of the per-step readout distributions from the noiseless
+# ones, for each source alone and added one by one, computed by the study's engine and by Aer's density
+# matrix on the same transpiled circuit with the idle periods as explicit delays: they agree to
+# {glue:text}`dev_agree`. All the noise together moves the distributions by {glue:text}`dev_all_tvd`,
+# against {glue:text}`dev_shots_tvd` for 1,024 shots of the noiseless ones: smaller than shot noise per
+# step, but a bias where shot noise is a spread.
+
+# %% tags=["hide-input"]
+display(Markdown(page.noise_table(sources)))
+
+# %% [markdown]
+# ## What training costs on a device
+#
+# QPU time as IBM accounts it: every circuit runs shot by shot, each shot followed by the repetition
+# delay ({glue:text}`dev_rep_delay_us` µs by default here). With $T$ steps of one step's gate layer, a
+# measurement and a reset,
+#
+# $$
+# t_\text{circuit} = T\,(t_\text{layer} + t_\text{measure} + t_\text{reset}),\qquad
+# t_\text{update} = C \cdot S \cdot (t_\text{circuit} + t_\text{rep}),
+# $$
+#
+# with $C$ circuits an update and $S = 1{,}024$ shots; an epoch is 1,384 updates and a run 10 epochs, the
+# deck's protocol. On {glue:text}`dev_qpu_backend` an epoch takes {glue:text}`dev_spsa_epoch` with SPSA,
+# {glue:text}`dev_fdsa_epoch` with FDSA and {glue:text}`dev_ps_epoch` with the parameter-shift rule
+# ({numref}`fig-device-qpu`); the exact gradient exists only on a simulator.
+
+# %% tags=["hide-input"]
+display(Markdown(page.qpu_table(qpu)))
+csv_link(out / "qpu.csv", [[r["backend"], r["estimator"], r["circuit_s"], r["rep_delay_s"], r["circuits"],
+                            r["update_s"], r["epoch_h"], r["run_h"]] for r in qpu],
+         ["backend", "estimator", "circuit_s", "rep_delay_s", "circuits", "update_s", "epoch_h", "run_h"])
+fig = page.qpu_figure(qpu)
+glue("fig_device_qpu", fig, display=False)
+plt.close(fig)
+
+# %% [markdown]
+# ```{glue:figure} fig_device_qpu
+# :name: fig-device-qpu
+# :alt: Horizontal bars of QPU hours per training epoch on a log axis for SPSA corrected, SPSA as originally run, FDSA and the parameter-shift rule on two IBM device models, with the deck's simulator hours per epoch as dotted lines
+#
+# QPU hours per training epoch (log axis) of each estimator that can run on a device, on two device
+# models; dotted lines: the deck's own simulator hours per epoch on its CPU, for scale.
+# ```
+#
+# ## One update's circuits, as a device would run them
+#
+# For a user who wants to run them: the circuits of an update as primitive-unified blocs (PUBs) that
+# `SamplerV2` accepts, laid on the device's qubits ({glue:text}`dev_local_circuits` of
+# {glue:text}`dev_local_n` qubits and {glue:text}`dev_local_steps` steps, {glue:text}`dev_local_shots`
+# shots each), executed offline in `qiskit-ibm-runtime`'s local testing mode on the fake backend. Their
+# counts agree with the engine's distributions of the noise that mode simulates (no idle noise): Pearson's
+# chi-square {glue:text}`dev_local_chi2` on {glue:text}`dev_local_dof` degrees of freedom, p =
+# {glue:text}`dev_local_p`. Against the engine's full model, idle noise included, p =
+# {glue:text}`dev_local_p_full`: {glue:text}`dev_local_full_words`.
+#
+# ## What this model leaves out
+#
+# Coherent ZZ crosstalk between neighbours, dephasing of the neighbours of a measured qubit, and drift
+# between calibrations are not in it; so it cannot judge remedies aimed at them, such as dynamical
+# decoupling of the memory qubits during the mid-circuit measurement, which hardware demonstrations of
+# this task use. For scale, a quantum echo-state network on `ibm_marrakesh` (a fixed circuit with a ridge
+# readout, about $6 \times 10^4$ shots) reached a test RMSE of about 0.09 on y and z of a min-max scaled
+# Lorenz series.
