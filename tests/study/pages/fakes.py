@@ -21,7 +21,7 @@ def fake_arm(name="arm", val=0.1, train=0.2, seeds=3, epochs=3, updates=4, done=
     t = np.broadcast_to(per_seed(train)[:, None, None], (seeds, epochs, updates)).copy()
     for i, e in enumerate(done):
         v[i, e:], t[i, e:] = np.nan, np.nan
-    return ArmResults(name, list(range(1929, 1929 + seeds)), done, {p: {"exact": v, "shots": v.copy()}
+    return ArmResults(name, list(range(1929, 1929 + seeds)), done, {p: {"exact": v.copy(), "shots": v.copy()}
                       for p in ("sequence", "windows")}, t, np.zeros((seeds, epochs + 1, 4)),
                       np.full((seeds, epochs), 1.0), cfg, circuits, cfg["shots"] or 0, [{}] * seeds)
 
