@@ -73,7 +73,8 @@ arms = load_arms(results_dir)
 baselines = read_results(results_dir, "baselines", "baselines.json") or {}
 gaps = {p: oracle_gaps(arms, p) for p in PROTOCOL_IDS}
 standing = {p: baseline_standing(arms, baselines, p) for p in PROTOCOL_IDS} if baselines else {}
-card = scorecard(arms, None, load_sweeps(results_dir, load_study(profile=profile)))
+timing = (read_results(results_dir, "timing", "timing.json") or {}).get("rows")  # the speed claim, on Aer
+card = scorecard(arms, None, load_sweeps(results_dir, load_study(profile=profile)), timing)
 out = results_path(results_dir, run_name)
 
 # %% [markdown]

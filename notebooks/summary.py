@@ -56,6 +56,7 @@ sweeps = load_sweeps(results, study)
 baselines, gradients = (read_results(results, "baselines", "baselines.json"),
                         read_results(results, "gradients", "gradients.json"))
 fidelity = read_results(results, "fidelity", "fidelity.json")
+timing = (read_results(results, "timing", "timing.json") or {}).get("rows")  # the speed claim, on Aer
 
 task = make_task(DataConfig(source="original"))  # the windows protocol's count and stride, for the glossary
 glue("windows_words", f"the {len(task.val_windows_x):,} windows of that span that start every "
@@ -68,7 +69,7 @@ glue("coverage", "; ".join(coverage) or "none", display=False)
 # The first screen: the answer in one line, the scorecard's tally, the one scoring convention and the arm x
 # protocol table, every number computed from the runs (qrnn_study.pages.summary, tested there).
 warning = partial_warning(profile, "the coverage is below, the remaining compute at the end of this page")
-card = scorecard(arms, gradients, sweeps)
+card = scorecard(arms, gradients, sweeps, timing)
 counts = front.tally(card)
 glue("title_outcome", front.title_words(counts), display=False)
 # The validation shots the arms were scored with; before any has run, those the study file plans for them.

@@ -292,6 +292,15 @@ def verdict_band(estimate: Estimate, low: float, high: float, what: str) -> Verd
     return Verdict("inconclusive", rule)
 
 
+def verdict_point_band(value: float, low: float, high: float, what: str, basis: str) -> Verdict:
+    """Claim: a measured value without an interval (``basis`` says why: e.g. one timing of each, the median of
+    its repeats) lies in ``[low, high]``: reproduced inside, not reproduced outside, not tested if missing."""
+    rule = f"reproduced if the measured value ({basis}) lies inside {what} [{low:g}, {high:g}], else not reproduced"
+    if not math.isfinite(value):
+        return Verdict("not tested", f"no measured value ({basis})")
+    return Verdict("reproduced" if low <= value <= high else "not reproduced", rule)
+
+
 def verdict_proportion(share: Estimate, p: float, claim: str, alpha: float = 0.05,
                        test: str = "exact binomial test against 1/2") -> Verdict:
     """Claim: most seeds show an outcome. ``share``: the proportion of seeds with it, its Clopper-Pearson

@@ -59,8 +59,8 @@ CONTRACTS = {
                         "epoch_precision", "gpu_bench", "engine_qubits"), (), ("timing.json",)),
     "device": Contract(("backend", "qpu_backends", "n_qubits", "steps", "seed", "local_n_qubits", "local_steps",
                         "local_circuits", "rep_delay"), (), ("device.json", "qpu.csv")),
-    "conclusions": Contract((), (*ARMS, *SWEEP_RUNS, "baselines"), ("standing.json", "standing.csv")),
-    "summary": Contract((), (*ARMS, *SWEEP_RUNS, "baselines", "gradients", "fidelity"),
+    "conclusions": Contract((), (*ARMS, *SWEEP_RUNS, "baselines", "timing"), ("standing.json", "standing.csv")),
+    "summary": Contract((), (*ARMS, *SWEEP_RUNS, "baselines", "gradients", "fidelity", "timing"),
                         ("scorecard.json", "scorecard.csv", "key_figure.csv", "compute.json", "results-{profile}.zip")),
     # A training run's parameters are TrainConfig's fields (the cell is ``qrnn_study.cli.parameter_cell``);
     # its folder's files are qrnn_core's (besides its checkpoints).

@@ -112,3 +112,36 @@ def test_a_claim_significant_alone_can_fail_after_holm():
     rows = adjust([tested(0.03), tested(0.04), tested(0.001, BINOMIAL_TEST), _row(claim("speed-gpu"), "-", "-", Verdict("not tested", "r"), "")])
     assert [r["p_holm"] for r in rows[:3]] == pytest.approx([0.06, 0.06, 0.003])
     assert [r["verdict"] for r in rows] == ["inconclusive", "inconclusive", "reproduced", "not tested"]
+
+
+def test_the_speed_claim_is_judged_on_aer_with_the_engine_shown_beside():
+    """On the deck's own stack (the timing page's Aer rows, shots first, else exact); the study's engine's
+    epoch ratio is ours, shown beside it, and judged on only where no Aer timing of both updates exists."""
+    from qrnn_study.scorecard import aer_update_ratio, speed_rows
+
+    timing = [{"group": "update", "name": "spsa | Aer exact", "seconds": 1.6},
+              {"group": "update", "name": "fdsa | Aer exact", "seconds": 69.8},
+              {"group": "update", "name": "spsa | Aer 1,024 shots", "seconds": 7.2},
+              {"group": "simulator", "name": "Aer exact (density matrix), batch 4", "seconds": 0.3}]
+    assert aer_update_ratio(timing) == (69.8 / 1.6, "Aer exact")  # no FDSA timing with shots: exact on both
+    timing.append({"group": "update", "name": "fdsa | Aer 1,024 shots", "seconds": 7.2 * 30})
+    assert aer_update_ratio(timing) == pytest.approx((30.0, "Aer 1,024 shots"))
+    assert aer_update_ratio(None) is None and aer_update_ratio(timing[:1]) is None
+    rng = np.random.default_rng(3)
+    spsa = arm("spsa-original-shots", 0.11 + rng.normal(0, 1e-3, (5, 4)), 10)
+    fdsa = arm("fdsa-shots", 0.13 + rng.normal(0, 1e-3, (5, 4)), 300)
+    arms = {"spsa-original-shots": spsa, "fdsa-shots": fdsa}
+    (row, *_) = speed_rows(arms, timing)
+    assert row["id"] == "speed" and row["estimate"] == pytest.approx(30.0) and row["n"] == 1
+    assert row["measured"].startswith("FDSA / SPSA = 30.0 on Aer 1,024 shots; ours, the study's engine")
+    assert row["verdict"] == "not reproduced"  # 30 lies outside a factor 2 of the deck's 14.5x
+    (inside, *_) = speed_rows(arms, [dict(r, seconds=r["seconds"] / 2) if r["name"].startswith("fdsa") else r
+                                     for r in timing])
+    assert inside["verdict"] == "reproduced" and inside["estimate"] == pytest.approx(15.0)
+    (ours, *_) = speed_rows(arms)  # no Aer timing: the engine's figure is judged, and says so
+    assert "no Aer timing" in ours["measured"] and ours["n"] == 5
+    (nothing, *_) = speed_rows({}, None)
+    assert nothing["verdict"] == "not tested"
+    (aer_only, *rest) = speed_rows({}, timing)
+    assert aer_only["verdict"] == "not reproduced" and "ours" not in aer_only["measured"]
+    assert all("no device yet" in r["rule"] for r in rest)
