@@ -40,7 +40,24 @@ def test_qpu_time_per_estimator_and_device_with_the_exact_gradient_unable_to_run
     plt.close(fig)
 
 
-def test_one_update_runs_in_local_testing_mode_and_the_values_are_glued(sources):
+def test_one_update_runs_in_local_testing_mode_and_the_values_are_glued(sources, monkeypatch):
+    # Local testing mode itself (Aer built from the 156-qubit backend, about 10 s) is tested in
+    # tests/core/test_qpu.py and runs in the tiny study's page; here its counts are drawn from the engine's
+    # distributions of the noise it simulates, which is what the page tests them against.
+    import numpy as np
+
+    from qrnn_core.device import device_noise
+    from qrnn_core.noisy_kernel import engine_probabilities
+
+    def run_local(pubs, *, backend, seed):
+        (circuit, values, shots), = pubs
+        rng = np.random.default_rng(seed)
+        noise = device_noise(backend, 2).only(*page.LOCAL_MODE_NOISE)
+        angles = np.random.default_rng(0).uniform(-np.pi, np.pi, (1, 2, 13))  # local_run's draw for seed 0
+        p = np.stack([engine_probabilities(noise, a) for a in angles])
+        return [np.array([[rng.multinomial(shots, row / row.sum()) for row in c] for c in p])]
+
+    monkeypatch.setattr(page, "run_local", run_local)
     local = page.local_run("FakeMarrakesh", 2, 2, 0, circuits=1, shots=256)
     assert local.dof > 0 and 0 <= local.p_value <= 1 and 0 <= local.p_full <= 1
     assert local.p_value > 1e-3  # the counts come from the noise the local mode simulates
