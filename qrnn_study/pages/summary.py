@@ -222,6 +222,12 @@ def _interval(e: Estimate, digits: int) -> str:
     return f"{e.mean:.{digits}f} [{e.low:.{digits}f}, {e.high:.{digits}f}]"
 
 
+def _where(measured: str) -> str:
+    """Where the speed row measured its ratio, in words: per update on Aer (the deck's stack) or per training
+    epoch on the study's engine (:func:`qrnn_study.scorecard.speed_rows`' measured text)."""
+    return "per update on Aer, the deck's stack" if " on Aer" in measured else "per training epoch"
+
+
 def answer_line(a: Answer) -> str:
     """The answer in one Markdown paragraph: the outcome, the cost (FDSA's seconds per epoch over SPSA's,
     the speed row's estimate) and SPSA - FDSA per protocol with its word."""
@@ -229,7 +235,8 @@ def answer_line(a: Answer) -> str:
     where = {"sequence": "on the one sequence", "windows": "on windows"}
     parts = [f"**Is SPSA as good as FDSA at a tenth of the cost? {OUTCOME_WORDS[a.outcome]}.**"]
     if speed is not None and speed.n:
-        parts.append(f"An epoch of FDSA takes {_interval(speed, 1)} times SPSA's (the cost claim {a.speed_verdict});")
+        parts.append(f"FDSA costs {_interval(speed, 1)} times SPSA's time {_where(a.speed_measured)}: the cost claim "
+                     f"{a.speed_verdict};")
     if a.accuracy:
         n = max(e.n for e, _, _ in a.accuracy.values())
         level = next(iter(a.accuracy.values()))[0].level
@@ -256,8 +263,8 @@ def answer_in_full(card: list[dict], arms: dict, baselines: dict | None, labels:
     if speed is not None and speed["measured"] != "-" and versus:
         where = {r["id"]: ON[VERSUS_CLAIMS[r["id"]]] for r in versus}
         lines.append(
-            f"**Speed and accuracy.** Per training epoch FDSA takes {speed['measured'].removeprefix('FDSA / SPSA = ')} "
-            f"times as long as SPSA (the deck: {speed['deck']}): **{speed['verdict']}**. Each seed's lowest validation "
+            f"**Speed and accuracy.** FDSA's time over SPSA's: {speed['measured'].removeprefix('FDSA / SPSA = ')} "
+            f"(the deck: {speed['deck']}): **{speed['verdict']}**. Each seed's lowest validation "
             "RMSE, SPSA as originally run minus FDSA, paired by seed, is "
             + " and ".join(f"{r['measured'].removeprefix('SPSA - FDSA = ')} on the {where[r['id']]}" for r in versus)
             + "; the deck's \"SPSA found better parameters\" is thus "

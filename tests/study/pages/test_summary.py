@@ -154,7 +154,9 @@ def test_the_answer_line_carries_the_computed_numbers():
     c[0].update(estimate=22.0, low=15.9, high=28.0, n=5)
     line = page.answer_line(page.answer(c))
     assert line.startswith("**Is SPSA as good as FDSA at a tenth of the cost? No.**")
-    assert "22.0 [15.9, 28.0] times SPSA's (the cost claim reproduced)" in line
+    assert "22.0 [15.9, 28.0] times SPSA's time per training epoch: the cost claim reproduced;" in line
+    c[0]["measured"] = "FDSA / SPSA = 43.6 on Aer exact; ours, the study's engine, per training epoch: 22.0"
+    assert "times SPSA's time per update on Aer, the deck's stack: the cost" in page.answer_line(page.answer(c))
     assert "0.024 [0.004, 0.044] on windows (margin +-0.016: not comparable)" in line and "(5 seeds, 90 %" in line
     assert page.answer_line(page.answer([])) == "**Is SPSA as good as FDSA at a tenth of the cost? Not tested yet.**"
 
@@ -165,8 +167,8 @@ def test_the_answer_in_full_reads_the_rows_by_claim_id():
     c[2]["measured"], c[4]["measured"] = "SPSA - FDSA = -0.006", "SPSA - FDSA = 0.024"
     c[3]["measured"], c[5]["measured"] = "SPSA - FDSA = -0.006 [...]", "SPSA - FDSA = 0.024 [...]"
     text = page.answer_in_full(c, {}, None, ARM_LABELS)
-    assert text.startswith("**The answer in full.**\n\n**Speed and accuracy.** Per training epoch FDSA takes "
-                           "22.0 [15.9, 28.0] times as long as SPSA (the deck: 14.5x): **reproduced**.")
+    assert text.startswith("**The answer in full.**\n\n**Speed and accuracy.** FDSA's time over SPSA's: "
+                           "22.0 [15.9, 28.0] (the deck: 14.5x): **reproduced**.")
     assert "is -0.006 on the deck's protocol (one sequence) and 0.024 on the windows protocol" in text
     assert ("\"comparable accuracy\", judged as equivalence within a tenth of FDSA's RMSE, is **inconclusive** on "
             "the deck's protocol (one sequence) and **not reproduced** on the windows protocol") in text
