@@ -103,7 +103,7 @@ def _imported_modules(source: str) -> frozenset[str]:
     return frozenset(found)
 
 
-def _stamp(path: Path) -> tuple[int, int]:
+def file_stamp(path: Path) -> tuple[int, int]:
     """What tells a file's content changed, without reading it: (modification time in ns, size)."""
     st = path.stat()
     return st.st_mtime_ns, st.st_size
@@ -117,7 +117,7 @@ def _file_digest(path: Path, stamp: tuple[int, int]) -> str:
 def file_digest(path: Path) -> str:
     """sha256 of a file's bytes, read once per process while it is unchanged (a plan hashes the same
     modules and data files for every run of the study)."""
-    return _file_digest(Path(path), _stamp(Path(path)))
+    return _file_digest(Path(path), file_stamp(Path(path)))
 
 
 @functools.lru_cache(maxsize=1024)
@@ -154,7 +154,7 @@ def module_closure(source: str, leave_out: tuple[str, ...] = NOT_SCIENCE) -> lis
         if path is None or path in files or path.relative_to(ROOT).as_posix() in leave_out:
             continue
         files.add(path)
-        todo += _imports_of_file(path, _stamp(path))
+        todo += _imports_of_file(path, file_stamp(path))
     return sorted(files)
 
 

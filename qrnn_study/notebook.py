@@ -8,6 +8,8 @@ import copy
 import functools
 from pathlib import Path
 
+from .keys import file_stamp
+
 
 @functools.lru_cache(maxsize=256)
 def _read(path: Path, stamp: tuple[int, int]):
@@ -20,8 +22,7 @@ def read_notebook(path: Path):
     """A jupytext percent-format ``.py`` notebook as an nbformat node (converted in memory; converted once
     per process while the file is unchanged, and a copy returned, since papermill writes into it)."""
     path = Path(path).resolve()
-    st = path.stat()
-    return copy.deepcopy(_read(path, (st.st_mtime_ns, st.st_size)))
+    return copy.deepcopy(_read(path, file_stamp(path)))
 
 
 def notebook_parameters(path: Path) -> dict:
