@@ -104,6 +104,11 @@ class TrainConfig:
     n_qubits: int = option(8, "Qubits of the circuit (even; half memory, half readout).", minimum=2)
     device: str = option("cpu", "Torch device (cpu, cuda, cuda:N), or CPU/GPU for Aer.")
     precision: str = option("complex128", "Simulator precision.", ("complex128", "complex64"))
+    noise_device: str | None = option(None, "Simulate a device's noise on the kernel: a qiskit-ibm-runtime fake backend by "
+                                      "name (e.g. FakeMarrakesh); none: noiseless.")
+    noise_scale: float = option(1.0, "Scale s of the device noise: every error rate times s (0: noiseless).", minimum=0)
+    noise_layout: tuple[int, ...] | None = option(None, "The device's physical qubits for logical qubits 0..n-1, each "
+                                                  "coupled to the next, comma-separated; none: the first such line.")
     spsa_c: float = option(0.1, "SPSA perturbation c (the deck: 0.1).")
     spsa_directions: int = option(2, "SPSA directions averaged per update (the deck: 2).", minimum=1)
     spsa_gamma: float = option(0.0, "SPSA perturbation decay: c_k is c / (k+1) to the power gamma (0: the deck, 0.101: Spall).",
@@ -118,6 +123,13 @@ class TrainConfig:
                                    minimum=1)
     val_shots: int | None = option(1024, "Shots of the shot-noise validation scores; none: exact only.", minimum=1)
     data: DataConfig = field(default_factory=DataConfig)
+
+    def __post_init__(self):
+        # A layout as the CLI (floats) or JSON (a list) gives it: a tuple, whole numbers as ints.
+        layout = self.noise_layout
+        if isinstance(layout, (list, tuple)) and all(isinstance(q, (int, float)) and not isinstance(q, bool)
+                                                     and math.isfinite(q) and float(q).is_integer() for q in layout):
+            object.__setattr__(self, "noise_layout", tuple(int(q) for q in layout))
 
     @property
     def learning_rate(self) -> float:
@@ -171,6 +183,7 @@ class TrainConfig:
                              "with shots None")
         check_n_qubits(self.n_qubits)
         self._check_device()
+        self._check_noise()
         self._check_memory()
         self.data.check()
         make_estimator(self.method, **self.estimator_settings())  # checks c, h, directions
@@ -200,6 +213,32 @@ class TrainConfig:
         if device not in aer_devices():
             raise ValueError(f"device: Aer {device} is not available here (this qiskit-aer offers "
                              f"{', '.join(aer_devices())}); GPU needs qiskit-aer-gpu and an NVIDIA GPU")
+
+    def _check_noise(self) -> None:
+        """The device noise: a known fake backend, on the kernel, a layout that fits it (refused in one
+        line naming the value); scale or layout without a device are refused, not ignored."""
+        if self.noise_device is None:
+            for name, unset in (("noise_scale", 1.0), ("noise_layout", None)):
+                if getattr(self, name) != unset:
+                    raise ValueError(f"{name}: {getattr(self, name)!r} has no effect without noise_device "
+                                     "(a fake backend's name, e.g. FakeMarrakesh)")
+            return
+        if self.backend != "kernel":
+            raise ValueError(f"noise_device: the device noise runs on backend 'kernel', got backend {self.backend!r}")
+        from .device import check_layout, fake_backend
+
+        try:
+            backend = fake_backend(self.noise_device)
+        except ValueError as err:
+            raise ValueError(f"noise_device: {err}") from None
+        layout = self.noise_layout
+        if layout is not None and (isinstance(layout, (str, bytes)) or not all(
+                isinstance(q, (int, float)) and not isinstance(q, bool) and float(q).is_integer() for q in layout)):
+            raise ValueError(f"noise_layout: {layout!r} is not a list of physical qubits (integers)")
+        try:
+            check_layout(backend, self.n_qubits, layout)
+        except ValueError as err:
+            raise ValueError(f"noise_layout: {err}") from None
 
     def circuits_per_update(self) -> int:
         """Circuits one update evaluates per window (forward included), as the estimator plans them."""
@@ -272,7 +311,15 @@ def build_model(config: TrainConfig) -> tuple[QRNN, dict[str, torch.Generator]]:
     from .simulator import TorchSimulator
 
     gens = generators(config.seed)
-    if config.backend == "kernel":
+    if config.backend == "kernel" and config.noise_device is not None:
+        from .device import device_noise
+        from .noisy_kernel import NoisyKernelSimulator
+
+        dtype = torch.complex128 if config.precision == "complex128" else torch.complex64
+        layout = None if config.noise_layout is None else tuple(int(q) for q in config.noise_layout)
+        noise = device_noise(config.noise_device, config.n_qubits, layout=layout, scale=config.noise_scale)
+        backend = NoisyKernelSimulator(noise, dtype=dtype)
+    elif config.backend == "kernel":
         from .kernel import KernelSimulator
 
         dtype = torch.complex128 if config.precision == "complex128" else torch.complex64

@@ -302,3 +302,45 @@ def test_a_config_recorded_before_train_windows_reads_as_the_first_k():
     del recorded["train_windows"]
     assert TrainConfig.from_dict(recorded).train_windows == "first"
     assert TrainConfig.from_dict(SMALL.to_dict()).train_windows == "spread"
+
+
+# ---- device noise (qrnn_core.noisy_kernel) --------------------------------------------------------
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"noise_device": "FakeNowhere"}, "noise_device: unknown backend 'FakeNowhere': choose one of .*FakeMarrakesh"),
+        ({"noise_device": "FakeMarrakesh", "noise_scale": -0.5}, "noise_scale must be >= 0, got -0.5"),
+        ({"noise_device": "FakeMarrakesh", "noise_scale": float("nan")}, "noise_scale must be a finite number, got nan"),
+        ({"noise_device": "FakeMarrakesh", "noise_scale": float("inf")}, "noise_scale must be a finite number, got inf"),
+        ({"noise_device": "FakeMarrakesh", "noise_layout": (0, 1, 2, 40)},
+         r"noise_layout: layout \(0, 1, 2, 40\) does not fit fake_marrakesh"),
+        ({"noise_device": "FakeMarrakesh", "noise_layout": (0, 1, 2.5, 3)}, "noise_layout: .* not a list of physical qubits"),
+        ({"noise_scale": 2.0}, "noise_scale: 2.0 has no effect without noise_device"),
+        ({"noise_layout": (0, 1, 2, 3)}, "noise_layout: .* has no effect without noise_device"),
+        ({"noise_device": "FakeMarrakesh", "backend": "torch"}, "noise_device: the device noise runs on backend 'kernel'"),
+    ],
+)
+def test_bad_device_noise_is_refused_before_any_compute(tmp_path, changes, message):
+    with pytest.raises(ValueError, match=message):
+        train(config_replace(SMALL, **changes), tmp_path / "bad", progress=False)
+    assert not (tmp_path / "bad").exists()
+
+
+def test_device_noise_builds_the_noisy_engine_and_trains(tmp_path, task):
+    from qrnn_core.noisy_kernel import NoisyKernelSimulator
+    from qrnn_core.train import build_model
+
+    config = config_replace(SMALL, method="exact", epochs=1, noise_device="FakeMarrakesh", noise_scale=0.5,
+                            noise_layout=(1.0, 2.0, 3.0, 4.0))  # as the CLI reads it
+    assert config.noise_layout == (1, 2, 3, 4)
+    model, _ = build_model(config)
+    backend = model.quantum.backend
+    assert isinstance(backend, NoisyKernelSimulator)
+    assert (backend.noise.backend, backend.noise.scale, backend.noise.layout) == ("FakeMarrakesh", 0.5, (1, 2, 3, 4))
+    noisy = run(tmp_path, "noisy", config, task)
+    plain = run(tmp_path, "plain", config_replace(SMALL, method="exact", epochs=1), task)
+    assert noisy["train_rmse"] != plain["train_rmse"]
+    recorded = json.loads((tmp_path / "noisy" / "metrics.json").read_text())["config"]
+    assert TrainConfig.from_dict(recorded) == config  # the layout comes back from JSON as the same tuple
+    same = run(tmp_path, "noisy", config, task)  # a finished run is found, not redone
+    assert same["train_rmse"] == noisy["train_rmse"]
