@@ -266,7 +266,11 @@ class TrainConfig:
                              f"here, more than the {have / 2**30:.1f} GiB available")
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        d = asdict(self)
+        if self.noise_device is None:  # a noiseless run records as it did before device noise existed
+            for name in NOISE_FIELDS:
+                del d[name]
+        return d
 
     @classmethod
     def from_dict(cls, d: dict) -> "TrainConfig":
@@ -281,6 +285,10 @@ class TrainConfig:
         if unknown:
             raise ValueError(f"unknown config fields: {', '.join(unknown)}")
         return cls(**d, data=DataConfig(**data))
+
+
+#: The device-noise fields: recorded only where a device is named (:meth:`TrainConfig.to_dict`).
+NOISE_FIELDS = ("noise_device", "noise_scale", "noise_layout")
 
 
 @functools.lru_cache(maxsize=None)

@@ -163,6 +163,31 @@ def notebook_code(cells) -> str:
     return "\n".join(c.source for c in cells if c.cell_type == "code").replace("%matplotlib inline", "")
 
 
+def code_beside_parameters(cells) -> list[str]:
+    """The code cells of a notebook other than its ``parameters`` cell (a training notebook's parameters
+    cell is generated from ``TrainConfig``, whose source is hashed as a science core module)."""
+    return [c.source for c in cells if c.cell_type == "code" and "parameters" not in c.metadata.get("tags", [])]
+
+
+@functools.lru_cache(maxsize=64)
+def notebook_cells_at(commit: str, notebook: Path):
+    """The cells of ``notebook`` as git holds it at ``commit`` (None where git cannot say: no repository,
+    an unknown commit, a "-dirty" tree whose notebook no commit holds)."""
+    import subprocess
+
+    import jupytext
+
+    if not commit or commit.endswith("-dirty"):
+        return None
+    try:
+        where = Path(notebook).resolve().relative_to(ROOT).as_posix()
+        text = subprocess.run(["git", "-C", str(ROOT), "show", f"{commit}:{where}"], capture_output=True,
+                              text=True, check=True, timeout=30).stdout
+        return jupytext.reads(text, fmt="py:percent").cells
+    except (ValueError, OSError, subprocess.SubprocessError):
+        return None
+
+
 def data_inputs(folder: Path = DATA_FOLDER) -> dict[str, str]:
     """``{"data <path>": hash}`` for every file of the original study's folder (what runs read from it)."""
     return {f"data {p.relative_to(ROOT).as_posix()}": file_digest(p)

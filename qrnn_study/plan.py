@@ -9,6 +9,7 @@ folder verifies (:func:`qrnn_core.runfiles.verify_run`); a run whose dependency 
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +17,7 @@ from pathlib import Path
 from qrnn_core.runfiles import verify_run
 
 from .cli import config_from_parameters
-from .keys import SCIENCE_CORE, Inputs, inputs_of
+from .keys import SCIENCE_CORE, Inputs, code_beside_parameters, digest, inputs_of, notebook_cells_at, notebook_code
 from .notebook import notebook_parameters, read_notebook
 from .results import compute_table, training_circuits, updates_per_epoch
 from .study_file import Run, Study, StudyFileError
@@ -29,6 +30,31 @@ REKEY_HINT = "science source only: `run --rekey` checks whether today's code com
 def source_only(changed: list[str]) -> bool:
     """True when every changed input (:meth:`~qrnn_study.keys.Inputs.changed`) is a science core module."""
     return bool(changed) and all(c.lstrip("+-").startswith(f"module {SCIENCE_CORE}") for c in changed)
+
+
+def rekeyable(study: Study, run: Run, changed: list[str], recorded: Inputs) -> bool:
+    """True when a training instance's inputs differ from today's (``changed``, against ``recorded``) in
+    science core source only, or also in its notebook's ``parameters`` cell alone: that cell is generated
+    from ``TrainConfig`` (:func:`qrnn_study.cli.parameter_cell`), so a field added there is an edit of the
+    science core's source too. The notebook it was made from is read from git at the commit its
+    provenance names, and must hash to what it recorded."""
+    rest = [c for c in changed if c != "notebook"]
+    if rest and not source_only(rest):
+        return False
+    if "notebook" not in changed:
+        return bool(rest)
+    metrics = _read_json(study.results / run.name / "metrics.json")
+    commit = (metrics.get("provenance") or {}).get("git_commit") if isinstance(metrics, dict) else None
+    then = notebook_cells_at(commit, run.notebook) if isinstance(commit, str) else None
+    return (then is not None and digest(notebook_code(then)) == recorded.items.get("notebook")
+            and code_beside_parameters(then) == code_beside_parameters(read_notebook(run.notebook).cells))
+
+
+def _read_json(path: Path):
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
 
 
 def check_parameters(run: Run) -> None:
@@ -82,7 +108,7 @@ def out_of_date(study: Study, run: Run, inputs: Inputs) -> str | None:
     if recorded.key != inputs.key:
         changed = inputs.changed(recorded)
         said = "inputs changed: " + ", ".join(changed[:4]) + (f" and {len(changed) - 4} more" if len(changed) > 4 else "")
-        return f"{said} ({REKEY_HINT})" if run.trains and source_only(changed) else said
+        return f"{said} ({REKEY_HINT})" if run.trains and rekeyable(study, run, changed, recorded) else said
     if run.trains and not verdict.done:
         if verdict.differs:
             return f"its files record another config (differs in {', '.join(verdict.differs)})"

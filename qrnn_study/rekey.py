@@ -8,8 +8,10 @@ seed (:func:`qrnn_study.results.reproduces`), and the result is re-keyed only wh
 bit** what its files hold. Its record then carries today's inputs, the key it was made under and the
 check (``rekeyed`` in its ``inputs.json``), so a reader sees which results were re-keyed and how.
 
-Only the ``module qrnn_core/...`` inputs may differ: a changed notebook, parameter, lock, data or a
-dependency's result is a different computation and is re-run, never re-keyed. Bitwise equality holds on
+Only the ``module qrnn_core/...`` inputs may differ, and the training notebook's ``parameters`` cell (it is
+generated from ``TrainConfig``; :func:`qrnn_study.plan.rekeyable` reads the notebook the run was made from
+out of git to see that nothing else changed): any other change of the notebook, a parameter, the lock, the
+data or a dependency's result is a different computation and is re-run, never re-keyed. Bitwise equality holds on
 the platform that made a result (another CPU's last bits may differ): re-key there.
 
 ``python -m qrnn_study run --rekey [--only NAME]`` does it; ``run -n`` shows which runs qualify.
@@ -25,7 +27,7 @@ from qrnn_core.runfiles import atomic_write, verify_run
 
 from .cli import config_from_parameters
 from .keys import Inputs
-from .plan import Plan, inputs_record, plan, source_only
+from .plan import Plan, inputs_record, plan, rekeyable
 from .study_file import Run, Study
 
 #: Updates re-computed per run: each draws fresh directions (SPSA) or steps (FDSA) from the run's generators.
@@ -40,7 +42,7 @@ def candidates(study: Study, steps: Plan) -> list[tuple[Run, Inputs]]:
         if not run.trains:
             continue
         recorded = Inputs.read(inputs_record(study, run))
-        if recorded is None or not source_only(steps.inputs[run.name].changed(recorded)):
+        if recorded is None or not rekeyable(study, run, steps.inputs[run.name].changed(recorded), recorded):
             continue
         verdict = verify_run(study.results / run.name, config_from_parameters(run.parameters), warn=lambda _: None)
         if verdict.done:

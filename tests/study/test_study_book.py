@@ -147,3 +147,50 @@ def test_a_result_whose_science_source_changed_is_rekeyed_only_when_it_computes_
         assert rekey(study, log=lambda line: None) == []
     finally:
         record.write_text(kept)
+
+
+def test_a_change_of_the_training_notebooks_parameters_cell_alone_is_rekeyed(tiny_book, monkeypatch):
+    """A field added to TrainConfig adds a line to the training notebook's generated parameters cell: the
+    notebook the run was made from (read from git at its commit) differs in that cell alone, so `--rekey`
+    may check it; a change of any other cell is another computation."""
+    import json
+
+    import qrnn_study.plan as plan_module
+    from qrnn_study.keys import digest, notebook_code
+    from qrnn_study.notebook import read_notebook
+    from qrnn_study.rekey import rekey
+
+    tmp, _ = tiny_book
+    study = load_study(tmp / "study.yml", "tiny")
+    name = "spsa-shots@1929"
+    run = next(r for r in study.runs if r.name == name)
+    record = tmp / "results" / "tiny" / name / "inputs.json"
+    kept = record.read_text()
+
+    def made_from(edit):  # the notebook as an older commit held it, and the record it would have made
+        cells = read_notebook(run.notebook).cells
+        edit(cells)
+        monkeypatch.setattr(plan_module, "notebook_cells_at", lambda commit, notebook: cells)
+        made = json.loads(kept)
+        made["inputs"]["notebook"] = digest(notebook_code(cells))
+        record.write_text(json.dumps(made))
+
+    def parameters_cell(cells):
+        return next(c for c in cells if "parameters" in c.metadata.get("tags", []))
+
+    try:
+        made_from(lambda cells: setattr(parameters_cell(cells), "source",
+                                        parameters_cell(cells).source.replace("noise_scale = 1.0", "")))
+        assert "inputs changed: notebook (science source only" in dry_run(study)
+        assert [(o.run, o.done) for o in rekey(study, log=lambda line: None)] == [(name, True)]
+        assert json.loads(record.read_text())["rekeyed"][0]["changed"] == ["notebook"]
+
+        def other_cell(cells):
+            last = next(c for c in reversed(cells) if c.cell_type == "code")
+            last.source += "\nprint()"
+
+        made_from(other_cell)
+        assert "science source only" not in dry_run(study)
+        assert rekey(study, log=lambda line: None) == []
+    finally:
+        record.write_text(kept)
