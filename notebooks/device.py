@@ -47,17 +47,28 @@ import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 from myst_nb import glue
 
+from qrnn_study.conclusions import baseline_value, common_mode
 from qrnn_study.figures import csv_link
+from qrnn_study.model import DEVICE_ARMS
 from qrnn_study.pages import device as page
+from qrnn_study.pages import device_training as trained
 from qrnn_study.report import results_path, save_json, show_banner
+from qrnn_study.results import load_arms, read_results
+from qrnn_study.study_file import load_study
 
 show_banner(profile)
 out = results_path(results_dir, run_name)
+training = trained.load_training(results_dir, load_study(profile=profile))
+# Every arm scored alike: with shots (the oracle too), as the estimators train.
+MODE = common_mode([r for points in training.values() for r in points.values()])
+baselines = read_results(results_dir, "baselines", "baselines.json")
+mean_predictor = {p: baseline_value(baselines, "mean", p) for p in ("windows", "sequence")} if baselines else {}
 sources = page.noise_sources(backend, n_qubits, steps, seed)
 qpu = page.qpu_rows(tuple(qpu_backends), 8, rep_delay)
 local = page.local_run(backend, local_n_qubits, local_steps, seed, local_circuits)
 save_json(out / "device.json", page.record(sources, qpu, local))
-for name, value in (page.calibration(backend, 8) | page.values(sources, qpu, local)).items():
+for name, value in (page.calibration(backend, 8) | page.values(sources, qpu, local)
+                    | trained.training_values(training, MODE)).items():
     glue(name, value, display=False)
 
 # %% [markdown]
@@ -110,6 +121,45 @@ plt.close(fig)
 #
 # QPU hours per training epoch (log axis) of each estimator that can run on a device, on two device
 # models; dotted lines: the deck's own simulator hours per epoch on its CPU, for scale.
+# ```
+#
+# ## Training under the device's noise
+#
+# Each estimator trained on the device model at noise scales {glue:text}`dev_train_scales` (every error rate
+# times s; 0 is the noiseless engine), over {glue:text}`dev_train_seeds` paired seeds (the same initial
+# parameters and window order at every scale and for every estimator), {glue:text}`dev_train_epochs`
+# epochs of the full protocol, the deck's 1,024 shots; the oracle follows the exact gradient of the
+# noisy model (the adjoint method through every mid-circuit measurement and reset). Scores: validation
+# RMSE (mean of y and z) after the last epoch, with 1,024-shot validation for every arm, the oracle's
+# too; mean over seeds with its 95 % t interval.
+
+# %% tags=["hide-input"]
+fig = trained.training_figure(training, MODE, mean_predictor)
+glue("fig_device_training", fig, display=False)
+plt.close(fig)
+table, rows = trained.training_table(training, MODE)
+display(Markdown(table))
+csv_link(out / "device_training.csv", [[r[c] for c in trained.TRAINING_COLUMNS] for r in rows],
+         trained.TRAINING_COLUMNS, "the numbers of this table (CSV)")
+effects = trained.noise_effects(training, MODE)
+csv_link(out / "device_noise_effects.csv", [[r.get(c) for c in trained.EFFECT_COLUMNS] for r in effects],
+         trained.EFFECT_COLUMNS, "the paired changes from s = 0 (CSV)")
+noiseless = load_arms(results_dir, [a.noiseless for a in DEVICE_ARMS])
+display(Markdown(trained.epochs_text(trained.epochs_evidence(noiseless, MODE), trained.training_epochs(training))))
+display(Markdown(trained.recommendation(training, MODE, qpu, mean_predictor)))
+
+# %% [markdown]
+# Table: validation RMSE after the last epoch, mean ± the half-width of its 95 % t interval over the
+# seeds; the last columns: the change from the noiseless engine (s = 0) at the largest scale, paired by
+# seed (95 % paired t interval), its p-value Holm-adjusted over every estimator, protocol and scale.
+#
+# ```{glue:figure} fig_device_training
+# :name: fig-device-training
+# :alt: Validation RMSE after the last epoch against the device noise scale for SPSA as originally run, SPSA corrected, FDSA and the oracle, one panel per validation protocol, with the training-mean predictor as a dashed line
+#
+# Validation RMSE after the last epoch against the noise scale s of the device model (1: its
+# calibration), per estimator: mean over seeds with its 95 % t interval; dashed: the training-mean
+# predictor, the floor a useful model must beat.
 # ```
 #
 # ## One update's circuits, as a device would run them

@@ -120,8 +120,9 @@ class Arm:
     ``label``: its name in legends and tables; ``estimator``: the gradient it trains with (``spsa``,
     ``fdsa`` or ``exact``); ``oracle``: the exact-gradient arm at its learning rate, its reference;
     ``short``: its name in a narrow table; ``full``: trained on the deck's whole protocol (False: at the
-    reduced budget of the sweep and the equal-budget run); ``swept``: the parameter a swept run takes one
-    arm per value of (``lr``)."""
+    reduced budget of the sweep, the equal-budget run and the device study); ``swept``: the parameter a swept
+    run takes one arm per value of (``lr``: the learning-rate sweep; ``noise_scale``: the device study);
+    ``noiseless``: the full-protocol arm a device arm is at noise scale 0."""
 
     id: str
     label: str
@@ -130,6 +131,7 @@ class Arm:
     short: str | None = None
     full: bool = True
     swept: str | None = None
+    noiseless: str | None = None
 
 
 ARMS = (  # the full-protocol arms in the order the book lists them, then the reduced-budget runs
@@ -148,12 +150,20 @@ ARMS = (  # the full-protocol arms in the order the book lists them, then the re
     Arm("sweep-fdsa", "learning-rate sweep: FDSA", "fdsa", full=False, swept="lr"),
     Arm("sweep-oracle", "learning-rate sweep: the exact gradient", "exact", full=False, swept="lr"),
     Arm("budget-spsa110", "SPSA with 110 directions", "spsa", full=False),
+    Arm("noisy-spsa-original", "SPSA as originally run", "spsa", full=False, swept="noise_scale",
+        noiseless="spsa-original-shots"),
+    Arm("noisy-spsa", "SPSA corrected", "spsa", full=False, swept="noise_scale", noiseless="spsa-shots"),
+    Arm("noisy-fdsa", "FDSA", "fdsa", full=False, swept="noise_scale", noiseless="fdsa-shots"),
+    Arm("noisy-oracle", "oracle (exact gradient, lr 0.007)", "exact", full=False, swept="noise_scale",
+        noiseless="oracle-lr007"),
 )
 ARM = index(ARMS, "arm")
 #: The full-protocol arms' labels, in the book's order (the pages that report the whole study read these).
 ARM_LABELS = {a.id: a.label for a in ARMS if a.full}
 #: The learning-rate sweep of each estimator: ``{"spsa": "sweep-spsa", "fdsa": ..., "exact": ...}``.
-SWEEPS = {a.estimator: a.id for a in ARMS if a.swept}
+SWEEPS = {a.estimator: a.id for a in ARMS if a.swept == "lr"}
+#: The device study's arms (one per estimator, swept over the noise scale), in the book's order.
+DEVICE_ARMS = tuple(a for a in ARMS if a.swept == "noise_scale")
 #: The oracle (exact gradient) at each estimator arm's learning rate.
 ORACLE_OF = {a.id: a.oracle for a in ARMS if a.oracle}
 

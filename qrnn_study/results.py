@@ -184,9 +184,9 @@ def compute_table(runs, results: Path | str) -> list[ComputeRow]:
     each finished epoch, one torch thread a worker, on whatever machine and load ran them). What is
     left is projected twice: at the run's median epoch so far (what the machine has been doing) and at
     its fastest (what it does with nothing else running beside the workers). A run none of whose
-    epochs has finished borrows the rates of the measured run with the nearest circuits per update
-    (an FDSA-sized SPSA update costs what an FDSA update costs). A run whose config is invalid is left
-    out: it fails where it runs, with its own message.
+    epochs has finished borrows the rates of the measured run with the nearest circuits per update, on the
+    same device noise where one has run (an FDSA-sized SPSA update costs what an FDSA update costs). A run
+    whose config is invalid is left out: it fails where it runs, with its own message.
     """
     groups: dict[str, list] = {}
     for r in runs:
@@ -214,15 +214,18 @@ def compute_table(runs, results: Path | str) -> list[ComputeRow]:
             rates += [t / per for t in per_epoch]
         stats[family] = dict(members=members, finished=finished, done=done_epochs, total=total_epochs,
                              seconds=seconds, rates=rates, left=updates_total - updates_done,
-                             circuits=circuits_per_update(members[0].parameters))
+                             circuits=circuits_per_update(members[0].parameters),
+                             noise=members[0].parameters.get("noise_device"))
     measured = {f: (float(np.median(st["rates"])), min(st["rates"])) for f, st in stats.items() if st["rates"]}
     rows = []
     for family, st in stats.items():
         if family in measured:
             median, fastest = measured[family]
         elif measured:
+            # a family on the same device noise first (a noisy circuit costs more than a noiseless one), then
             # the nearest circuits per update; among equals, the fastest (the rate least slowed by load)
-            median, fastest = measured[min(measured, key=lambda f: (abs(math.log(stats[f]["circuits"] / st["circuits"])),
+            median, fastest = measured[min(measured, key=lambda f: (stats[f]["noise"] != st["noise"],
+                                                                    abs(math.log(stats[f]["circuits"] / st["circuits"])),
                                                                     measured[f][1]))]
         else:
             median = fastest = math.nan

@@ -15,13 +15,16 @@ from dataclasses import dataclass
 
 from qrnn_core.runfiles import DERIVED
 
-from ..model import ARM_LABELS, SWEEPS
+from ..model import ARM_LABELS, DEVICE_ARMS, SWEEPS
 
 #: Every run gets these from the runner (``profile``, the results folder, its own name).
 RUNNER = ("profile", "results_dir", "run_name")
 #: The full-protocol arms and the learning-rate sweeps (:mod:`qrnn_study.model`).
 ARMS = tuple(ARM_LABELS)
 SWEEP_RUNS = tuple(SWEEPS.values())
+#: The device study's runs (one arm per noise scale each) and the noiseless arms the page sets beside them.
+DEVICE_RUNS = tuple(a.id for a in DEVICE_ARMS)
+NOISELESS_RUNS = tuple(a.noiseless for a in DEVICE_ARMS)
 
 
 @dataclass(frozen=True)
@@ -58,7 +61,8 @@ CONTRACTS = {
     "timing": Contract(("repeats", "aer", "aer_fdsa", "qubit_counts", "n_qubits", "min_seconds", "epoch_methods",
                         "epoch_precision", "gpu_bench", "engine_qubits"), (), ("timing.json",)),
     "device": Contract(("backend", "qpu_backends", "n_qubits", "steps", "seed", "local_n_qubits", "local_steps",
-                        "local_circuits", "rep_delay"), (), ("device.json", "qpu.csv")),
+                        "local_circuits", "rep_delay"), (*DEVICE_RUNS, *NOISELESS_RUNS, "baselines"),
+                       ("device.json", "qpu.csv", "device_training.csv", "device_noise_effects.csv")),
     "conclusions": Contract((), (*ARMS, *SWEEP_RUNS, "baselines", "timing"), ("standing.json", "standing.csv")),
     "summary": Contract((), (*ARMS, *SWEEP_RUNS, "baselines", "gradients", "fidelity", "timing"),
                         ("scorecard.json", "scorecard.csv", "key_figure.csv", "compute.json", "results-{profile}.zip")),

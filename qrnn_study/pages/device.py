@@ -85,7 +85,7 @@ def qpu_rows(backends: tuple[str, ...], n_qubits: int, rep_delay: float | None =
             for r in qpu_time_table(tuple(backends), n_qubits, rep_delay=rep_delay)]
 
 
-def _hours(h: float | None) -> str:
+def hours(h: float | None) -> str:
     if h is None:
         return "cannot run on a device"
     return f"{h * 60:.1f} min" if h < 1 else f"{h:,.1f} h" if h < 48 else f"{h / 24:,.1f} days"
@@ -100,11 +100,11 @@ def qpu_table(rows: list[dict]) -> str:
         update = "-" if r["update_s"] is None else f"{r['update_s']:.1f} s"
         circuits = "-" if r["circuits"] is None else f"{r['circuits']:,}"
         lines.append(f"| {r['backend']} | {r['estimator']} | {r['circuit_s'] * 1e6:.0f} us | {circuits} | {update} "
-                     f"| {_hours(r['epoch_h'])} | {_hours(r['run_h'])} |")
+                     f"| {hours(r['epoch_h'])} | {hours(r['run_h'])} |")
     return "\n".join(lines)
 
 
-def deck_hours() -> dict[str, float]:
+def deckhours() -> dict[str, float]:
     """The deck's simulator hours per epoch (its CPU figures), for the page to set beside the QPU's."""
     return {k: v for k, v in reference.HOURS_PER_EPOCH.items() if "CPU" in k}
 
@@ -121,9 +121,9 @@ def qpu_figure(rows: list[dict]):
         by = {r["estimator"]: r["epoch_h"] for r in rows if r["backend"] == b}
         y = np.arange(len(names)) + (k - (len(backends) - 1) / 2) * height
         ax.barh(y, [by.get(n) or np.nan for n in names], height=height * 0.95, color=f"C{k}", label=b)
-    for label, hours in deck_hours().items():
-        ax.axvline(hours, color="k", ls=":", lw=1.5)
-        ax.annotate(f"deck, simulator: {label}", (hours, len(names) - 0.45), rotation=90, ha="right", va="top",
+    for label, h in deckhours().items():
+        ax.axvline(h, color="k", ls=":", lw=1.5)
+        ax.annotate(f"deck, simulator: {label}", (h, len(names) - 0.45), rotation=90, ha="right", va="top",
                     fontsize=figures.FONT - 2)
     ax.set_yticks(range(len(names)), names)
     ax.invert_yaxis()
@@ -180,8 +180,8 @@ def values(ns: NoiseSources, qpu: list[dict], local: LocalRun | None) -> dict[st
     out = {"dev_all_tvd": f"{first['all']:.4f}", "dev_shots_tvd": f"{shots:.4f}",
            "dev_agree": f"{ns.largest_difference:.1e}", "dev_n": str(ns.n_qubits), "dev_steps": str(ns.steps),
            "dev_qpu_backend": b0, "dev_rep_delay_us": f"{qpu[0]['rep_delay_s'] * 1e6:.0f}",
-           "dev_spsa_epoch": _hours(epoch.get("SPSA corrected")), "dev_fdsa_epoch": _hours(epoch.get("FDSA")),
-           "dev_ps_epoch": _hours(epoch.get("parameter-shift"))}
+           "dev_spsa_epoch": hours(epoch.get("SPSA corrected")), "dev_fdsa_epoch": hours(epoch.get("FDSA")),
+           "dev_ps_epoch": hours(epoch.get("parameter-shift"))}
     if local is not None:
         out |= {"dev_local_circuits": count(local.circuits, "circuit"), "dev_local_p": f"{local.p_value:.2f}",
                 "dev_local_chi2": f"{local.statistic:.0f}", "dev_local_dof": str(local.dof),
@@ -195,3 +195,4 @@ def values(ns: NoiseSources, qpu: list[dict], local: LocalRun | None) -> dict[st
 def record(ns: NoiseSources, qpu: list[dict], local: LocalRun | None) -> dict:
     """The page's results as JSON (``device.json``)."""
     return {"noise_sources": asdict(ns), "qpu": qpu, "local_run": None if local is None else asdict(local)}
+

@@ -8,7 +8,7 @@ import pytest
 from qrnn_study.cli import parameter_cell
 from qrnn_study.model import ARMS as MODEL_ARMS
 from qrnn_study.notebook import notebook_parameters
-from qrnn_study.pages.contracts import ARMS, CONTRACTS, RUNNER, SWEEP_RUNS
+from qrnn_study.pages.contracts import ARMS, CONTRACTS, DEVICE_RUNS, RUNNER, SWEEP_RUNS
 from qrnn_study.study_file import ROOT, read_study_file
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.py"))
@@ -49,7 +49,8 @@ def test_a_page_depends_on_every_run_whose_results_it_reads():
 
 def test_the_whole_study_pages_read_every_full_protocol_arm_and_sweep_of_the_model():
     assert set(ARMS) == {a.id for a in MODEL_ARMS if a.full}
-    assert set(SWEEP_RUNS) == {a.id for a in MODEL_ARMS if a.swept}
+    assert set(SWEEP_RUNS) == {a.id for a in MODEL_ARMS if a.swept == "lr"}
+    assert set(DEVICE_RUNS) == {a.id for a in MODEL_ARMS if a.swept == "noise_scale"} <= set(CONTRACTS["device"].reads)
     for page in ("conclusions", "summary"):
         assert {*ARMS, *SWEEP_RUNS} <= set(CONTRACTS[page].reads), page
 

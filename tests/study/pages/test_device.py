@@ -70,3 +70,4 @@ def test_one_update_runs_in_local_testing_mode_and_the_values_are_glued(sources,
     assert record["local_run"]["circuits"] == 1 and math.isfinite(record["noise_sources"]["engine_seconds"])
     calib = page.calibration("FakeMarrakesh", 8)
     assert calib["dev_layout"].count(",") == 7 and float(calib["dev_measure_us"]) > 0
+

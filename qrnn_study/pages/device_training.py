@@ -1,0 +1,233 @@
+"""The "On a device" page, its second half: every estimator trained under the device model's noise at
+several noise scales (the device arms of the study file, :data:`qrnn_study.model.DEVICE_ARMS`), against the
+noiseless engine and the training-mean predictor, and the recommendation the numbers make.
+
+Shapes: ``training`` is ``{arm id: {noise scale: ArmResults}}`` (:func:`load_training`); an arm may have no
+scale yet, a scale unfinished seeds. Every score is the validation RMSE (mean of y and z) after the last
+epoch, scored with ``mode`` (shots, as the estimators train: :func:`qrnn_study.conclusions.common_mode`).
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from .. import figures
+from ..analysis import holm, paired, t_interval
+from ..model import ARM, DEVICE_ARMS, PROTOCOLS
+from ..scorecard import MARGIN
+from ..words import count
+from .device import hours
+
+CALIBRATED = 1.0
+#: The columns of ``device_training.csv`` and of ``device_noise_effects.csv``: one number a column.
+TRAINING_COLUMNS = ["protocol", "arm", "scale", "estimate", "low", "high", "n"]
+EFFECT_COLUMNS = ["protocol", "arm", "scale", "estimate", "low", "high", "n", "p", "p_holm"]
+
+
+def load_training(results_dir, study) -> dict[str, dict[float, "ArmResults"]]:
+    """The device arms' results by noise scale, over the scales ``study`` lists (:func:`load_sweep`)."""
+    from ..results import load_sweep
+
+    return {a.id: load_sweep(results_dir, a.id, "noise_scale", study.sweep_values(a.id, "noise_scale"))
+            for a in DEVICE_ARMS}
+
+
+def last_epoch(res, protocol: str, mode: str) -> dict[int, float]:
+    """``{seed: validation RMSE after the last epoch}`` of the finished seeds of ``res``."""
+    v = res.val[protocol][mode][:, -1, 2]
+    return {s: float(v[i]) for i, s in enumerate(res.seeds) if res.complete[i]}
+
+
+def scores(training: dict, protocol: str, mode: str) -> dict[str, dict[float, dict[int, float]]]:
+    """``{arm: {scale: {seed: last-epoch RMSE}}}`` (scales without a finished seed left out)."""
+    return {a: {s: v for s, r in points.items() if (v := last_epoch(r, protocol, mode))}
+            for a, points in training.items()}
+
+
+def estimate(per_seed: dict[int, float]):
+    """Mean over seeds with its 95 % t interval."""
+    return t_interval(list(per_seed.values()))
+
+
+def training_figure(training: dict, mode: str, mean_predictor: dict[str, float]):
+    """Validation RMSE after the last epoch against the noise scale, per estimator (mean over seeds, 95 % t
+    interval as error bars), one panel per protocol, the training-mean predictor dashed."""
+    if not any(training.values()):
+        return figures.placeholder("device study: no finished run yet")
+    figures.style()
+    fig, axes = plt.subplots(1, 2, figsize=(11, 5.6))
+    for ax, p in zip(axes, PROTOCOLS):
+        per = scores(training, p.id, mode)
+        for k, a in enumerate(DEVICE_ARMS):
+            points = per.get(a.id) or {}
+            if not points:
+                continue
+            est = [estimate(v) for v in points.values()]
+            x = np.array(list(points)) + 0.03 * (k - 1.5)  # side by side, not on top of each other
+            err = np.array([[e.mean - e.low, e.high - e.mean] if e.n > 1 else [0, 0] for e in est]).T
+            ax.errorbar(x, [e.mean for e in est], yerr=err, marker="o", ms=6, capsize=3,
+                        color=figures.arm_color(a.noiseless), label=a.label)
+        if p.id in mean_predictor:
+            ax.axhline(mean_predictor[p.id], color="k", ls="--", lw=1.2, label="training-mean predictor")
+        ax.set(xlabel="noise scale s (1: the device's calibration)", ylabel=f"validation RMSE\n({p.name} protocol)")
+        ax.grid(alpha=0.3)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=2, frameon=False)
+    fig.tight_layout(rect=(0, 0.05 + 0.07 * ((len(labels) + 1) // 2), 1, 1))
+    return fig
+
+
+def _cell(e) -> str:
+    if e.n == 0:
+        return "-"
+    return f"{e.mean:.3f}" + (f" ± {(e.high - e.low) / 2:.3f}" if e.n > 1 else " (1 seed)")
+
+
+def noise_effects(training: dict, mode: str) -> list[dict]:
+    """Per device arm and protocol, the change of the last-epoch RMSE from the noiseless engine (s = 0) to
+    each other scale, paired by seed (paired t), its p-values Holm-adjusted over the whole family."""
+    rows = []
+    for p in PROTOCOLS:
+        per = scores(training, p.id, mode)
+        for a in DEVICE_ARMS:
+            points = per.get(a.id) or {}
+            if 0.0 not in points:
+                continue
+            for s, v in points.items():
+                if s == 0.0:
+                    continue
+                seeds = sorted(set(v) & set(points[0.0]))
+                c = paired([v[k] for k in seeds], [points[0.0][k] for k in seeds])
+                rows.append({"arm": a.id, "protocol": p.id, "scale": s, "estimate": c.difference.mean,
+                             "low": c.difference.low, "high": c.difference.high, "n": c.difference.n, "p": c.p})
+    ps = [r["p"] for r in rows]
+    for r, q in zip(rows, holm(ps) if ps else []):
+        r["p_holm"] = float(q)
+    return rows
+
+
+def training_table(training: dict, mode: str) -> tuple[str, list[dict]]:
+    """The table of last-epoch validation RMSE per estimator and noise scale (one block per protocol),
+    with the change from s = 0 at the largest scale, paired; and its rows (``device_training.csv``)."""
+    per_protocol = {p.id: scores(training, p.id, mode) for p in PROTOCOLS}
+    scales = sorted({s for per in per_protocol.values() for pts in per.values() for s in pts})
+    effects = {(r["arm"], r["protocol"], r["scale"]): r for r in noise_effects(training, mode)}
+    top = max((s for s in scales if s != 0.0), default=None)
+    lines = ["| protocol | estimator | " + " | ".join(f"s = {s:g}" for s in scales)
+             + (f" | s = {top:g} − s = 0, paired | p (Holm) |" if top is not None and 0.0 in scales else " |"),
+             "|---|---|" + "---|" * len(scales) + ("---|---|" if top is not None and 0.0 in scales else "")]
+    rows = []
+    for p in PROTOCOLS:
+        for a in DEVICE_ARMS:
+            points = per_protocol[p.id].get(a.id) or {}
+            if not points:
+                continue
+            cells = []
+            for s in scales:
+                e = estimate(points[s]) if s in points else None
+                cells.append(_cell(e) if e else "-")
+                if e:
+                    rows.append({"protocol": p.id, "arm": a.id, "scale": s, "estimate": e.mean, "low": e.low,
+                                 "high": e.high, "n": e.n})
+            line = f"| {p.name} | {a.label} | " + " | ".join(cells)
+            if top is not None and 0.0 in scales:
+                r = effects.get((a.id, p.id, top))
+                line += (f" | {r['estimate']:+.3f} [{r['low']:+.3f}, {r['high']:+.3f}] | {r['p_holm']:.2g}"
+                         if r and r["n"] > 1 else " | - | -")
+            lines.append(line + " |")
+    return "\n".join(lines), rows
+
+
+def epochs_evidence(noiseless: dict, mode: str) -> dict[str, dict[str, float]]:
+    """What epochs 4 to 10 add on the full protocol, from the noiseless arms (``{arm id: ArmResults}`` of
+    :attr:`~qrnn_study.model.Arm.noiseless`): per arm and protocol the mean over finished seeds of the RMSE
+    after epoch 3 and after the last epoch (``{arm: {protocol: change}}``, negative: later epochs help)."""
+    out = {}
+    for a, res in noiseless.items():
+        if res is None or res.config["epochs"] <= 3 or not res.complete.any():
+            continue
+        out[a] = {p.id: float(np.mean(res.val[p.id][mode][res.complete][:, -1, 2]
+                                      - res.val[p.id][mode][res.complete][:, 2, 2])) for p in PROTOCOLS}
+    return out
+
+
+def training_epochs(training: dict) -> int | None:
+    """The epochs the device arms train (None: none has results)."""
+    return next((r.config["epochs"] for points in training.values() for r in points.values()), None)
+
+
+def epochs_text(evidence: dict[str, dict[str, float]], epochs: int | None) -> str:
+    """Why the device arms stop at ``epochs``: what later epochs change in the noiseless arms."""
+    if not evidence or epochs is None:
+        return ""
+    parts = [f"{ARM[a].label} {v['windows']:+.3f} (windows) and {v['sequence']:+.3f} (one sequence)"
+             for a, v in evidence.items()]
+    biggest = min(evidence, key=lambda a: evidence[a]["windows"])
+    return (f"The device arms train {count(epochs, 'epoch')} of the full protocol (every window), not the deck's 10, "
+            f"to fit the device study in its compute budget. What the noiseless arms' epochs {epochs + 1} to 10 "
+            f"change (mean RMSE after the last epoch minus after epoch {epochs}): " + "; ".join(parts) + ". "
+            f"So these numbers compare early training; {ARM[biggest].label} is the one that later epochs "
+            "would improve most.")
+
+
+def recommendation(training: dict, mode: str, qpu: list[dict], mean_predictor: dict[str, float]) -> str:
+    """The page's recommendation, from the numbers: SPSA corrected against FDSA at the device's calibration
+    (paired, windows protocol), the QPU time of an epoch of each, and the noise at which each estimator no
+    longer beats the training-mean predictor."""
+    per = scores(training, "windows", mode)
+    spsa, fdsa = per.get("noisy-spsa", {}), per.get("noisy-fdsa", {})
+    if CALIBRATED not in spsa or CALIBRATED not in fdsa:
+        return ("**No recommendation yet**: SPSA corrected and FDSA have not both finished at the device's "
+                "calibration (s = 1).")
+    seeds = sorted(set(spsa[CALIBRATED]) & set(fdsa[CALIBRATED]))
+    c = paired([spsa[CALIBRATED][k] for k in seeds], [fdsa[CALIBRATED][k] for k in seeds])
+    b0 = qpu[0]["backend"]
+    epoch = {r["estimator"]: r["epoch_h"] for r in qpu if r["backend"] == b0}
+    cost = epoch["FDSA"] / epoch["SPSA corrected"]
+    d = c.difference
+    if d.n > 1 and d.high < 0:
+        accuracy = f"SPSA corrected is more accurate than FDSA (SPSA − FDSA {d.format(3)})"
+    elif d.n > 1 and d.low > 0:
+        accuracy = f"FDSA is more accurate than SPSA corrected (SPSA − FDSA {d.format(3)})"
+    else:
+        accuracy = (f"SPSA corrected and FDSA are not told apart (SPSA − FDSA {d.format(3)})" if d.n > 1 else
+                    f"SPSA − FDSA is {d.mean:+.3f} on one seed, no interval")
+    text = (f"**Recommendation.** On {b0} at its calibration (s = 1), after the same epochs, {accuracy} "
+            f"on the windows protocol, while an FDSA epoch costs {cost:.0f} times the QPU time of an SPSA epoch "
+            f"({hours(epoch['FDSA'])} against {hours(epoch['SPSA corrected'])}). ")
+    floor = mean_predictor.get("windows")
+    if floor is not None:
+        lost = []
+        for a in DEVICE_ARMS:
+            pts = per.get(a.id) or {}
+            worse = [s for s, v in pts.items() if (e := estimate(v)).n > 1 and e.low >= floor]
+            if worse:
+                lost.append(f"{a.label} from s = {min(worse):g}")
+        text += ("Where training stops helping: " + ("; ".join(lost) + " no longer beats the training-mean predictor "
+                                                    "(its whole interval at or above it)." if lost else
+                                                    "at no scale run here does an estimator's whole interval reach the "
+                                                    "training-mean predictor.") + " ")
+    margin = MARGIN * float(np.mean([fdsa[CALIBRATED][k] for k in seeds]))
+    if d.n > 1 and d.high < margin:
+        text += (f"Train with SPSA corrected on a device: it is no less accurate than FDSA (the whole interval of "
+                 f"SPSA − FDSA below {MARGIN * 100:.0f} % of FDSA's RMSE) at 1/{cost:.0f} of the QPU time.")
+    elif d.n > 1 and d.low > 0:
+        text += (f"FDSA buys its accuracy with {cost:.0f} times the QPU time: worth it only where "
+                 f"{d.mean:.3f} of RMSE is worth {hours(epoch['FDSA'] - epoch['SPSA corrected'])} more an epoch.")
+    else:
+        text += (f"These seeds do not settle the accuracy either way; on QPU time SPSA corrected costs 1/{cost:.0f} "
+                 "of FDSA, the reason to start with it.")
+    return text
+
+
+def training_values(training: dict, mode: str) -> dict[str, str]:
+    """What the prose glues of the device arms: their seeds, scales and epochs."""
+    found = [r for points in training.values() for r in points.values()]
+    if not found:
+        return {"dev_train_seeds": "no", "dev_train_scales": "none yet", "dev_train_epochs": "-"}
+    seeds = sorted({s for r in found for s, done in zip(r.seeds, r.complete) if done})
+    scales = sorted({s for points in training.values() for s in points})
+    return {"dev_train_seeds": str(len(seeds)), "dev_train_scales": ", ".join(f"{s:g}" for s in scales),
+            "dev_train_epochs": str(found[0].config["epochs"]),
+            "dev_train_shots": f"{found[0].config['val_shots']:,}" if mode == "shots" else "exact"}
