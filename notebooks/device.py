@@ -139,11 +139,13 @@ glue("fig_device_training", fig, display=False)
 plt.close(fig)
 table, rows = trained.training_table(training, MODE)
 display(Markdown(table))
-csv_link(out / "device_training.csv", [[r[c] for c in trained.TRAINING_COLUMNS] for r in rows],
-         trained.TRAINING_COLUMNS, "the numbers of this table (CSV)")
 effects = trained.noise_effects(training, MODE)
-csv_link(out / "device_noise_effects.csv", [[r.get(c) for c in trained.EFFECT_COLUMNS] for r in effects],
-         trained.EFFECT_COLUMNS, "the paired changes from s = 0 (CSV)")
+if rows:  # a download is offered only where it holds numbers
+    csv_link(out / "device_training.csv", [[r[c] for c in trained.TRAINING_COLUMNS] for r in rows],
+             trained.TRAINING_COLUMNS, "the numbers of this table (CSV)")
+if effects:
+    csv_link(out / "device_noise_effects.csv", [[r.get(c) for c in trained.EFFECT_COLUMNS] for r in effects],
+             trained.EFFECT_COLUMNS, "the paired changes from s = 0 (CSV)")
 noiseless = load_arms(results_dir, [a.noiseless for a in DEVICE_ARMS])
 display(Markdown(trained.epochs_text(trained.epochs_evidence(noiseless, MODE), trained.training_epochs(training))))
 display(Markdown(trained.recommendation(training, MODE, qpu, mean_predictor)))
