@@ -38,6 +38,7 @@ from qrnn_core.train import TrainConfig
 from qrnn_study import figures
 from qrnn_study.analysis import MIN_SEEDS, VERDICT_CODES
 from qrnn_study.model import ARM_LABELS
+from qrnn_study.pages import cost
 from qrnn_study.pages import summary as front
 from qrnn_study.report import banner, results_path, save_json, show_banner
 from qrnn_study.results import compute_table, load_arms, load_sweeps, read_results
@@ -234,6 +235,22 @@ compute = compute_table(study.runs, results)
 gpu = Path("results/gpu/bench.json").exists()  # what `make gpu-check` writes on a GPU machine
 display(Markdown(front.compute_markdown(compute, arms, gpu, os.cpu_count())))
 save_json(results_path(results_dir, run_name) / "compute.json", {"rows": [c.__dict__ for c in compute]})
+# The cost of the results a re-run on today's engine replaced, kept beside them (results.compute_snapshot).
+previous = read_results(results_dir, ".", cost.PREVIOUS_FILE)
+engines = cost.compared(compute, previous)
+display(Markdown(cost.before_after_text(engines, previous, compute)))
+fig = cost.before_after_figure(engines, previous)
+glue("fig_cost_engines", fig, display=False)
+plt.close(fig)
+
+# %% [markdown]
+# ```{glue:figure} fig_cost_engines
+# :name: fig-cost-engines
+# :alt: Horizontal bars of worker-hours of training per study-file run, before on the PyTorch simulator and now on the compiled kernel, log axis
+#
+# What each run of the study file cost to train (worker-hours, log axis): on the engine a re-run replaced
+# and on today's, for the runs finished in full on both.
+# ```
 
 # %% [markdown]
 # ## The results archive

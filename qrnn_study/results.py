@@ -14,6 +14,7 @@ import dataclasses
 import functools
 import json
 import math
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -232,6 +233,22 @@ def compute_table(runs, results: Path | str) -> list[ComputeRow]:
         rows.append(ComputeRow(family, len(st["members"]), st["finished"], st["done"], st["total"], median, fastest,
                                family in measured, st["seconds"], st["left"] * median, st["left"] * fastest))
     return rows
+
+
+def compute_snapshot(rows: list[ComputeRow], results: Path | str, engine: str) -> dict:
+    """What a profile's training runs cost, kept when their results are replaced (e.g. by a re-run on a new
+    engine), so that the book can set the old cost beside the new: per study-file run its instances,
+    finished ones and recorded seconds (:func:`compute_table`), the ``engine`` they trained on and the
+    commits and machines their ``metrics.json`` record."""
+    commits, machines = Counter(), Counter()
+    for path in Path(results).glob("*@*/metrics.json"):
+        prov = json.loads(path.read_text()).get("provenance", {})
+        commits[prov.get("git_commit", "unknown")] += 1
+        machine = prov.get("machine", {})
+        machines[f"{machine.get('cpu', '?')}, {machine.get('cores', '?')} cores"] += 1
+    return {"engine": engine, "commits": dict(commits), "machines": dict(machines),
+            "families": [{"family": r.family, "instances": r.instances, "finished": r.finished,
+                          "seconds": round(r.seconds_done, 1)} for r in rows]}
 
 
 def _valid(parameters: dict) -> bool:
