@@ -138,7 +138,9 @@ for name, value in page.scaling_values(timing.scaling, qubit_counts).items():
 # Training runs on a compiled kernel (`qrnn_core/kernel.py`, numba) that applies each gate of the step as
 # the small local factor it is and differentiates exactly by the adjoint method; the PyTorch simulator
 # above is its reference. Its rows, each as a ratio to one Aer exact density-matrix circuit timed in the
-# same run (8 qubits, 20 steps, complex64), against the engine's targets:
+# same run (8 qubits, 20 steps, complex64), against the engine's targets. What the whole paper profile's
+# training cost on it, against the PyTorch simulator before, is in [the front page](summary)'s compute
+# section ({numref}`fig-cost-engines`).
 
 # %% tags=["hide-input"]
 if timing.engine:

@@ -103,6 +103,7 @@ def test_a_batch_too_large_for_memory_is_refused_before_any_compute(monkeypatch)
     import qrnn_core.kernel as kernel
 
     monkeypatch.setattr(kernel, "_available_memory", lambda: 2**20)
+    monkeypatch.setattr(kernel, "_ALWAYS_FITS", 0)  # a small machine: every batch is checked
     sim = KernelSimulator(4)
     with pytest.raises(ValueError, match=r"a batch of 1000 circuits of 20 steps needs about .* \(allowed: at most \d+ "
                                          r"circuits") as err:
