@@ -88,7 +88,7 @@ def test_spsa_mean_over_many_directions_approaches_exact():
     the mean's error has expected norm <= |g| sqrt(P / M); we allow 3x that (plus the O(c^2) bias,
     negligible at c = 1e-3). Seeds are fixed: deterministic, never flaky.
     """
-    M, P = 20000, 2 * 27
+    M, P = 5000, 2 * 27
     exact = exact_gradient()
     layer, x, g = make_case(SPSA(c=1e-3, num_directions=M))
     err = (gradient(layer, x, g) - exact).norm().item()
