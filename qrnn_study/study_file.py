@@ -55,7 +55,9 @@ SCHEMA = {
                     "name": {"type": "string", "pattern": _NAME},
                     "notebook": {"type": "string"},
                     "title": {"type": "string"},
-                    "exclusive": {"type": "boolean"},
+                    # timed alone: in every profile (true), or in the profiles listed
+                    "exclusive": {"oneOf": [{"type": "boolean"},
+                                            {"type": "array", "items": {"type": "string"}, "uniqueItems": True}]},
                     "depends": {"type": "array", "items": {"type": "string"}, "uniqueItems": True},
                     # seeds per profile: how many of the profile's seeds (0: none of this run in that profile)
                     "seeds": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}},
@@ -209,6 +211,9 @@ def read_study_file(path: Path | str) -> dict:
         for block in r.get("seeds", {}):
             if block not in profiles:
                 fail(["runs", k, "seeds", block], f"unknown profile {block!r}")
+        for block in r.get("exclusive", []) if isinstance(r.get("exclusive"), list) else []:
+            if block not in profiles:
+                fail(["runs", k, "exclusive"], f"unknown profile {block!r}")
         for param, values in r.get("sweep", {}).items():
             for block in values:
                 if block not in profiles:
@@ -276,7 +281,8 @@ def load_study(path: Path | str = ROOT / "study.yml", profile: str = "quick") ->
         params.update((r.get("parameters") or {}).get(profile, {}))
         params.update(profile=profile, results_dir=_relative(results, ROOT))
         depends = tuple(n for d in r.get("depends", ()) for n in expanded[d])
-        common = dict(notebook=base / r["notebook"], exclusive=bool(r.get("exclusive", False)),
+        alone = r.get("exclusive", False)
+        common = dict(notebook=base / r["notebook"], exclusive=alone if isinstance(alone, bool) else profile in alone,
                       title=r.get("title"), depends=depends)
         if "seeds" in r:
             count = r["seeds"].get(profile, len(prof["seeds"]))

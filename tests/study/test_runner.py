@@ -133,6 +133,7 @@ def _run(spec, name):
         (lambda s: _run(s, "sweep-fdsa").update(sweep={"lr": {"fast": [0.1]}}),
          "runs[15] ('sweep-fdsa').sweep.lr.fast: unknown profile 'fast'"),
         (lambda s: _run(s, "sweep-fdsa").pop("seeds"), "runs[15] ('sweep-fdsa'): 'seeds' is a dependency of 'sweep'"),
+        (lambda s: _run(s, "timing").update(exclusive=["fast"]), "runs[37] ('timing').exclusive: unknown profile 'fast'"),
         (lambda s: _run(s, "sweep-fdsa").update(sweep={"lr": {}, "shots": {}}),
          "runs[15] ('sweep-fdsa').sweep: {'lr': {}, 'shots': {}} has too many properties"),
         (lambda s: (_run(s, "budget").update(name="sweep-fdsa-lr2"), _run(s, "sweep-fdsa").update(sweep={"lr": {"tiny": [2]}})),
@@ -419,3 +420,8 @@ def test_a_real_cluster_gives_the_local_results_even_when_a_worker_is_killed(tmp
         for p in procs:
             p.kill()
     assert _results(remote / "results" / "tiny") == _results(local)
+
+
+def test_a_run_is_timed_alone_in_the_profiles_its_exclusive_lists():
+    timing = {p: next(r for r in load_study(profile=p).runs if r.name == "timing").exclusive for p in ("paper", "tiny")}
+    assert timing == {"paper": True, "tiny": False}
