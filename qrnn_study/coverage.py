@@ -34,10 +34,16 @@ def partial_warning(profile: str, where: str = "") -> str | None:
     ``where``: what this page shows of the coverage and the remaining compute, in a few words."""
     study = load_study(profile=profile)
     instances = [r for r in study.runs if r.trains]
-    finished = sum(training_done(study, r) for r in instances)
+    done = {r.name: training_done(study, r) for r in instances}
+    finished = sum(done.values())
     if finished == len(instances):
         return None
+    runs: dict[str, list[bool]] = {}  # by study-file run: which of its instances finished
+    for r in instances:
+        runs.setdefault(r.family or r.arm or r.name, []).append(done[r.name])
+    unfinished = "; ".join(f"`{name}` {sum(d)} of {len(d)}" for name, d in runs.items() if not all(d))
     return (f"```{{warning}}\nThis build is **partial**: {finished} of the profile's {len(instances)} training runs "
-            f"have finished{f' ({where})' if where else ''}. Numbers use the seeds and epochs finished so far; a "
+            f"have finished{f' ({where})' if where else ''}; not yet every instance of {unfinished}. Numbers use the "
+            "seeds and epochs finished so far; a "
             f"verdict needs {MIN_SEEDS} finished seeds of each arm it rests on and says *not tested* until they "
             "exist.\n```")
