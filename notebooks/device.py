@@ -149,6 +149,7 @@ if effects:
 noiseless = load_arms(results_dir, [a.noiseless for a in DEVICE_ARMS])
 display(Markdown(trained.epochs_text(trained.epochs_evidence(noiseless, MODE), trained.training_epochs(training))))
 display(Markdown(trained.recommendation(training, MODE, qpu, mean_predictor)))
+display(Markdown(trained.beside_hardware(training, MODE)))
 
 # %% [markdown]
 # Table: validation RMSE after the last epoch, mean ± the half-width of its 95 % t interval over the
@@ -180,6 +181,6 @@ display(Markdown(trained.recommendation(training, MODE, qpu, mean_predictor)))
 # Coherent ZZ crosstalk between neighbours, dephasing of the neighbours of a measured qubit, and drift
 # between calibrations are not in it; so it cannot judge remedies aimed at them, such as dynamical
 # decoupling of the memory qubits during the mid-circuit measurement, which hardware demonstrations of
-# this task use. For scale, a quantum echo-state network on `ibm_marrakesh` (a fixed circuit with a ridge
-# readout, about $6 \times 10^4$ shots) reached a test RMSE of about 0.09 on y and z of a min-max scaled
-# Lorenz series.
+# this task use. For scale, a quantum echo-state network on `ibm_marrakesh` {cite:p}`connerty2025quantum` (a
+# fixed circuit with a ridge readout, about $6 \times 10^4$ shots) reached a test RMSE of
+# {glue:text}`dev_hw_y` on y and {glue:text}`dev_hw_z` on z of a min-max scaled Lorenz series.

@@ -55,3 +55,11 @@ def test_the_epochs_evidence_says_what_later_epochs_change():
     text = page.epochs_text(evidence, 3)
     assert "3 epochs of the full protocol" in text and "-0.030 (windows)" in text and "FDSA is the one" in text
     assert page.epochs_text({}, 3) == "" and page.training_values({}, "shots")["dev_train_seeds"] == "no"
+
+
+def test_the_trained_models_are_set_beside_the_hardware_reference():
+    t = training(scales=(0.0, 1.0))
+    text = page.beside_hardware(t, "shots")
+    assert "FDSA y" in text and f"{page.HARDWARE_REFERENCE['y']:.3f}" in text and "connerty2025quantum" in text
+    assert page.beside_hardware(training(scales=(0.0,)), "shots") == ""
+    assert page.training_values({}, "shots")["dev_hw_z"] == f"{page.HARDWARE_REFERENCE['z']:.4f}"
