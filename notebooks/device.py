@@ -58,7 +58,8 @@ from qrnn_study.study_file import load_study
 
 show_banner(profile)
 out = results_path(results_dir, run_name)
-training = trained.load_training(results_dir, load_study(profile=profile))
+study = load_study(profile=profile)
+training = trained.load_training(results_dir, study)
 # Every arm scored alike: with shots (the oracle too), as the estimators train.
 MODE = common_mode([r for points in training.values() for r in points.values()])
 baselines = read_results(results_dir, "baselines", "baselines.json")
@@ -68,7 +69,7 @@ qpu = page.qpu_rows(tuple(qpu_backends), 8, rep_delay)
 local = page.local_run(backend, local_n_qubits, local_steps, seed, local_circuits)
 save_json(out / "device.json", page.record(sources, qpu, local))
 for name, value in (page.calibration(backend, 8) | page.values(sources, qpu, local)
-                    | trained.training_values(training, MODE)).items():
+                    | trained.reference_values()).items():
     glue(name, value, display=False)
 
 # %% [markdown]
@@ -120,42 +121,30 @@ plt.close(fig)
 # :alt: Horizontal bars of QPU hours per training epoch on a log axis for SPSA corrected, SPSA as originally run, FDSA and the parameter-shift rule on two IBM device models, with the deck's simulator hours per epoch as dotted lines
 #
 # QPU hours per training epoch (log axis) of each estimator that can run on a device, on two device
-# models; dotted lines: the deck's own simulator hours per epoch on its CPU, for scale.
+# models; vertical lines: the deck's own simulator hours per epoch on its CPU, for scale.
 # ```
 #
 # ## Training under the device's noise
-#
-# Each estimator trained on the device model at noise scales {glue:text}`dev_train_scales` (every error rate
-# times s; 0 is the noiseless engine), over {glue:text}`dev_train_seeds` paired seeds (the same initial
-# parameters and window order at every scale and for every estimator), {glue:text}`dev_train_epochs`
-# epochs of the full protocol, the deck's 1,024 shots; the oracle follows the exact gradient of the
-# noisy model (the adjoint method through every mid-circuit measurement and reset). Scores: validation
-# RMSE (mean of y and z) after the last epoch, with 1,024-shot validation for every arm, the oracle's
-# too; mean over seeds with its 95 % t interval.
 
 # %% tags=["hide-input"]
+planned = sum(1 for r in study.runs if r.family in {a.id for a in DEVICE_ARMS})
+display(Markdown(trained.intro(training, planned)))
 fig = trained.training_figure(training, MODE, mean_predictor)
 glue("fig_device_training", fig, display=False)
 plt.close(fig)
 table, rows = trained.training_table(training, MODE)
-display(Markdown(table))
 effects = trained.noise_effects(training, MODE)
+noiseless = load_arms(results_dir, [a.noiseless for a in DEVICE_ARMS])
+for part in trained.findings(training, MODE, qpu, mean_predictor, noiseless):  # only the parts with numbers
+    display(Markdown(part))
 if rows:  # a download is offered only where it holds numbers
     csv_link(out / "device_training.csv", [[r[c] for c in trained.TRAINING_COLUMNS] for r in rows],
              trained.TRAINING_COLUMNS, "the numbers of this table (CSV)")
 if effects:
     csv_link(out / "device_noise_effects.csv", [[r.get(c) for c in trained.EFFECT_COLUMNS] for r in effects],
              trained.EFFECT_COLUMNS, "the paired changes from s = 0 (CSV)")
-noiseless = load_arms(results_dir, [a.noiseless for a in DEVICE_ARMS])
-display(Markdown(trained.epochs_text(trained.epochs_evidence(noiseless, MODE), trained.training_epochs(training))))
-display(Markdown(trained.recommendation(training, MODE, qpu, mean_predictor)))
-display(Markdown(trained.beside_hardware(training, MODE)))
 
 # %% [markdown]
-# Table: validation RMSE after the last epoch, mean ± the half-width of its 95 % t interval over the
-# seeds; the last columns: the change from the noiseless engine (s = 0) at the largest scale, paired by
-# seed (95 % paired t interval), its p-value Holm-adjusted over every estimator, protocol and scale.
-#
 # ```{glue:figure} fig_device_training
 # :name: fig-device-training
 # :alt: Validation RMSE after the last epoch against the device noise scale for SPSA as originally run, SPSA corrected, FDSA and the oracle, one panel per validation protocol, with the training-mean predictor as a dashed line

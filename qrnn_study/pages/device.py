@@ -104,14 +104,14 @@ def qpu_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def deckhours() -> dict[str, float]:
+def deck_hours() -> dict[str, float]:
     """The deck's simulator hours per epoch (its CPU figures), for the page to set beside the QPU's."""
     return {k: v for k, v in reference.HOURS_PER_EPOCH.items() if "CPU" in k}
 
 
 def qpu_figure(rows: list[dict]):
     """QPU hours per epoch (log axis) for each estimator that runs on a device, one bar per backend; the
-    deck's simulator hours per epoch as dotted lines. Returns the figure."""
+    deck's simulator hours per epoch as vertical lines, named in the legend below. Returns the figure."""
     figures.style()
     backends = list(dict.fromkeys(r["backend"] for r in rows))
     names = list(dict.fromkeys(r["estimator"] for r in rows if r["epoch_h"] is not None))
@@ -121,15 +121,13 @@ def qpu_figure(rows: list[dict]):
         by = {r["estimator"]: r["epoch_h"] for r in rows if r["backend"] == b}
         y = np.arange(len(names)) + (k - (len(backends) - 1) / 2) * height
         ax.barh(y, [by.get(n) or np.nan for n in names], height=height * 0.95, color=f"C{k}", label=b)
-    for label, h in deckhours().items():
-        ax.axvline(h, color="k", ls=":", lw=1.5)
-        ax.annotate(f"deck, simulator: {label}", (h, len(names) - 0.45), rotation=90, ha="right", va="top",
-                    fontsize=figures.FONT - 2)
+    for (label, h), style in zip(deck_hours().items(), (":", "--", "-.")):
+        ax.axvline(h, color="k", ls=style, lw=1.5, label=f"the deck's simulator: {label}")
     ax.set_yticks(range(len(names)), names)
     ax.invert_yaxis()
     ax.set(xscale="log", xlabel="QPU hours per training epoch (log axis)")
-    ax.legend(loc="lower right", frameon=False)
     ax.grid(alpha=0.3, axis="x")
+    fig.legend(loc="outside lower center", ncol=2, frameon=False)  # below the axes: never over a bar
     return fig
 
 

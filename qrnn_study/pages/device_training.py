@@ -57,7 +57,7 @@ def training_figure(training: dict, mode: str, mean_predictor: dict[str, float])
     """Validation RMSE after the last epoch against the noise scale, per estimator (mean over seeds, 95 % t
     interval as error bars), one panel per protocol, the training-mean predictor dashed."""
     if not any(training.values()):
-        return figures.placeholder("device study: no finished run yet")
+        return figures.placeholder("the device runs are in progress: this figure fills in as they finish")
     figures.style()
     fig, axes = plt.subplots(1, 2, figsize=(11, 5.6))
     for ax, p in zip(axes, PROTOCOLS):
@@ -244,14 +244,44 @@ def beside_hardware(training: dict, mode: str) -> str:
             "different protocol, so a scale, not a ranking.")
 
 
-def training_values(training: dict, mode: str) -> dict[str, str]:
-    """What the prose glues of the device arms: their seeds, scales and epochs."""
+def reference_values() -> dict[str, str]:
+    """What the prose glues of the hardware reference."""
+    return {"dev_hw_y": f"{HARDWARE_REFERENCE['y']:.3f}", "dev_hw_z": f"{HARDWARE_REFERENCE['z']:.4f}"}
+
+
+def intro(training: dict, planned: int) -> str:
+    """The section's first paragraph: what was trained and how it is scored, or, before any device run has
+    finished, that they are in progress (``planned``: the profile's device runs)."""
     found = [r for points in training.values() for r in points.values()]
-    ref = {"dev_hw_y": f"{HARDWARE_REFERENCE['y']:.3f}", "dev_hw_z": f"{HARDWARE_REFERENCE['z']:.4f}"}
-    if not found:
-        return ref | {"dev_train_seeds": "no", "dev_train_scales": "none yet", "dev_train_epochs": "-"}
+    finished = sum(int(r.complete.sum()) for r in found)
+    if not finished:
+        return (f"**The device runs are in progress**: none of the profile's {planned} has finished yet. This "
+                "section fills in as they do (`python -m qrnn_study run --profile paper --only device`): each "
+                "estimator trained on the device model at several noise scales, scored against the noiseless "
+                "engine and the training-mean predictor, and the recommendation the numbers make.")
     seeds = sorted({s for r in found for s, done in zip(r.seeds, r.complete) if done})
-    scales = sorted({s for points in training.values() for s in points})
-    return ref | {"dev_train_seeds": str(len(seeds)), "dev_train_scales": ", ".join(f"{s:g}" for s in scales),
-            "dev_train_epochs": str(found[0].config["epochs"]),
-            "dev_train_shots": f"{found[0].config['val_shots']:,}" if mode == "shots" else "exact"}
+    scales = sorted({s for points in training.values() for s, r in points.items() if r.complete.any()})
+    c = found[0].config
+    progress = "" if finished == planned else f" ({finished} of the {planned} runs finished so far)"
+    return (f"Each estimator trained on the device model at noise scales {', '.join(f'{s:g}' for s in scales)} "
+            f"(every error rate times s; 0 is the noiseless engine){progress}, over {count(len(seeds), 'paired seed')} "
+            f"(the same initial parameters and window order at every scale and for every estimator), "
+            f"{count(c['epochs'], 'epoch')} of the full protocol, {c['shots']:,} shots; the oracle follows the "
+            "exact gradient of the noisy model (the adjoint method through every mid-circuit measurement and "
+            "reset). Scores: validation RMSE (mean of y and z) after the last epoch, with 1,024-shot validation "
+            "for every arm, the oracle's too; mean over seeds with its 95 % t interval.")
+
+
+def findings(training: dict, mode: str, qpu: list[dict], mean_predictor: dict[str, float], noiseless: dict) -> list[str]:
+    """The section's Markdown after its intro, the parts that have numbers only: the table with its caption,
+    what later epochs add, the recommendation and the hardware reference's scale."""
+    if not any(r.complete.any() for points in training.values() for r in points.values()):
+        return []
+    table, _ = training_table(training, mode)
+    caption = ("Validation RMSE after the last epoch, mean ± the half-width of its 95 % t interval over the seeds"
+               + ("; the last columns: the change from the noiseless engine (s = 0) at the largest scale, paired by "
+                  "seed (95 % paired t interval), its p-value Holm-adjusted over every estimator, protocol and scale."
+                  if "paired" in table.splitlines()[0] else "."))
+    parts = [table, caption, epochs_text(epochs_evidence(noiseless, mode), training_epochs(training)),
+             recommendation(training, mode, qpu, mean_predictor), beside_hardware(training, mode)]
+    return [p for p in parts if p]

@@ -54,7 +54,7 @@ def test_the_epochs_evidence_says_what_later_epochs_change():
     assert set(evidence) == {"fdsa-shots"} and evidence["fdsa-shots"]["windows"] == pytest.approx(-0.03)
     text = page.epochs_text(evidence, 3)
     assert "3 epochs of the full protocol" in text and "-0.030 (windows)" in text and "FDSA is the one" in text
-    assert page.epochs_text({}, 3) == "" and page.training_values({}, "shots")["dev_train_seeds"] == "no"
+    assert page.epochs_text({}, 3) == ""
 
 
 def test_the_trained_models_are_set_beside_the_hardware_reference():
@@ -62,4 +62,15 @@ def test_the_trained_models_are_set_beside_the_hardware_reference():
     text = page.beside_hardware(t, "shots")
     assert "FDSA y" in text and f"{page.HARDWARE_REFERENCE['y']:.3f}" in text and "connerty2025quantum" in text
     assert page.beside_hardware(training(scales=(0.0,)), "shots") == ""
-    assert page.training_values({}, "shots")["dev_hw_z"] == f"{page.HARDWARE_REFERENCE['z']:.4f}"
+    assert page.reference_values()["dev_hw_z"] == f"{page.HARDWARE_REFERENCE['z']:.4f}"
+
+
+def test_before_any_device_run_the_section_says_they_are_in_progress_and_shows_no_empty_table():
+    nothing = {a.id: {} for a in DEVICE_ARMS}
+    assert "**The device runs are in progress**: none of the profile's 80" in page.intro(nothing, 80)
+    assert page.findings(nothing, "shots", [], {}, {}) == []
+    partial = training(seeds=2, scales=(1.0,))
+    text = page.intro(partial, 80)
+    assert "noise scales 1 " in text and "(8 of the 80 runs finished so far)" in text and "2 paired seeds" in text
+    parts = page.findings(partial, "shots", device_page.qpu_rows(("FakeMarrakesh",), 8), {"windows": 0.18}, {})
+    assert parts[0].startswith("| protocol | estimator | s = 1 |") and all(parts)
