@@ -17,7 +17,7 @@
 # # An arm of the study
 #
 # Every seed of one arm, read from its result files (this page trains nothing): validation RMSE
-# after each epoch as a mean over seeds with a 95 % bootstrap band, under both validation protocols,
+# after each epoch as a mean over seeds with its 95 % t band, under both validation protocols,
 # exact and with 1,024 shots, beside the deck's and the original code's numbers where the arm is the
 # original's; and the training RMSE per update. Means and comparisons over seeds use the seeds that
 # have finished all their epochs (while a seed is still training, it is drawn on its own, up to its
@@ -109,6 +109,6 @@ if res is not None:
 # :alt: Training RMSE against update, mean over seeds, smoothed, with a 95 % band
 #
 # Training RMSE per update (the square root of the window's loss), a running mean over {glue:text}`{{arm}}_smooth` updates,
-# averaged over {glue:text}`{{arm}}_train_seeds`, with the 95 % band where there are three seeds or
-# more (over two, the band is their range); grey lines mark epochs.
+# averaged over {glue:text}`{{arm}}_train_seeds`, with the 95 % t band where there are two seeds or
+# more; grey lines mark epochs.
 # ```

@@ -70,8 +70,8 @@ plt.close(fig)
 #
 # Validation RMSE (mean of y and z, 1,024-shot validation) after each epoch against the circuits
 # evaluated in training up to that epoch (log scale; validation circuits not counted; shots are
-# circuits x 1,024); mean over seeds with the 95 % bootstrap band where three seeds or more have run the
-# epoch (over two, the band is their range). Left the deck's protocol (one
+# circuits x 1,024); mean over seeds with its 95 % t band where two seeds or more have run the
+# epoch. Left the deck's protocol (one
 # sequence), right the windows protocol.
 # ```
 

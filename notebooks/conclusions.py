@@ -29,7 +29,7 @@
 # scored with the probabilities it trained with: 1,024-shot validation for shot arms, exact
 # probabilities for exact arms and the oracle. When a shot arm is set against the oracle or the frozen
 # circuit, those are scored with 1,024 shots too, so that the validation's own shot noise is not
-# counted against the estimator. Each value is a mean over the finished seeds with its 95 % bootstrap
+# counted against the estimator. Each value is a mean over the finished seeds with its 95 % t
 # interval; comparisons are paired by seed, with the paired t interval (named with its n) and the
 # paired t-test's p beside it, which agree. The words *lower* and *higher* below need that interval to
 # exclude 0 (p < 0.05) and at least three finished seeds; they describe arms, unadjusted: the deck's
@@ -97,7 +97,7 @@ for name, value in page.qesn_exact(baselines).items():
 # :alt: For each arm, its lowest validation RMSE with a 95 % interval on a linear axis spanning the arms, beside vertical lines for the baselines near them (the training mean, the linear regression, the frozen circuit), with the far better NG-RC and echo-state network named at the left edge with their values, under the two validation protocols
 #
 # Where each arm stands. Each arm's lowest validation RMSE (mean over its n finished seeds, 95 %
-# bootstrap interval where n is three or more, the two seeds' range where n is two; filled: 1,024 shots, open: exact
+# t interval where n is two or more; filled: 1,024 shots, open: exact
 # probabilities; the colours of every figure of the book: blue, SPSA as originally run; green, SPSA corrected;
 # orange, with Spall's gains; red, FDSA; black and grey, the oracle at lr 0.007 and 0.001) against the baselines (vertical lines: predicting the training
 # mean, the linear regression, the frozen circuit (QESN, its readout fitted on 1,024-shot frequencies

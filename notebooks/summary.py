@@ -87,7 +87,7 @@ display(Markdown("\n\n".join([
     f"({{ref}}`scorecard <summary-scorecard>`): "
     + " · ".join(f"**{n} {kind}**" for kind, n in counts.items()) + "\n```",
     f"```{{table}} Validation RMSE (mean of y, z; {scored}): each finished seed's lowest over its epochs and "
-    f"its last epoch, mean [95 % bootstrap interval]{front.range_note(rows)}\n"
+    f"its last epoch, mean [95 % t interval]\n"
     ":name: table-first-screen\n:class: qrnn-first-table\n\n" + front.table_markdown(rows) + "\n```",
     f"**One scoring convention.** Every RMSE of a circuit on this page is scored with {scored} of validation, "
     "as the deck scored, the exact-gradient oracle's too, so that shot noise in the validation weighs alike on "
@@ -152,8 +152,8 @@ plt.close(fig)
 # :alt: Validation RMSE against training updates for SPSA as originally run, FDSA, corrected SPSA and the exact-gradient oracle, under the two validation protocols, with baseline lines
 #
 # The key result. Validation RMSE (mean of y and z) after each epoch, plotted against training
-# updates, mean over the finished seeds (n in the legend) with 95 % bootstrap bands (drawn where an
-# arm has two seeds or more; over two, the band is their range), every curve scored with {glue:text}`scored` of validation, so that the validation's
+# updates, mean over the finished seeds (n in the legend) with 95 % t bands (drawn where an
+# arm has two seeds or more), every curve scored with {glue:text}`scored` of validation, so that the validation's
 # own shot noise is alike for all (the oracle, the exact gradient: black at SPSA's learning rate
 # 0.007, grey dashed at FDSA's 0.001; its exact-probability scores are on its own page). Left: the deck's
 # protocol (the validation span as one sequence); right: 20-step windows, as in training. Horizontal

@@ -69,7 +69,7 @@ plt.close(fig)
 # lowest validation RMSE (mean of y and z) over epochs under the windows protocol, every point with
 # 1,024-shot validation, the oracle's too (as the estimators are scored); the dashed line is the
 # validation RMSE of the training-mean predictor (see [the baselines](baselines)), a model that
-# ignores its input. Points are means over seeds, bars their 95 % bootstrap intervals (points of one
+# ignores its input. Points are means over seeds, bars their 95 % t intervals (points of one
 # rate are drawn slightly apart); $n$ in the legend is the fewest finished seeds at any rate.
 # ```
 

@@ -2,14 +2,17 @@
 
 Each interval is named where it is printed (:attr:`Estimate.method`, with its ``n``):
 
-* a mean over seeds: percentile bootstrap (:func:`mean_ci`), for curves and single arms;
+* a mean over seeds: the **Student t interval** (:func:`mean_ci`, :func:`t_interval`), everywhere: curves,
+  single arms, tables, the scorecard (one interval for one quantity on every page);
 * a paired comparison (the same seeds of two arms): the **paired t interval** of the mean difference,
   with the paired t-test's p and the effect size d_z (:func:`paired`); a per-seed ratio likewise
-  (:func:`ratio_paired`, a t interval of the ratios). A percentile bootstrap over 3 to 10 seeds is
-  too narrow (over 2 it is their range); the t interval is the test's own and agrees with it;
+  (:func:`ratio_paired`, a t interval of the ratios). A percentile bootstrap over 3 to 10 seeds would
+  be too narrow (over 2 it is their range); the t interval is the test's own and agrees with it;
 * a discrete outcome per seed (the epoch of the lowest validation RMSE in a claimed range): the
   proportion of seeds with it and its **Clopper-Pearson** interval, with the exact binomial test against
-  one half (:func:`proportion`), never the zero-width interval of a mean of equal integers;
+  one half (:func:`proportion`), never the zero-width interval of a mean of equal integers. Over 5 seeds
+  that test cannot reach p < 0.05 (its smallest p is 2 / 2^5 = 0.0625): such a claim stays inconclusive
+  whatever the seeds show, and the scorecard says so (:func:`min_binomial_p`);
 * the claims' p-values as a family: **Holm**-adjusted (:func:`holm`); a verdict that needs a test
   uses the adjusted p, and both are reported.
 
@@ -21,20 +24,18 @@ A verdict is one of
   paired comparison, its t-test does not give p < 0.05);
 * ``not tested``: with the reason (fewer than :data:`MIN_SEEDS` finished seeds, or the runs differ in
   data, updates or protocol).
-
-Randomness (the bootstrap) comes from a seeded ``numpy.random.Generator``, never the global state.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
 import numpy as np
 
 LEVEL = 0.95
-BOOTSTRAP = 10_000
-#: Finished seeds a verdict needs: over 2 seeds a percentile bootstrap interval is just their range.
+#: Finished seeds a verdict needs (two seeds' t interval has one degree of freedom: about 13 standard errors wide).
 MIN_SEEDS = 3
 #: Config fields two arms must share before one verdict compares them.
 MUST_MATCH = ("data", "epochs", "train_sequences", "train_windows", "batch_size", "warmup", "val_steps", "val_shots", "n_qubits")
@@ -60,6 +61,7 @@ class Estimate:
     n: int
     method: str = BOOTSTRAP_METHOD
     level: float = LEVEL
+    quiet: bool = False  # the page names the interval once (a mean over seeds: :func:`mean_ci`), not each value
 
     def named(self) -> str:
         """``95 % paired t interval, n = 5``: what the interval is, for a page."""
@@ -69,9 +71,9 @@ class Estimate:
         return self.format(4)
 
     def format(self, digits: int = 4, seeds: bool = False) -> str:
-        """``mean [low, high]`` to ``digits`` places (``(n = k)`` appended if ``seeds``); one seed has no
-        interval, two have their range (a percentile bootstrap over two values is just their range, not a
-        95 % interval), none has no value."""
+        """``mean [low, high]`` to ``digits`` places (``(n = k)`` appended if ``seeds``), the interval named
+        unless ``quiet``; one seed has no interval, none has no value (an estimate of the older percentile
+        bootstrap over two seeds is their range, said so)."""
         if self.n == 0:
             return "- (no finished seed)"
         if self.n < 2:
@@ -79,7 +81,7 @@ class Estimate:
         if self.n == 2 and self.method == BOOTSTRAP_METHOD:
             return f"{self.mean:.{digits}f} (2 seeds, range {self.low:.{digits}f} to {self.high:.{digits}f}, no interval)"
         interval = f"{self.mean:.{digits}f} [{self.low:.{digits}f}, {self.high:.{digits}f}]"
-        if self.method != BOOTSTRAP_METHOD:  # a named interval always says so
+        if self.method != BOOTSTRAP_METHOD and not self.quiet:  # a named interval says so, but the page's own
             return f"{interval} ({self.named()})"
         return interval + (f" (n = {self.n})" if seeds else "")
 
@@ -114,21 +116,10 @@ class Verdict:
         return self.outcome
 
 
-def _rng(seed: int = 0) -> np.random.Generator:
-    return np.random.default_rng(seed)
-
-
-def mean_ci(values, level: float = LEVEL, n_boot: int = BOOTSTRAP, seed: int = 0) -> Estimate:
-    """Mean of ``values (S,)`` (NaNs dropped) and its percentile-bootstrap interval over seeds."""
-    v = np.asarray(values, dtype=float)
-    v = v[np.isfinite(v)]
-    if len(v) == 0:
-        return Estimate(math.nan, math.nan, math.nan, 0)
-    if len(v) < 2:
-        return Estimate(float(v.mean()), math.nan, math.nan, 1)
-    boots = _rng(seed).choice(v, size=(n_boot, len(v)), replace=True).mean(1)
-    lo, hi = np.quantile(boots, [(1 - level) / 2, (1 + level) / 2])
-    return Estimate(float(v.mean()), float(lo), float(hi), len(v))
+def mean_ci(values, level: float = LEVEL) -> Estimate:
+    """Mean of ``values (S,)`` (NaNs dropped) with its Student t interval (:func:`t_interval`): the study's one
+    interval of a mean over seeds, on every page; ``quiet``, as a page names it once in its prose."""
+    return dataclasses.replace(t_interval(values, level), quiet=True)
 
 
 def t_interval(values, level: float = LEVEL, method: str = T_METHOD) -> Estimate:
@@ -167,6 +158,11 @@ def proportion(hits, level: float = LEVEL) -> tuple[Estimate, float]:
     return Estimate(k / n, float(ci.low), float(ci.high), n, CLOPPER_PEARSON), float(test.pvalue)
 
 
+def min_binomial_p(n: int) -> float:
+    """The smallest two-sided p the exact binomial test against one half can give over ``n`` seeds."""
+    return min(1.0, 2 * 0.5 ** n) if n > 0 else 1.0
+
+
 def holm(pvalues) -> np.ndarray:
     """Holm's step-down adjustment of a family of p-values ``(m,)`` float; NaN entries (claims without a
     test) stay NaN and are not counted in the family.
@@ -185,10 +181,10 @@ def holm(pvalues) -> np.ndarray:
     return out
 
 
-def band(values_se, level: float = LEVEL, n_boot: int = 2000, seed: int = 0) -> tuple[np.ndarray, ...]:
-    """Per column of ``values_se (S, E)``: mean and the bootstrap interval bounds, each ``(E,)``."""
+def band(values_se, level: float = LEVEL) -> tuple[np.ndarray, ...]:
+    """Per column of ``values_se (S, E)``: mean and its t interval's bounds (:func:`mean_ci`), each ``(E,)``."""
     v = np.asarray(values_se, dtype=float)
-    cols = [mean_ci(v[:, e], level, n_boot, seed) for e in range(v.shape[1])]
+    cols = [mean_ci(v[:, e], level) for e in range(v.shape[1])]
     return tuple(np.array([getattr(c, k) for c in cols]) for k in ("mean", "low", "high"))
 
 
@@ -313,6 +309,9 @@ def verdict_proportion(share: Estimate, p: float, claim: str, alpha: float = 0.0
     if share.n < MIN_SEEDS:
         return Verdict("not tested", f"{claim}: needs at least {MIN_SEEDS} seeds, has {share.n}")
     if not p < alpha:
+        if min_binomial_p(share.n) >= alpha:  # no outcome of these seeds could have decided it
+            rule += (f"; over {share.n} seeds the test's smallest p is {min_binomial_p(share.n):.4g}, so this claim "
+                     f"cannot be decided at {share.n} seeds, whatever they show")
         return Verdict("inconclusive", rule)
     if share.low > 0.5:
         return Verdict("reproduced", rule)

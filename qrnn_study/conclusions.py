@@ -214,7 +214,7 @@ def bottom_line(arms: dict, baselines: dict, labels: dict) -> str | None:
     scored = (f"every arm scored with {next(iter(head.values())).config['val_shots']:,}-shot validation, the oracle "
               "too" if mode == "shots" else "every arm scored with exact probabilities")
     names = and_join([labels[a] for a in head])
-    text = (f"The arms here: {names}. Means over their finished seeds [95 % bootstrap interval], {scored}. "
+    text = (f"The arms here: {names}. Means over their finished seeds [95 % t interval], {scored}. "
             f"On the deck's protocol, the lowest validation RMSE over the epochs runs {_span(low['sequence'], labels)}. "
             f"The linear regression on x(t) alone scores {lin['sequence']:.3f}: "
             f"{_against(low['sequence'], lin['sequence'], labels)}. The echo-state network scores "

@@ -148,7 +148,7 @@ def train_curves(res, smooth: int = 100):
 def sweep_figure(sweeps: dict, protocol: str = "windows", mode: str | None = None):
     """Learning-rate sweep: per estimator (``{label: {lr: ArmResults}}``), against the rate (log scale),
     the final-epoch train RMSE (left) and the lowest validation RMSE under ``protocol`` (right), each a
-    mean over finished seeds with its 95 % bootstrap interval as error bars. ``mode``: every point's
+    mean over finished seeds with its 95 % t interval as error bars. ``mode``: every point's
     validation (default: each with the probabilities it trained with)."""
     style()
     fig, axes = plt.subplots(1, 2, figsize=(11, 5.4))

@@ -193,8 +193,7 @@ def val_seeds(res) -> str:
         return (f"no seed has finished all {E} epochs yet, so there is no mean: one thin line for "
                 f"each seed up to its last epoch ({progress(running)}).")
     who = f"its {_seeds(n_done)}" if not running.seeds else f"the {_seeds(n_done)} that finished all {E} epochs"
-    text = (f"{who} (no band)" if n_done == 1 else f"mean over {who}, the band their 95 % bootstrap interval"
-            + (" (over two seeds, their range)" if n_done == 2 else ""))
+    text = f"{who} (no band)" if n_done == 1 else f"mean over {who}, the band their 95 % t interval"
     if running.seeds:
         text += (f"; thin lines, kept out of the mean: the {'seed' if len(running.seeds) == 1 else 'seeds'}"
                  f" not finished yet ({progress(running)})")
@@ -234,7 +233,7 @@ def lowest_table(res) -> str:
             "after the last epoch |\n|---|---|---|---|---|\n" + "\n".join(rows)
             + (f"\n\nEach cell: the value of the one seed that finished all {E} epochs" if n_done == 1 else
                f"\n\nEach cell: mean over the {n_done} seeds that finished all {E} epochs")
-            + (" [95 % bootstrap interval]" if n_done > 2 else "")
+            + (" [95 % t interval]" if n_done > 1 else "")
             + (f"; not finished yet, so left out: {progress(running)}" if running.seeds else "") + ".")
 
 

@@ -146,7 +146,7 @@ def equal_budget(expected: dict, mean_predictor: float | None) -> EqualBudget:
         f"**Equal budget per update** (learning rate {c['lr']:g}; {training_windows_words(c)} x "
         f"{c['epochs']} epochs; {c['shots']:,} shots):\n\n| arm | seeds (n) | final-epoch train RMSE | lowest validation "
         "RMSE (windows) | train RMSE minus FDSA's, paired |\n|---|---:|---|---|---|\n" + "\n".join(rows)
-        + "\n\n" + seeds_note + "Means [95 % bootstrap interval]; every row's validation "
+        + "\n\n" + seeds_note + "Means [95 % t interval]; every row's validation "
         + (f"with {c['val_shots']:,} shots, the oracle's too (scored as the estimators are)" if mode == "shots"
            else "with exact probabilities")
         + "; the last column is paired by seed, with a paired t-test and the effect size."

@@ -167,9 +167,8 @@ def first_screen_table(arms: dict, baselines: dict | None, labels: dict[str, str
 
 
 def cell(e: Estimate, digits: int = 3) -> str:
-    """A compact table cell: ``0.081 [0.079, 0.083]``; ``0.081`` for one value (no interval), ``0.081
-    (0.079, 0.083)`` for two seeds (their range in round brackets, not an interval: :func:`range_note`
-    says so under the table), ``-`` for none. The interval's
+    """A compact table cell: ``0.081 [0.079, 0.083]``; ``0.081`` for one value (no interval), ``-`` for
+    none. The interval's
     own space is a no-break space (U+00A0): a narrow column wraps the cell between the mean and its
     interval, never inside the interval. A value below 0.01 (to 3 places) gains a place, so that it keeps
     two significant digits (the echo-state network's 0.0029, not 0.003)."""
@@ -179,8 +178,6 @@ def cell(e: Estimate, digits: int = 3) -> str:
         digits += 1
     if e.n < 2 or not math.isfinite(e.low):
         return f"{e.mean:.{digits}f}"
-    if e.n == 2:
-        return f"{e.mean:.{digits}f} ({e.low:.{digits}f},\u00a0{e.high:.{digits}f})"
     return f"{e.mean:.{digits}f} [{e.low:.{digits}f},\u00a0{e.high:.{digits}f}]"
 
 
@@ -190,12 +187,6 @@ def seeds_cell(r: TableRow) -> str:
     if r.kind == "baseline":
         return f"{r.n}" if r.n > 1 else "-"
     return "not run" if not r.planned else f"{r.n}" if r.n == r.planned else f"{r.n} of {r.planned}"
-
-
-def range_note(rows: list[TableRow]) -> str:
-    """``; (a, b): the two seeds' range, no interval`` where a cell of ``rows`` has two seeds, else ``""``."""
-    two = any(e.n == 2 for r in rows for e in (*r.lowest.values(), *r.last.values()))
-    return "; (a, b): the two seeds' range, no interval" if two else ""
 
 
 def table_markdown(rows: list[TableRow], digits: int = 3) -> str:

@@ -105,7 +105,7 @@ def sweep_table(sweeps: dict) -> SweepTable:
         lines.append(f"| {lr:g} | " + " | ".join(cells) + f" | {ratio_text} |")
     markdown = ("| learning rate | " + " | ".join(names[m] for m in SWEEPS) + " | SPSA / FDSA, paired |\n"
                 "|---|---|---|---|---|\n" + "\n".join(lines)
-                + "\n\nFinal-epoch train RMSE, mean over each estimator's finished seeds [95 % bootstrap interval] "
+                + "\n\nFinal-epoch train RMSE, mean over each estimator's finished seeds [95 % t interval] "
                 "(n: its seeds; the columns are over different seeds where their n differ, so they are not "
                 "paired); the last column is SPSA's over FDSA's seed by seed, over the seeds both finished.")
     return SweepTable(markdown, table)

@@ -125,10 +125,10 @@ def test_best_epoch_and_the_rank_of_the_quirk():
     assert subspace_rank(fresh).tolist() == list(range(1, 9))
 
 
-def test_two_seeds_are_shown_as_their_range_and_not_tested():
+def test_two_seeds_have_their_wide_t_interval_and_are_not_tested():
     two = mean_ci([0.10, 0.12])
-    assert (two.low, two.high) == (0.10, 0.12)  # the percentile bootstrap over two values: their range
-    assert two.format() == "0.1100 (2 seeds, range 0.1000 to 0.1200, no interval)"
+    assert (two.low, two.high) == pytest.approx((0.11 - 12.706 * 0.01, 0.11 + 12.706 * 0.01), abs=1e-4)  # 1 dof
+    assert two.format() == "0.1100 [-0.0171, 0.2371]" and two.quiet  # the page names the t interval once
     assert "p =" not in str(paired([0.10, 0.12], [0.11, 0.15]))
     assert "p =" in str(paired([0.10, 0.12, 0.13], [0.11, 0.15, 0.17]))
 

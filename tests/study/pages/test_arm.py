@@ -198,10 +198,9 @@ def test_the_header_says_how_far_each_seed_has_run_and_what_the_arm_is():
 
 @pytest.mark.parametrize("seeds,done,val,train", [
     (1, None, "its one seed (no band).", "its one seed"),
-    (2, None, "mean over its 2 seeds, the band their 95 % bootstrap interval (over two seeds, their range).", "its 2 seeds"),
-    (3, None, "mean over its 3 seeds, the band their 95 % bootstrap interval.", "its 3 seeds"),
-    (3, [2, 1, 2], "mean over the 2 seeds that finished all 2 epochs, the band their 95 % bootstrap interval (over two "
-     "seeds, their range); thin lines, kept out of the mean: the seed not finished yet (1930 at epoch 1 of 2).",
+    (2, None, "mean over its 2 seeds, the band their 95 % t interval.", "its 2 seeds"),
+    (3, None, "mean over its 3 seeds, the band their 95 % t interval.", "its 3 seeds"),
+    (3, [2, 1, 2], "mean over the 2 seeds that finished all 2 epochs, the band their 95 % t interval; thin lines, kept out of the mean: the seed not finished yet (1930 at epoch 1 of 2).",
      "the 2 seeds that finished all 2 epochs"),
     (2, [1, 1], "no seed has finished all 2 epochs yet, so there is no mean: one thin line for each seed up to its last "
      "epoch (1929 at epoch 1 of 2, 1930 at epoch 1 of 2).", "its 2 seeds, none finished yet, over the 1 epoch all of "
@@ -224,8 +223,8 @@ def test_the_table_of_the_lowest_on_one_seed_several_unfinished_and_none():
     assert one.count("\n| ") == 4 and "(1 seed, no interval)" in one
     assert one.endswith("Each cell: the value of the one seed that finished all 2 epochs.")
     three = page.lowest_table(arm(seeds=4, epochs=10, done=[10, 10, 10, 3]))
-    assert "| sequence | 1,024 shots | 0.1070 [0.1040, 0.1100] |" in three and "| 10.0 [10.0, 10.0] |" in three
-    assert three.endswith("mean over the 3 seeds that finished all 10 epochs [95 % bootstrap interval]; not finished "
+    assert "| sequence | 1,024 shots | 0.1070 [0.0995, 0.1145] |" in three and "| 10.0 [10.0, 10.0] |" in three
+    assert three.endswith("mean over the 3 seeds that finished all 10 epochs [95 % t interval]; not finished "
                           "yet, so left out: 1932 at epoch 3 of 10.")
     assert page.lowest(arm(seeds=3, epochs=2)) == {"sequence_exact": "0.1210", "sequence_shots": "0.1230",
                                                    "windows_exact": "0.1210", "windows_shots": "0.1230"}

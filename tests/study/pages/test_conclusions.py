@@ -93,7 +93,8 @@ def test_the_baseline_table_has_a_column_per_classical_baseline_and_the_qesn():
     assert page.qesn_exact(b) == {"qesn_exact_sequence": "0.101", "qesn_exact_windows": "0.101"}
     record = page.standing_record(standing)
     assert set(record) == {"sequence", "windows"} and json.dumps(record)
-    assert record["sequence"][0]["beaten_by"] == ["mean", "linear", "ngrc", "esn"]  # 0.2 and more: above the mean
+    # 0.2 and more, three seeds: the t interval reaches down to the mean predictor's 0.18, so it is not "beaten"
+    assert record["sequence"][0]["beaten_by"] == ["linear", "ngrc", "esn"]
 
 
 def test_the_qesn_note_needs_it_worse_than_the_mean_and_an_exact_arm_on_its_seeds():

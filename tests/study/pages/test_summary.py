@@ -123,18 +123,14 @@ def test_missing_arms_keep_their_row_and_baselines_follow_in_order():
 def test_cells_say_what_their_numbers_are():
     assert page.cell(page.Estimate(0.0812, 0.079, 0.0834, 5)) == "0.081 [0.079,\u00a00.083]"  # wraps before "["
     assert page.cell(page.Estimate(0.2, NAN, NAN, 1)) == "0.200"
-    assert page.cell(page.Estimate(0.15, 0.1, 0.2, 2)) == "0.150 (0.100,\u00a00.200)"
+    assert page.cell(page.Estimate(0.15, 0.1, 0.2, 2)) == "0.150 [0.100,\u00a00.200]"
     assert page.cell(page.NONE) == "-"
     assert page.cell(page.Estimate(0.00292, 0.0027, 0.0035, 10)) == "0.0029 [0.0027,\u00a00.0035]"  # two digits kept
 
 
-def test_a_range_of_two_seeds_is_named_under_the_table():
-    three = {"spsa-original-shots": _arms()["spsa-original-shots"]}
-    assert page.range_note(page.first_screen_table(three, BASELINES, LABELS)) == ""
-    assert page.range_note(page.first_screen_table(_arms(), None, LABELS))  # SPSA corrected: 2 of 3 finished
+def test_two_seeds_get_their_t_interval_like_any_other_count():
     two = page.first_screen_table({"fdsa-shots": fake_arm("fdsa-shots", val=np.array([0.1, 0.2]), seeds=2)}, None, LABELS)
-    assert page.range_note(two) == "; (a, b): the two seeds' range, no interval"
-    assert "0.150 (0.100," in page.table_markdown(two)
+    assert "0.150 [-0.485,\u00a00.785]" in page.table_markdown(two)  # one degree of freedom: t = 12.7
 
 
 def test_the_markdown_table_names_seeds_and_marks_what_did_not_run():
