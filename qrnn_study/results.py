@@ -186,7 +186,8 @@ def compute_table(runs, results: Path | str) -> list[ComputeRow]:
     left is projected twice: at the run's median epoch so far (what the machine has been doing) and at
     its fastest (what it does with nothing else running beside the workers). A run none of whose
     epochs has finished borrows the rates of the measured run with the nearest circuits per update, on the
-    same device noise where one has run (an FDSA-sized SPSA update costs what an FDSA update costs). A run
+    same device noise among equals (an FDSA-sized SPSA update costs what an FDSA update costs; a noisy
+    run's first estimate is a noiseless rate until one of its kind has run an epoch). A run
     whose config is invalid is left out: it fails where it runs, with its own message.
     """
     groups: dict[str, list] = {}
@@ -223,11 +224,10 @@ def compute_table(runs, results: Path | str) -> list[ComputeRow]:
         if family in measured:
             median, fastest = measured[family]
         elif measured:
-            # a family on the same device noise first (a noisy circuit costs more than a noiseless one), then
-            # the nearest circuits per update; among equals, the fastest (the rate least slowed by load)
-            median, fastest = measured[min(measured, key=lambda f: (stats[f]["noise"] != st["noise"],
-                                                                    abs(math.log(stats[f]["circuits"] / st["circuits"])),
-                                                                    measured[f][1]))]
+            # the nearest circuits per update (an update's cost is mostly its circuit count: a noisy FDSA update
+            # is nothing like a noisy SPSA one); among equals, one on the same device noise, then the fastest
+            median, fastest = measured[min(measured, key=lambda f: (abs(math.log(stats[f]["circuits"] / st["circuits"])),
+                                                                    stats[f]["noise"] != st["noise"], measured[f][1]))]
         else:
             median = fastest = math.nan
         rows.append(ComputeRow(family, len(st["members"]), st["finished"], st["done"], st["total"], median, fastest,
