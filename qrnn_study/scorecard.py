@@ -150,7 +150,9 @@ def speed_rows(arms: dict, timing: list[dict] | None = None) -> list[dict]:
         ratio, stack = aer
         beside = (f"; ours, the study's engine, per training epoch: {ours.format(1, seeds=True)}" if ours is not None
                   else "")
-        rows = [_row(speed, f"{deck:.1f}x", f"FDSA / SPSA = {ratio:.1f} on {stack}{beside}",
+        side = ("" if lo <= ratio <= hi else "; larger than the deck's: SPSA's advantage is bigger than claimed"
+                if ratio > hi else "; smaller than the deck's: SPSA's advantage is smaller than claimed")
+        rows = [_row(speed, f"{deck:.1f}x", f"FDSA / SPSA = {ratio:.1f} on {stack}{side}{beside}",
                      verdict_point_band(ratio, lo, hi, band, f"{stack}, one timing of each, the median of its repeats"),
                      f"seconds per update on the deck's own stack ({stack}, the timing page), FDSA over SPSA as "
                      f"originally run; {deck_words}", Estimate(ratio, math.nan, math.nan, 1, f"timing, {stack}"))]
