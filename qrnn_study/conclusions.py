@@ -67,22 +67,23 @@ def _pair(a: dict[int, float], b: dict[int, float]) -> tuple[np.ndarray, np.ndar
     return np.array([a[s] for s in seeds]), np.array([b[s] for s in seeds])
 
 
-def oracle_gaps(arms: dict, protocol: str, measure=None) -> list[dict]:
+def oracle_gaps(arms: dict, protocol: str, measure=None, mode: str | None = None) -> list[dict]:
     """Per estimator arm with finished seeds beside its oracle: ``arm``, ``oracle``, ``mode``, ``difference``
     (:class:`Comparison`, arm - oracle) and ``ratio`` (:class:`Estimate`, arm / oracle), paired by seed.
     ``measure``: each seed's value, :func:`lowest` (the default) or :func:`last`.
 
-    Like is compared with like: the oracle is scored with the arm's own validation (``mode``), with
-    shots for a shot arm, so shot noise in the validation is not counted against the estimator."""
+    Like is compared with like: both are scored with ``mode`` (the book's one convention, 1,024 shots:
+    :func:`common_mode`), or by default with the arm's own validation, so that shot noise in the
+    validation is not counted against the estimator."""
     rows = []
     for arm, oracle in ORACLE_OF.items():
         if arm not in arms or oracle not in arms:
             continue
-        mode = arms[arm].mode
+        scored = mode or arms[arm].mode
         measure = measure or lowest
-        a, o = _pair(measure(arms[arm], protocol), measure(arms[oracle], protocol, mode))
+        a, o = _pair(measure(arms[arm], protocol, scored), measure(arms[oracle], protocol, scored))
         if len(a):
-            rows.append({"arm": arm, "oracle": oracle, "mode": mode, "difference": paired(a, o),
+            rows.append({"arm": arm, "oracle": oracle, "mode": scored, "difference": paired(a, o),
                          "ratio": ratio_paired(a, o)})
     return rows
 

@@ -198,7 +198,7 @@ def baseline_table(arms: dict, baselines: dict, standing: dict, labels: dict) ->
     """Each arm's lowest RMSE, its ratio to each classical baseline but the mean, and its difference from the
     frozen circuit paired by seed, per protocol (Markdown)."""
     names = [n for n in CLASSICAL if n in baselines and n != "mean"]
-    table = ["| arm | protocol | scored with | lowest RMSE | " + " | ".join(f"ratio to {BASELINE_NAMES[n]}" for n in names)
+    table = ["| arm | protocol | trained with | lowest RMSE | " + " | ".join(f"ratio to {BASELINE_NAMES[n]}" for n in names)
              + " | difference from QESN | p |", "|" + "---|" * (6 + len(names))]
     for p in PROTOCOL_IDS:
         for r in standing.get(p, []):
