@@ -80,6 +80,16 @@ card = scorecard(arms, None, load_sweeps(results_dir, load_study(profile=profile
 out = results_path(results_dir, run_name)
 
 # %% [markdown]
+# ## In short
+#
+# What the runs show, every number computed from them (lowest validation RMSE over the epochs, scored as
+# above; paired comparisons by seed):
+
+# %% tags=["hide-input"]
+display(Markdown("\n".join(f"- {line}" for line in page.synthesis(standing, gaps, ARM_LABELS))
+                 or "No arm has finished seeds yet."))
+
+# %% [markdown]
 # ## The answer, from the runs
 
 # %% tags=["hide-input"]

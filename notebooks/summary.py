@@ -37,7 +37,9 @@ from qrnn_core.data import DataConfig, make_task
 from qrnn_core.train import TrainConfig
 from qrnn_study import figures
 from qrnn_study.analysis import MIN_SEEDS, VERDICT_CODES
-from qrnn_study.model import ARM_LABELS
+from qrnn_study.conclusions import baseline_standing, common_mode, oracle_gaps
+from qrnn_study.model import ARM_LABELS, PROTOCOL_IDS
+from qrnn_study.pages import conclusions as conclusions_page
 from qrnn_study.pages import cost
 from qrnn_study.pages import summary as front
 from qrnn_study.report import banner, results_path, save_json, show_banner
@@ -140,6 +142,13 @@ if warning:
 
 # The answer in full, from the scorecard's rows by claim id and the arms' finished seeds.
 display(Markdown(front.answer_in_full(card, arms, baselines, ARM_LABELS, partial=bool(warning))))
+# What the runs show beyond the deck's claims (the conclusions page's "In short", from the same functions).
+if baselines:
+    scored = common_mode(arms.values())
+    findings = conclusions_page.synthesis({p: baseline_standing(arms, baselines, p, scored) for p in PROTOCOL_IDS},
+                                          {p: oracle_gaps(arms, p, mode=scored) for p in PROTOCOL_IDS}, ARM_LABELS)
+    display(Markdown("**What the runs show beyond the deck's claims** ([conclusions](conclusions)):\n\n"
+                     + "\n".join(f"- {line}" for line in findings)))
 
 # %% tags=["hide-input"]
 fig, plotted = front.key_figure(arms, baselines, ARM_LABELS)

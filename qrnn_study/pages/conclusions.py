@@ -248,3 +248,37 @@ def open_claims(card: list[dict]) -> str:
         + (f"{_sentence(r['rule'])}." if r["verdict"] == "not tested" else
            f"Measured {r['measured']}. Basis: {r['basis']}. {_sentence(r['rule'])}.")
         for r in card if r["verdict"] in ("inconclusive", "not tested")) or "Every claim has a verdict."
+
+
+def synthesis(standing: dict, gaps: dict, labels: dict) -> list[str]:
+    """What the runs show, in a few sentences computed from them (Markdown bullets, one a finding): per
+    protocol the arms' range of lowest RMSE, how far the echo-state network lies below them, whether
+    training the circuit beat the same circuit frozen (QESN, paired by seed) and whether an estimator ended
+    better than the exact gradient it estimates. ``standing``, ``gaps``: per protocol, the rows of
+    :func:`~qrnn_study.conclusions.baseline_standing` and :func:`~qrnn_study.conclusions.oracle_gaps`."""
+    out = []
+    for p in PROTOCOLS:
+        rows = [r for r in standing.get(p.id, []) if r["rmse"].n >= 1]
+        if not rows:
+            continue
+        best, worst = (f(rows, key=lambda r: r["rmse"].mean) for f in (min, max))
+        text = (f"**{p.name.capitalize()}:** the arms' lowest validation RMSE runs from {best['rmse'].mean:.3f} "
+                f"({labels[best['arm']]}) to {worst['rmse'].mean:.3f} ({labels[worst['arm']]})")
+        esn = [r["ratio"]["esn"].mean for r in rows if "esn" in r["ratio"]]
+        if esn:
+            text += f", {min(esn):.0f} to {max(esn):.0f} times the echo-state network's"
+        frozen = [r for r in rows if r["frozen"] is not None and r["frozen"].difference.n >= MIN_SEEDS]
+        if frozen:
+            d = {w: [labels[r["arm"]] for r in frozen if side(r["frozen"].difference, 0.0) == w]
+                 for w in ("below", "above")}
+            text += (f"; against the same circuit frozen at its start with a fitted readout (QESN), training helped "
+                     f"{len(d['below'])} of {len(frozen)} arms and made {len(d['above'])} worse"
+                     + (f" ({', '.join(d['above'])})" if 0 < len(d["above"]) <= 3 else "") + " (paired by seed, the whole 95 % "
+                     "interval on one side)")
+        better = [labels[g["arm"]] for g in gaps.get(p.id, []) if side(g["ratio"]) == "below"]
+        if better:
+            who = ", ".join(better) if len(better) <= 3 else f"{len(better)} of the {len(gaps[p.id])} estimator arms"
+            text += (f"; {who} ended below the exact gradient at {'its' if len(better) == 1 else 'their'} learning "
+                     "rate: on this protocol a lower score rewards stopping early, not a better gradient")
+        out.append(text + ".")
+    return out

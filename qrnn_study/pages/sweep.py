@@ -161,7 +161,7 @@ def against_mean_predictor(sweeps: dict, mode: str, mean_predictor: float | None
     never = [NAMES[m] for m, lrs in above.items() if lrs and len(lrs) == sum(r.complete.any() for r in sweeps[m].values())]
     if any(above.values()):
         text += (" Where a method's interval lies above that line, its trained model predicts the unseen "
-                 "rows no better than a constant: on this budget (the first windows of the training span only) "
+                 "rows no better than a constant: on this reduced budget (the page's first paragraph) "
                  + "; ".join(f"{NAMES[m]} does not generalise at any swept rate" if NAMES[m] in never
                              else f"{NAMES[m]} does not at {rates_text(lrs)}" for m, lrs in above.items() if lrs)
                  + ".")

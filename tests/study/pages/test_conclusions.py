@@ -142,3 +142,12 @@ def test_the_standing_axis_spans_the_arms_and_names_a_far_baseline_at_its_edge()
         assert hi < 0.25 and lo > 0.05  # the arms fill the axis, not the span down to the echo-state network
         assert "left of the axis:" in ax.get_xlabel() and "ESN 0.006" in ax.get_xlabel()
     plt.close(fig)
+
+
+def test_the_synthesis_says_what_the_runs_show_from_the_numbers():
+    a, b = arms(), fake_baselines()
+    gaps, standing = analysis(a, b)
+    lines = page.synthesis(standing, gaps, ARM_LABELS)
+    assert len(lines) == 2 and lines[0].startswith("**Deck's protocol")
+    assert "times the echo-state network's" in lines[0] and "QESN" in lines[0]
+    assert page.synthesis({}, {}, ARM_LABELS) == []
