@@ -18,7 +18,7 @@
 # # Conclusions: the estimators against the exact gradient and the baselines
 #
 # What the trained arms amount to, measured two ways: against the **exact gradient** (the *oracle*,
-# what SPSA and FDSA estimate, computed by autograd through the simulator) at the same learning rate
+# what SPSA and FDSA estimate, computed by the adjoint method through the simulator) at the same learning rate
 # and seeds, and against **baselines** that train no circuit, or use none. The deck's own claims have
 # their verdicts on [the front page](page-summary).
 #

@@ -110,7 +110,8 @@ display(Markdown("\n\n".join([
 # - *arm*: one training configuration (an estimator, its learning rate, shots or exact probabilities),
 #   run once per *seed*; arms that share a seed start from the same parameters and see the windows in
 #   the same order (*paired*).
-# - *oracle*: the exact gradient, computed by autograd through the simulator: what SPSA and FDSA estimate.
+# - *oracle*: the exact gradient, computed by the adjoint method through the simulator: what SPSA and FDSA
+#   estimate.
 # - The arms' names: *SPSA as originally run* keeps the original code's one fixed pair of random
 #   directions for the whole run; *SPSA corrected* draws fresh directions every update, as SPSA is
 #   defined; *with Spall's gains* its step size and perturbation also shrink over the updates, by
