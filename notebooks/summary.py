@@ -36,7 +36,7 @@ from myst_nb import glue
 from qrnn_core.data import DataConfig, make_task
 from qrnn_core.train import TrainConfig
 from qrnn_study import figures
-from qrnn_study.analysis import MIN_SEEDS, VERDICT_CODES
+from qrnn_study.analysis import MIN_SEEDS, VERDICT_CODES, min_binomial_p
 from qrnn_study.conclusions import baseline_standing, common_mode, oracle_gaps
 from qrnn_study.model import ARM_LABELS, PROTOCOL_IDS
 from qrnn_study.pages import conclusions as conclusions_page
@@ -202,7 +202,12 @@ plt.close(fig)
 # standard deviation); the epoch of the lowest validation RMSE as the share of seeds whose lowest epoch
 # lies in the claimed range, with its Clopper-Pearson interval and the exact binomial test against
 # one half. The tested claims are one family: their p-values are Holm-adjusted, and a verdict that
-# needs a test uses the adjusted p (both are shown). Verdicts: *reproduced*, *not reproduced*,
+# needs a test uses the adjusted p (both are shown). The family is the claims judged by a test (a p-value):
+# the others are judged by whether an interval lies inside a band (the lowest RMSE against the deck's
+# rounded figure, the learning-rate ratios, the speed ratio against a factor 2), or not tested, and carry
+# no p. Over FDSA's {glue:text}`fdsa_seeds` seeds the binomial test of an epoch claim cannot go below
+# p = {glue:text}`fdsa_min_p`; where that is not below 0.05, FDSA's epoch claims stay inconclusive whatever
+# its seeds show, and their rows say so. Verdicts: *reproduced*, *not reproduced*,
 # *inconclusive* (the interval straddles the deck's figure, its band, zero or one half, or the
 # adjusted p is not below 0.05) and *not tested* (with the reason; a verdict needs at least
 # {glue:text}`min_seeds` finished seeds of each arm). The accuracy claims compare SPSA as originally run (fixed directions) with
@@ -213,6 +218,9 @@ plt.close(fig)
 
 # %% tags=["hide-input"]
 glue("min_seeds", f"{MIN_SEEDS}", display=False)
+fdsa_seeds = int(arms["fdsa-shots"].complete.sum()) if "fdsa-shots" in arms else 0
+glue("fdsa_seeds", str(fdsa_seeds), display=False)
+glue("fdsa_min_p", f"{min_binomial_p(fdsa_seeds):.4g}", display=False)
 display(Markdown("| claim | deck | here | verdict | rule and basis |\n|---|---|---|---|---|\n" + "\n".join(
     f"| {r['claim']} | {r['deck']} | {r['measured']} | **{r['verdict']}** | {'; '.join(x for x in (r['rule'], r['basis']) if x)} |"
     for r in card)))
