@@ -64,7 +64,9 @@ def illegible(fig, least: float = MIN_RENDERED_PT) -> list[str]:
 
 
 def validation_curves(res, deck: dict | None = None, original: dict | None = None):
-    """Mean validation RMSE (mean of y, z) per epoch with 95 % bands: both protocols, exact and shots."""
+    """Mean validation RMSE (mean of y, z) per epoch with 95 % t bands: both protocols, exact and shots; each
+    seed as a thin line in the probabilities the arm trained with; the deck's values and the original's log
+    beside them (offset a little left and right where they coincide)."""
     style()
     fig, axes = plt.subplots(1, 2, figsize=(10, 5.4), sharey=True)
     epochs = np.arange(1, res.val["sequence"]["exact"].shape[1] + 1)
@@ -78,12 +80,21 @@ def validation_curves(res, deck: dict | None = None, original: dict | None = Non
             ax.plot(epochs, mean, ls, color=color, marker="o", ms=4, label=label)
             if np.isfinite(v[:, 0]).sum() > 1:  # one seed has no band
                 ax.fill_between(epochs, lo, hi, color=color, alpha=0.2, lw=0)
+            if mode == res.mode and np.isfinite(v[:, 0]).sum() > 1:
+                # each seed too: a single run (the deck's) is to be set against the seeds' spread, not against
+                # the interval of their mean
+                for k, seed in enumerate(v):
+                    ax.plot(epochs, seed, "-", color=color, lw=0.8, alpha=0.45,
+                            label=f"each seed, {_mode_words(res, mode)}" if k == 0 else None)
+        # the deck's stated values and the original code's log, side by side where they coincide
         if protocol.id == "sequence" and deck:
             ep = sorted(deck)
-            ax.plot(ep, [deck[e][2] for e in ep], "s", color="k", ms=6, mfc="none", label="deck (stated)")
+            ax.plot(np.array(ep) - 0.12, [deck[e][2] for e in ep], "s", color="k", ms=8, mfc="none", mew=1.8,
+                    label="deck (stated)")
         if protocol.id == "sequence" and original:
             ep = sorted(original)
-            ax.plot(ep, [original[e][2] for e in ep], "x", color="C3", ms=7, label="original code's log")
+            ax.plot(np.array(ep) + 0.12, [original[e][2] for e in ep], "x", color="C3", ms=8, mew=2,
+                    label="original code's log")
         ax.set(title=protocol.title, xlabel=f"epoch ({res.train_rmse.shape[2]:,} updates each)")
         ax.set_xticks(epochs)
         ax.grid(alpha=0.3)
