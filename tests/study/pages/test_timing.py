@@ -89,7 +89,9 @@ def test_the_engine_tables():
     assert table[3].endswith("| 100 | ≤ 0.15 | missed |")
     points = [{"qubits": 2, "engine": "kernel", "seconds_per_circuit": 1e-5, "seconds_per_fdsa_update": 1e-3,
                "fdsa_circuits": 53, "peak_bytes": -1}]
-    assert page.engine_scaling_table(points).splitlines()[2] == "| 2 | kernel | 0.01 | 1 | 53 | 0.0 |"
+    assert page.engine_scaling_table(points).splitlines()[2] == "| 2 | kernel | 0.01 | 1 | 53 | - |"  # not measured
+    held = [dict(points[0], peak_bytes=0), dict(points[0], peak_bytes=3 * 2**20)]
+    assert [line.split("|")[-2].strip() for line in page.engine_scaling_table(held).splitlines()[2:]] == ["< 0.1", "3.0"]
 
 
 def report(commit, epoch=True):
