@@ -63,11 +63,12 @@ for name, value in page.step_values(n_qubits).items():
 # even (memory) qubits carry on to the next step. {glue:text}`n_angles` angles in all.
 # ```
 #
-# ## The PyTorch simulator against Qiskit Aer
+# ## The study's engines against Qiskit Aer
 #
-# Random angles in $(-\pi, \pi)$; Aer's exact per-step probabilities come from its density-matrix
-# method with a `save_probabilities` per step. The largest difference over all steps and outcomes,
-# per circuit size, is in {numref}`fig-circuit-agreement` and the table below it.
+# The compiled kernel that every training run uses and its PyTorch reference, each against Aer: random
+# angles in $(-\pi, \pi)$; Aer's exact per-step probabilities come from its density-matrix method with a
+# `save_probabilities` per step. The largest difference over all steps and outcomes, per engine and
+# circuit size, is in {numref}`fig-circuit-agreement` and the table below it.
 
 # %% tags=["hide-input"]
 rows = page.agreement(n_qubits, steps, sequences, seed)
@@ -83,12 +84,13 @@ display(Markdown(page.agreement_table(rows)))
 # %% [markdown]
 # ```{glue:figure} fig_circuit_agreement
 # :name: fig-circuit-agreement
-# :alt: Bar chart on a logarithmic axis of the largest absolute difference between PyTorch and Aer outcome probabilities for each circuit size, with a dashed line at the tests' bound of 1e-10
+# :alt: Bar chart on a logarithmic axis of the largest absolute difference between each engine's (the compiled kernel's and the PyTorch simulator's) and Aer's outcome probabilities for each circuit size, with a dashed line at the tests' bound of 1e-10
 #
-# The largest difference between the PyTorch simulator's and Aer's exact outcome probabilities,
+# The largest difference between each engine's (the compiled kernel, the PyTorch simulator, both in
+# complex128) and Aer's exact outcome probabilities,
 # over {glue:text}`agreement_sequences` of {glue:text}`agreement_steps` steps
 # and every outcome, per circuit size (log scale; numbers on the bars). A bar below the dashed line
 # meets the bound the tests enforce.
 # ```
 #
-# The two simulators agree to {glue:text}`agreement_max` at worst (the tests require 1e-10).
+# Both engines agree with Aer to {glue:text}`agreement_max` at worst (the tests require 1e-10).
