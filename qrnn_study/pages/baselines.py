@@ -109,9 +109,10 @@ def figure(results: dict, seeds: list[int]):
     ax.set_xticks(np.arange(len(names)), [baseline(n).short for n in names])
     ax.set(xlabel="baseline (exact probabilities for the QESN)", ylabel="validation RMSE (scaled units)\nmean of y and z")
     ax.set_ylim(top=ax.get_ylim()[1] * 3)
-    ax.legend(loc="upper left")
     ax.grid(axis="y", alpha=0.3, which="both")
-    fig.tight_layout()
+    handles, labels = ax.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=2, frameon=False)  # below the axes: never over a label
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
     return fig, rows
 
 
