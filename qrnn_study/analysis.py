@@ -238,7 +238,7 @@ def verdict_equivalent(estimate: Estimate, margin: float, claim: str, p: float |
     Reproduced when the :data:`TOST_METHOD` interval lies inside ``(-margin, margin)`` and ``p`` (the TOST's,
     Holm-adjusted in the scorecard) is below ``alpha``; not reproduced when the interval lies wholly
     outside the margin (a difference larger than it, at the same one-sided level); else inconclusive."""
-    rule = (f"reproduced if the {estimate.level * 100:.0f} % {estimate.method} interval lies inside +-{margin:.4g} with "
+    rule = (f"reproduced if the {estimate.level * 100:.0f} % {estimate.method} interval lies inside ±{margin:.4g} with "
             f"p < {alpha:g} ({test}), not reproduced if it lies wholly outside, else inconclusive")
     if estimate.n < MIN_SEEDS:
         return Verdict("not tested", f"{claim}: needs at least {MIN_SEEDS} seeds, has {estimate.n}")

@@ -204,7 +204,7 @@ def accuracy_rows(arms: dict, protocol: str) -> list[dict]:
         margin = MARGIN * float(np.nanmean(fdsa_lowest))
         same, p_same = equivalence(np.nanmin(sv[i, :, 2], 1), fdsa_lowest, margin)
         rows.append(_row(of("comparable"), "comparable accuracy",
-                         f"SPSA - FDSA = {same.format(4)}, margin +-{margin:.4f} ({MARGIN:.0%} of FDSA's mean)",
+                         f"SPSA - FDSA = {same.format(4)}, margin ±{margin:.4f} ({MARGIN:.0%} of FDSA's mean)",
                          verdict_equivalent(same, margin, "SPSA within the margin of FDSA", p=p_same),
                          "lowest validation RMSE (mean of y, z) per seed, paired by seed", same, p_same,
                          EQUIVALENCE_TEST) | {"margin": margin})
