@@ -223,7 +223,7 @@ def _interval(e: Estimate, digits: int) -> str:
 def _where(measured: str) -> str:
     """Where the speed row measured its ratio, in words: per update on Aer (the deck's stack) or per training
     epoch on the study's engine (:func:`qrnn_study.scorecard.speed_rows`' measured text)."""
-    return "per update on Aer, the deck's stack" if " on Aer" in measured else "per training epoch"
+    return "per update on Aer (the deck's stack)" if " on Aer" in measured else "per training epoch"
 
 
 def answer_line(a: Answer) -> str:
@@ -234,22 +234,20 @@ def answer_line(a: Answer) -> str:
     where = {"sequence": "on the one sequence", "windows": "on windows"}
     parts = [f"**Is SPSA as good as FDSA at a tenth of the cost? {OUTCOME_WORDS[a.outcome]}.**"]
     if speed is not None and speed.n:
-        tenth = "a tenth of the cost or less" if speed.mean >= COST_FACTOR else "more than a tenth of the cost"
-        larger = " (larger than the deck's)" if "larger than the deck's" in a.speed_measured else ""
-        parts.append(f"*Cost:* FDSA takes {_interval(speed, 1)} times SPSA's time {_where(a.speed_measured)}, so SPSA "
-                     f"costs {tenth}; the deck's own {model.DECK_SPEEDUP:.1f}x is {a.speed_verdict}{larger}.")
+        tenth = "under a tenth" if speed.mean >= COST_FACTOR else "more than a tenth"
+        larger = " (the ratio is larger)" if "larger than the deck's" in a.speed_measured else ""
+        parts.append(f"*Cost:* FDSA takes {_interval(speed, 1)}x SPSA's time {_where(a.speed_measured)}: SPSA costs "
+                     f"{tenth}; the deck's {model.DECK_SPEEDUP:.1f}x is {a.speed_verdict}{larger}.")
     if a.accuracy:
         n = max(e.n for e, _, _ in a.accuracy.values())
         level = next(iter(a.accuracy.values()))[0].level
         cells = []
         for p, (e, side, m) in a.accuracy.items():
             inside = math.isfinite(m) and max(abs(e.low), abs(e.high)) < m
-            note = ", inside the margin before the Holm adjustment over the claims, not after" if (
-                inside and side == SIDE["inconclusive"]) else ""
-            cells.append(f"{_interval(e, 4)} {where[p]} (margin ±{m:.4f}: {side}{note})")
-        parts.append(f"*Accuracy:* SPSA's lowest validation RMSE minus FDSA's, paired by seed ({count(n, 'seed')}, "
-                     f"{level * 100:.0f} % interval of two one-sided t-tests, margin a tenth of FDSA's mean): "
-                     + "; ".join(cells) + ".")
+            note = "; inside before Holm's adjustment, not after" if inside and side == SIDE["inconclusive"] else ""
+            cells.append(f"{_interval(e, 4)} {where[p]} (±{m:.4f}: {side}{note})")
+        parts.append(f"*Accuracy:* SPSA − FDSA, lowest validation RMSE, paired ({count(n, 'seed')}, {level * 100:.0f} % "
+                     "interval of two one-sided t-tests, margin a tenth of FDSA's): " + "; ".join(cells) + ".")
     return " ".join(parts)
 
 

@@ -151,17 +151,16 @@ def test_the_answer_line_carries_the_computed_numbers():
     c[0].update(estimate=22.0, low=15.9, high=28.0, n=5)
     line = page.answer_line(page.answer(c))
     assert line.startswith("**Is SPSA as good as FDSA at a tenth of the cost? No.**")
-    assert ("*Cost:* FDSA takes 22.0 [15.9, 28.0] times SPSA's time per training epoch, so SPSA costs a tenth of the "
-            "cost or less; the deck's own 14.5x is reproduced.") in line
+    assert ("*Cost:* FDSA takes 22.0 [15.9, 28.0]x SPSA's time per training epoch: SPSA costs under a tenth; the deck's "
+            "14.5x is reproduced.") in line
     c[0]["measured"] = ("FDSA / SPSA = 43.6 on Aer exact; larger than the deck's: SPSA's advantage is bigger than claimed; "
                         "ours, the study's engine, per training epoch: 22.0")
     c[0]["verdict"] = "not reproduced"
-    assert "times SPSA's time per update on Aer, the deck's stack, so SPSA costs a tenth of the cost or less; the " \
-           "deck's own 14.5x is not reproduced (larger than the deck's)." in page.answer_line(page.answer(c))
-    assert "0.0240 [0.0040, 0.0440] on windows (margin ±0.0160: not comparable)" in line and "(5 seeds, 90 %" in line
+    assert "x SPSA's time per update on Aer (the deck's stack): SPSA costs under a tenth; the deck's 14.5x is not " \
+           "reproduced (the ratio is larger)." in page.answer_line(page.answer(c))
+    assert "0.0240 [0.0040, 0.0440] on windows (±0.0160: not comparable)" in line and "(5 seeds, 90 %" in line
     inside = card(sequence=(-0.006, -0.012, -0.001, 5))
-    assert "(margin ±0.0160: undecided, inside the margin before the Holm adjustment over the claims, not after)" in \
-        page.answer_line(page.answer(inside))
+    assert "(±0.0160: undecided; inside before Holm's adjustment, not after)" in page.answer_line(page.answer(inside))
     assert page.answer_line(page.answer([])) == "**Is SPSA as good as FDSA at a tenth of the cost? Not tested yet.**"
 
 
