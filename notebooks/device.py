@@ -22,10 +22,8 @@
 # time. This page puts the seed circuit on a calibrated model of an IBM device
 # ({glue:text}`dev_backend`, `qiskit-ibm-runtime`'s fake backend; qubits {glue:text}`dev_layout`, median
 # $T_1$ {glue:text}`dev_t1_us` µs and $T_2$ {glue:text}`dev_t2_us` µs), says what each of its noise
-# sources does to the per-step readout, checks the study's engine against Aer under that noise, and prices
-# training in QPU time. **Training under this noise is not on this page yet**: the device arms join the
-# study after the paper profile's re-run (their settings are new fields of the training config, an edit of
-# the science core that the re-run's results must be re-keyed across first; `run --rekey`).
+# sources does to the per-step readout, checks the study's engine against Aer under that noise, trains every
+# estimator under it at several noise scales, and prices training in QPU time.
 
 # %% tags=["parameters", "hide-input"]
 profile = "quick"
