@@ -106,6 +106,8 @@ def attractor_figure(task: LorenzTask, config: DataConfig):
     ax3.set_zlabel("z (scaled)", labelpad=10)
     ax3.set_title("the attractor, all rows")
     ax3.set_box_aspect(None, zoom=0.85)
+    for axis in (ax3.xaxis, ax3.yaxis, ax3.zaxis):  # three ticks an axis: six crowd into each other at this size
+        axis.set_major_locator(plt.MaxNLocator(3))
     axes = [fig.add_subplot(grid[k, 2]) for k in range(3)]
     for k, (ax, name, role) in enumerate(zip(axes, "xyz", ("input", "target", "target"))):
         ax.plot(rows, s[:, k], lw=0.6, color=f"C{k}")
