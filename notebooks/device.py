@@ -149,7 +149,7 @@ if effects:
 #
 # Validation RMSE after the last epoch against the noise scale s of the device model (1: its
 # calibration), per estimator: mean over seeds with its 95 % t interval; dashed: the training-mean
-# predictor, the floor a useful model must beat.
+# predictor, a line a useful model must stay below (a point of one seed has no interval).
 # ```
 #
 # ## One update's circuits, as a device would run them

@@ -43,8 +43,8 @@ MUST_MATCH = ("data", "epochs", "train_sequences", "train_windows", "batch_size"
 
 #: The verdicts as codes, for numeric tables (the scorecard's CSV).
 VERDICT_CODES = {"reproduced": 1, "inconclusive": 0, "not reproduced": -1, "not tested": -9}
-BOOTSTRAP_METHOD, T_METHOD, PAIRED_T_METHOD, CLOPPER_PEARSON = (
-    "percentile bootstrap", "t", "paired t", "Clopper-Pearson")
+BOOTSTRAP_METHOD, T_METHOD, PAIRED_T_METHOD, CLOPPER_PEARSON, PREDICTION_METHOD = (
+    "percentile bootstrap", "t", "paired t", "Clopper-Pearson", "t prediction interval for one more run")
 #: An equivalence test's interval: the paired t interval at ``1 - 2 alpha`` (90 % for alpha = 0.05), which lies
 #: inside the margin exactly when both one-sided tests reject at alpha (TOST, Schuirmann 1987).
 TOST_METHOD = "paired t (two one-sided tests)"
@@ -138,6 +138,20 @@ def t_interval(values, level: float = LEVEL, method: str = T_METHOD) -> Estimate
         return Estimate(float(v.mean()), math.nan, math.nan, 1, method, level)
     half = float(stats.t.ppf((1 + level) / 2, len(v) - 1) * v.std(ddof=1) / math.sqrt(len(v)))
     return Estimate(float(v.mean()), float(v.mean()) - half, float(v.mean()) + half, len(v), method, level)
+
+
+def prediction_interval(values, level: float = LEVEL) -> Estimate:
+    """Where one more run would fall: the mean of ``values (S,)`` (NaNs dropped) with the Student t prediction
+    interval ``mean +- t_{n-1} sd sqrt(1 + 1/n)``. The yardstick for a single run's figure (the deck's): the
+    interval of a mean is the wrong one, since it narrows with more seeds while one run's spread does not."""
+    from scipy import stats
+
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    if len(v) < 2:
+        return Estimate(float(v.mean()) if len(v) else math.nan, math.nan, math.nan, len(v), PREDICTION_METHOD, level)
+    half = float(stats.t.ppf((1 + level) / 2, len(v) - 1) * v.std(ddof=1) * math.sqrt(1 + 1 / len(v)))
+    return Estimate(float(v.mean()), float(v.mean()) - half, float(v.mean()) + half, len(v), PREDICTION_METHOD, level)
 
 
 def proportion(hits, level: float = LEVEL) -> tuple[Estimate, float]:
@@ -286,6 +300,19 @@ def verdict_band(estimate: Estimate, low: float, high: float, what: str) -> Verd
     if estimate.high < low or estimate.low > high:
         return Verdict("not reproduced", rule)
     return Verdict("inconclusive", rule)
+
+
+def verdict_single_run(spread: Estimate, low: float, high: float, what: str) -> Verdict:
+    """Claim: one run (the deck's) gave a figure in ``[low, high]`` (its rounding). ``spread``: the
+    :func:`prediction_interval` of our seeds. Reproduced if the figure's band meets the interval (the deck's
+    run could be one of ours), not reproduced if it lies wholly outside."""
+    rule = (f"reproduced if {what} [{low:g}, {high:g}] meets the {LEVEL:.0%} {spread.method} "
+            f"(n = {spread.n}), not reproduced if it lies wholly outside")
+    if spread.n < MIN_SEEDS:
+        return Verdict("not tested", f"needs at least {MIN_SEEDS} seeds, has {spread.n}")
+    if high < spread.low or low > spread.high:
+        return Verdict("not reproduced", rule)
+    return Verdict("reproduced", rule)
 
 
 def verdict_point_band(value: float, low: float, high: float, what: str, basis: str) -> Verdict:

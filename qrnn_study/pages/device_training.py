@@ -13,7 +13,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from .. import figures
-from ..analysis import holm, paired, t_interval
+from ..analysis import MIN_SEEDS, holm, paired, t_interval
 from ..model import ARM, DEVICE_ARMS, PROTOCOLS
 from ..results import ArmResults, load_sweep
 from ..scorecard import MARGIN
@@ -196,21 +196,25 @@ def recommendation(training: dict, mode: str, qpu: list[dict], mean_predictor: d
     else:
         accuracy = (f"SPSA corrected and FDSA are not told apart (SPSA − FDSA {d.format(3)})" if d.n > 1 else
                     f"SPSA − FDSA is {d.mean:+.3f} on one seed, no interval")
-    text = (f"**Recommendation.** On {b0} at its calibration (s = 1), after the same epochs, {accuracy} "
+    heading = ("**Recommendation.**" if d.n >= MIN_SEEDS else
+               f"**Recommendation, provisional** ({count(d.n, 'paired seed')} so far; a verdict needs {MIN_SEEDS}).")
+    text = (f"{heading} On {b0} at its calibration (s = 1), after the same epochs, {accuracy} "
             f"on the windows protocol, while an FDSA epoch costs {cost:.0f} times the QPU time of an SPSA epoch "
             f"({hours(epoch['FDSA'])} against {hours(epoch['SPSA corrected'])}). ")
     floor = mean_predictor.get("windows")
     if floor is not None:
-        lost = []
+        lost, above = [], []
         for a in DEVICE_ARMS:
-            pts = per.get(a.id) or {}
-            worse = [s for s, v in pts.items() if (e := estimate(v)).n > 1 and e.low >= floor]
-            if worse:
+            pts = {sc: estimate(v) for sc, v in (per.get(a.id) or {}).items()}
+            if worse := [sc for sc, e in pts.items() if e.n > 1 and e.low >= floor]:
                 lost.append(f"{a.label} from s = {min(worse):g}")
+            above += [f"{a.label} at s = {sc:g} ({count(e.n, 'seed')})" for sc, e in sorted(pts.items())
+                      if e.mean >= floor and not (e.n > 1 and e.low >= floor)]
         text += ("Where training stops helping: " + ("; ".join(lost) + " no longer beats the training-mean predictor "
-                                                    "(its whole interval at or above it)." if lost else
-                                                    "at no scale run here does an estimator's whole interval reach the "
-                                                    "training-mean predictor.") + " ")
+                                                    f"({floor:.3f}: its whole interval at or above it)" if lost else
+                                                    "no estimator's whole interval reaches the training-mean predictor "
+                                                    f"({floor:.3f}) at any scale run here"))
+        text += (f"; the mean, but not a whole interval, is at or above it for {', '.join(above)}. " if above else ". ")
     margin = MARGIN * float(np.mean([fdsa[CALIBRATED][k] for k in seeds]))
     if d.n > 1 and d.high < margin:
         text += (f"Train with SPSA corrected on a device: it is no less accurate than FDSA (the whole interval of "
@@ -262,14 +266,15 @@ def intro(training: dict, planned: int) -> str:
     seeds = sorted({s for r in found for s, done in zip(r.seeds, r.complete) if done})
     scales = sorted({s for points in training.values() for s, r in points.items() if r.complete.any()})
     c = found[0].config
-    progress = "" if finished == planned else f" ({finished} of the {planned} runs finished so far)"
-    return (f"Each estimator trained on the device model at noise scales {', '.join(f'{s:g}' for s in scales)} "
-            f"(every error rate times s; 0 is the noiseless engine){progress}, over {count(len(seeds), 'paired seed')} "
+    progress = ("" if finished == planned else f"**In progress: {finished} of the {planned} device runs have finished**; "
+                "every number below changes as the rest do. ")
+    return (f"{progress}Each estimator trained on the device model at noise scales {', '.join(f'{s:g}' for s in scales)} "
+            f"(every error rate times s; 0 is the noiseless engine), over {count(len(seeds), 'paired seed')} "
             f"(the same initial parameters and window order at every scale and for every estimator), "
             f"{count(c['epochs'], 'epoch')} of the full protocol, {c['shots']:,} shots; the oracle follows the "
             "exact gradient of the noisy model (the adjoint method through every mid-circuit measurement and "
             "reset). Scores: validation RMSE (mean of y and z) after the last epoch, with 1,024-shot validation "
-            "for every arm, the oracle's too; mean over seeds with its 95 % t interval.")
+            "for every arm, the oracle's too; mean over seeds with its 95 % t interval (a point of one seed has none).")
 
 
 def findings(training: dict, mode: str, qpu: list[dict], mean_predictor: dict[str, float], noiseless: dict) -> list[str]:
@@ -278,7 +283,8 @@ def findings(training: dict, mode: str, qpu: list[dict], mean_predictor: dict[st
     if not any(r.complete.any() for points in training.values() for r in points.values()):
         return []
     table, _ = training_table(training, mode)
-    caption = ("Validation RMSE after the last epoch, mean ± the half-width of its 95 % t interval over the seeds"
+    caption = ("Validation RMSE after the last epoch, mean ± the half-width of its 95 % t interval over the seeds "
+               "(a point of one seed: its value alone)"
                + ("; the last columns: the change from the noiseless engine (s = 0) at the largest scale, paired by "
                   "seed (95 % paired t interval), its p-value Holm-adjusted over every estimator, protocol and scale."
                   if "paired" in table.splitlines()[0] else "."))

@@ -90,7 +90,7 @@ def test_every_claim_has_its_row_in_the_scorecard_and_no_row_is_unknown():
     rows = scorecard({}, {"rows": [{"estimator": "parameter-shift", "rel_error": 1e-12}]}, {})
     ids = [r["id"] for r in rows]
     assert len(ids) == len(set(ids)) and set(ids) <= set(model.CLAIM)
-    assert ids == ["speed", "accuracy-sequence", "accuracy-windows", "learning-rate", "parameter-shift"]
+    assert ids == ["speed", "speed-update", "accuracy-sequence", "accuracy-windows", "learning-rate", "parameter-shift"]
     assert all(r["claim"] == claim(r["id"]).text for r in rows)
 
 
