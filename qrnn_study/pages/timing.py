@@ -240,7 +240,7 @@ def engine_table(rows: list, targets: list) -> str:
         ok, text = ratio.get(r.name, (None, "-"))
         limit = next((f"≤ {v:.4g}" for k, v in KERNEL_TARGETS.items() if r.name.endswith(k)), "-")
         body.append(f"| {r.name} | {r.seconds * 1e3:.2f} ms | {text.split(' (')[0]} | {limit} | "
-                    f"{'met' if ok else 'missed' if ok is not None and limit != '-' else '-'} |")
+                    f"{'-' if limit == '-' or ok is None else 'met' if ok else 'missed'} |")
     return "| row | time | ÷ one Aer circuit | target | |\n|---|---:|---:|---:|---|\n" + "\n".join(body)
 
 
