@@ -228,13 +228,25 @@ def lowest_table(res) -> str:
         return (f"**No seed has finished all {E} epochs yet** ({progress(running)}): their lowest validation RMSE "
                 "and its epoch are compared once they have. The figure shows each seed so far.")
     rows = [f"| {p} | {'exact probabilities' if m == 'exact' else f'{shots:,} shots'} | {mean_ci(v.min(1))} | "
-            f"{mean_ci(best_epoch(v)).format(1)} | {mean_ci(v[:, -1])} |" for p, m, v in _modes(done)]
+            f"{_epochs(best_epoch(v))} | {mean_ci(v[:, -1])} |" for p, m, v in _modes(done)]
     return ("| protocol | validation scored with | lowest validation RMSE (mean of y, z) | epoch of the lowest | "
             "after the last epoch |\n|---|---|---|---|---|\n" + "\n".join(rows)
             + (f"\n\nEach cell: the value of the one seed that finished all {E} epochs" if n_done == 1 else
                f"\n\nEach cell: mean over the {n_done} seeds that finished all {E} epochs")
-            + (" [95 % t interval]" if n_done > 1 else "")
+            + (" [95 % t interval]; the epoch of the lowest, a small whole number, as the median (range)"
+               if n_done > 1 else "")
             + (f"; not finished yet, so left out: {progress(running)}" if running.seeds else "") + ".")
+
+
+def _epochs(best: np.ndarray) -> str:
+    """Each seed's epoch of the lowest ``best (S,)`` (1-based) in words: ``2`` for one seed, else
+    ``median (min-max)``, e.g. ``2 (1-3)``: a whole number's spread, never a mean's zero-width interval."""
+    best = best[np.isfinite(best)].astype(int)
+    if len(best) == 0:
+        return "-"
+    if len(best) == 1:
+        return str(best[0])
+    return f"{np.median(best):g} ({best.min()}–{best.max()})"
 
 
 def spreads(done) -> dict[str, float | None]:
@@ -257,9 +269,8 @@ def shows(res) -> str | None:
         curve, own = v.mean(0), best_epoch(v).astype(int).tolist()
         low = int(np.argmin(curve)) + 1
         seeds_lowest = (f"Each seed has its own lowest after epoch {low} too" if set(own) == {low} else
-                        f"The seeds' own lowest come after epochs {', '.join(map(str, own))} (their mean, "
-                        f"{np.mean(own):.1f}, is the table's epoch of the lowest; the mean curve's lowest is after "
-                        f"epoch {low})")  # the table's epoch of the lowest averages these
+                        f"The seeds' own lowest come after epochs {', '.join(map(str, own))} (the table gives their "
+                        f"median and range; the mean curve's lowest is after epoch {low})")
         said.append(f"Under {PROTOCOL_NAMES[protocol]}, {'it' if n_done == 1 else 'the mean'} is "
                     f"{describe_curve(curve, sd)}." + ("" if n_done == 1 else f" {seeds_lowest}."))
     if not said:

@@ -70,7 +70,7 @@ def label(r) -> str:
     """A row's name: the estimator and what one update costs."""
     c = r.config
     if c["method"] == "exact":
-        return "oracle, the exact gradient (1 simulated circuit and an autograd pass an update)"
+        return "oracle, the exact gradient (1 simulated circuit and its adjoint pass an update)"
     what = {"spsa": f"SPSA, {c['spsa_directions']} directions", "fdsa": "FDSA"}[c["method"]]
     return f"{what} ({count(r.circuits_per_update, 'circuit')} an update)"
 
@@ -137,7 +137,7 @@ def equal_budget(expected: dict, mean_predictor: float | None) -> EqualBudget:
         "No seed is finished by every arm yet: each row is over its own finished seeds (n), so the rows are not "
         "paired and their means are not over the same seeds. ")
     oracle_note = ("\n\nThe oracle's cost is not a circuit count a quantum computer could run: it is one forward "
-                   "pass of the exact simulator followed by a backward pass through it (autograd), a cost on the "
+                   "pass of the exact simulator followed by a backward pass through it (the adjoint method), a cost on the "
                    "simulator only. Hardware has no backward pass; an exact gradient there needs parameter shift "
                    "(see [the estimators](../../methods)), far more circuits than FDSA's."
                    if any(r.config["method"] == "exact" for r in arms.values()) else "")

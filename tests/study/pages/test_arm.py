@@ -224,9 +224,10 @@ def test_the_table_of_the_lowest_on_one_seed_several_unfinished_and_none():
     assert one.count("\n| ") == 4 and "(1 seed, no interval)" in one
     assert one.endswith("Each cell: the value of the one seed that finished all 2 epochs.")
     three = page.lowest_table(arm(seeds=4, epochs=10, done=[10, 10, 10, 3]))
-    assert "| sequence | 1,024 shots | 0.1070 [0.0995, 0.1145] |" in three and "| 10.0 [10.0, 10.0] |" in three
-    assert three.endswith("mean over the 3 seeds that finished all 10 epochs [95 % t interval]; not finished "
-                          "yet, so left out: 1932 at epoch 3 of 10.")
+    assert "| sequence | 1,024 shots | 0.1070 [0.0995, 0.1145] |" in three and "| 10 (10–10) |" in three
+    assert three.endswith("mean over the 3 seeds that finished all 10 epochs [95 % t interval]; the epoch of the "
+                          "lowest, a small whole number, as the median (range); not finished yet, so left out: 1932 "
+                          "at epoch 3 of 10.")
     assert page.lowest(arm(seeds=3, epochs=2)) == {"sequence_exact": "0.1210", "sequence_shots": "0.1230",
                                                    "windows_exact": "0.1210", "windows_shots": "0.1230"}
     none = arm(seeds=2, epochs=10, done=[3, 5])
@@ -261,7 +262,7 @@ def test_what_the_arm_shows_with_one_seed_and_several():
     assert "Each seed has its own lowest after epoch 3 too." in several
     a = arm(seeds=2, epochs=3, step=0.0)
     a.val["sequence"]["shots"][0, :, 2] = [0.13, 0.12, 0.125]
-    assert "The seeds' own lowest come after epochs 2, 1 (their mean, 1.5, is the table's epoch" in page.shows(a)
+    assert "The seeds' own lowest come after epochs 2, 1 (the table gives their median and range" in page.shows(a)
 
 
 @pytest.mark.parametrize("epochs,beyond", [(2, " The log's epochs 3-10 lie beyond the 2 epochs this arm runs: they are "
