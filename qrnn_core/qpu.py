@@ -141,24 +141,88 @@ def update_pubs(angles, *, backend: str = DEFAULT_BACKEND, layout=None, shots: i
     return [(isa, values, int(shots))]
 
 
+def _cut_target(target, qubits: tuple[int, ...]):
+    """``target`` restricted to its physical ``qubits`` (renumbered 0, 1, ... in that order): every
+    instruction's calibrated properties on those qubits, and their T1, T2 and frequencies."""
+    from qiskit.transpiler import Target
+
+    index = {q: i for i, q in enumerate(qubits)}
+    cut = Target(num_qubits=len(qubits), dt=target.dt, granularity=target.granularity, min_length=target.min_length,
+                 pulse_alignment=target.pulse_alignment, acquire_alignment=target.acquire_alignment,
+                 qubit_properties=[target.qubit_properties[q] for q in qubits] if target.qubit_properties else None)
+    for name in target.operation_names:
+        op = target.operation_from_name(name)
+        if isinstance(op, type):  # a global instruction given by its class (control flow): no properties
+            cut.add_instruction(op, name=name)
+            continue
+        props = {qargs: p for qargs, p in target[name].items() if qargs is None or set(qargs) <= index.keys()}
+        if props:
+            cut.add_instruction(op, {None if q is None else tuple(index[i] for i in q): p for q, p in props.items()},
+                                name=name)
+    return cut
+
+
 @functools.lru_cache(maxsize=None)
-def _local_simulator(backend: str):
-    """Aer with the fake backend's noise model, built once (what local testing mode builds per run)."""
+def _local_simulator(backend: str, qubits: tuple[int, ...]):
+    """Aer with the fake backend's noise model on its physical ``qubits`` alone (what local testing mode builds
+    per run, cut to the qubits a PUB uses: the whole 156-qubit model takes ~10 s to build and as long again to
+    copy, which local testing mode does for every run; the cut one, well under a second)."""
+    from qiskit.providers import BackendV2, Options
     from qiskit_aer import AerSimulator
 
-    return AerSimulator.from_backend(fake_backend(backend))
+    class Cut(BackendV2):
+        def __init__(self, target, name):
+            super().__init__(name=name)
+            self._cut = target
+
+        @property
+        def target(self):
+            return self._cut
+
+        @property
+        def max_circuits(self):
+            return None
+
+        @classmethod
+        def _default_options(cls):
+            return Options()
+
+        def run(self, run_input, **options):
+            raise NotImplementedError("only its noise model is used")
+
+    dev = fake_backend(backend)
+    return AerSimulator.from_backend(Cut(_cut_target(dev.target, qubits), f"{dev.name} on qubits {list(qubits)}"))
+
+
+def _compact(isa):
+    """The PUB's circuit ``isa`` (on the device's physical qubits) on its used qubits alone, renumbered in
+    increasing order, and those physical qubits."""
+    from qiskit import QuantumCircuit, QuantumRegister
+
+    used = sorted({isa.find_bit(q).index for inst in isa.data for q in inst.qubits})
+    index = {q: i for i, q in enumerate(used)}
+    out = QuantumCircuit(QuantumRegister(len(used), "q"), *isa.cregs, global_phase=isa.global_phase)
+    for inst in isa.data:
+        out.append(inst.operation, [index[isa.find_bit(q).index] for q in inst.qubits], inst.clbits)
+    return out, tuple(used)
 
 
 def run_local(pubs, *, backend: str = DEFAULT_BACKEND, seed: int) -> list[np.ndarray]:
-    """Run ``pubs`` with ``SamplerV2`` in local testing mode on the fake backend (offline).
+    """Run ``pubs`` with ``SamplerV2`` in local testing mode on the fake backend (offline), its noise model
+    cut to the qubits the PUBs use (the same errors, durations and readout on those qubits).
 
     Returns per PUB the counts ``(C, T, 2**(n//2))`` int64: circuit, step, outcome ``s`` (bit ``k`` is
     readout qubit ``k``). ``seed`` seeds Aer's sampling.
     """
     from qiskit_ibm_runtime import SamplerV2
 
-    sampler = SamplerV2(mode=_local_simulator(backend), options={"simulator": {"seed_simulator": int(seed)}})
-    result = sampler.run(pubs).result()
+    compact = [(_compact(pub[0]), *pub[1:]) for pub in pubs]
+    qubits = {used for (_, used), *_ in compact}
+    if len(qubits) != 1:
+        raise ValueError(f"pubs must use the same physical qubits, got {sorted(qubits)}")
+    sampler = SamplerV2(mode=_local_simulator(backend, qubits.pop()),
+                        options={"simulator": {"seed_simulator": int(seed)}})
+    result = sampler.run([(circuit, *rest) for (circuit, _), *rest in compact]).result()
     out = []
     for pub, res in zip(pubs, result):
         data = res.data

@@ -56,3 +56,20 @@ def test_pubs_in_local_testing_mode_match_the_reference():
     expected = device.reference_probabilities(noise, angles[0])[None]
     assert qpu.chi_square(counts, expected)["p_value"] > 1e-3
     assert qpu.chi_square(counts, expected[..., ::-1])["p_value"] < 1e-6
+
+
+def test_the_local_noise_model_is_the_backends_on_the_used_qubits():
+    """Local testing mode runs on the fake backend cut to a PUB's qubits: each instruction's calibration on
+    them (error, duration), their T1 and T2, renumbered in order; nothing of the other qubits."""
+    target = device.fake_backend("FakeMarrakesh").target
+    qubits = (3, 4, 16)
+    cut = qpu._cut_target(target, qubits)
+    assert cut.num_qubits == 3
+    for name in ("sx", "x", "rz", "measure", "reset"):
+        for i, q in enumerate(qubits):
+            assert cut[name][(i,)].error == target[name][(q,)].error
+            assert cut[name][(i,)].duration == target[name][(q,)].duration
+    pair = next(p for p in target["cz"] if set(p) <= set(qubits))
+    assert cut["cz"][tuple(qubits.index(q) for q in pair)].error == target["cz"][pair].error
+    assert [p.t1 for p in cut.qubit_properties] == [target.qubit_properties[q].t1 for q in qubits]
+    assert all(set(q) <= {0, 1, 2} for name in cut.operation_names for q in (cut[name] or {}) if q is not None)
