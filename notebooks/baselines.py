@@ -54,6 +54,7 @@ profile = "quick"
 results_dir = "results/quick"
 run_name = "baselines"  # this run's folder under results_dir
 seeds = None  # the ESN's reservoir seeds and the QESN's circuit seeds; None: the profile's (the trained arms' seeds)
+esn_candidates = None  # the ESN's hyperparameters to choose from, [{sr, lr, input_scaling}]; None: the whole grid
 
 # %% tags=["hide-input"]
 # %matplotlib inline
@@ -75,7 +76,7 @@ task = make_task(DataConfig(source="original"))
 t0 = time.perf_counter()
 if seeds is None:
     seeds = load_study(profile=profile).seeds
-results = run_baselines(task, seeds=seeds, shots=SHOTS)
+results = run_baselines(task, seeds=seeds, shots=SHOTS, esn_candidates=esn_candidates)
 seconds = time.perf_counter() - t0
 out_dir = results_path(results_dir, run_name)
 save_json(out_dir / "baselines.json", results)

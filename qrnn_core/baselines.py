@@ -461,8 +461,9 @@ def esn_grid() -> list[dict]:
     return [{"sr": a, "lr": b, "input_scaling": c} for a, b, c in itertools.product(ESN_SR, ESN_LR, ESN_INPUT_SCALING)]
 
 
-def select_esn(task: LorenzTask, seed: int = ESN_SELECTION_SEED) -> dict[str, dict]:
-    """Per form ``{"sr", "lr", "input_scaling", "alpha", "heldout_rmse_mean"}``: the 80/20 rule, reservoir ``seed``."""
+def select_esn(task: LorenzTask, seed: int = ESN_SELECTION_SEED, grid: list[dict] | None = None) -> dict[str, dict]:
+    """Per form ``{"sr", "lr", "input_scaling", "alpha", "heldout_rmse_mean"}``: the 80/20 rule over ``grid``
+    (default :func:`esn_grid`), reservoir ``seed``."""
     forms = fitting_forms(task)
     reservoirs = {}
 
@@ -472,7 +473,7 @@ def select_esn(task: LorenzTask, seed: int = ESN_SELECTION_SEED) -> dict[str, di
             reservoirs[key] = make_reservoir(seed, *key)
         return reservoir_states(reservoirs[key], x)
 
-    return {protocol: select(feats, esn_grid(), forms[protocol]) for protocol in PROTOCOLS}
+    return {protocol: select(feats, grid or esn_grid(), forms[protocol]) for protocol in PROTOCOLS}
 
 
 def fit_esn(task: LorenzTask, seed: int, chosen: dict[str, dict]) -> dict[str, Predictor]:
@@ -651,7 +652,8 @@ def _aggregate(per_seed: list[dict]) -> tuple[dict, dict]:
     return mean, std
 
 
-def run_baselines(task: LorenzTask, seeds, shots: int | None = SHOTS, log=None) -> dict:
+def run_baselines(task: LorenzTask, seeds, shots: int | None = SHOTS, log=None,
+                  esn_candidates: list[dict] | None = None) -> dict:
     """Every baseline fitted on the training span and scored on both validation protocols; JSON-able.
 
     ``{name: {"sequence": {mode: scores}, "windows": {mode: scores}, "settings": {...}, "seconds",
@@ -660,7 +662,9 @@ def run_baselines(task: LorenzTask, seeds, shots: int | None = SHOTS, log=None) 
     ``qesn`` with ``shots``, also ``shots`` and ``shots_exact_readout`` (see :func:`qesn`). For the
     seeded ``esn`` and ``qesn`` the protocol entries are means over ``seeds``, ``"std"`` holds the
     standard deviations over seeds (ddof 1) in the same layout and ``"per_seed"`` the list.
-    ``shots=None`` leaves out the QESN's shot scores; ``log`` (e.g. ``print``) gets a line per baseline.
+    ``shots=None`` leaves out the QESN's shot scores; ``log`` (e.g. ``print``) gets a line per baseline;
+    ``esn_candidates``: the ESN's hyperparameters to choose from (``[{"sr", "lr", "input_scaling"}]``; default
+    the whole :func:`esn_grid`, a cut one for a smoke test).
     """
     seeds = [int(s) for s in seeds]
     if not seeds:
@@ -680,12 +684,13 @@ def run_baselines(task: LorenzTask, seeds, shots: int | None = SHOTS, log=None) 
         return {**evaluate(predictors, task), "settings": settings}
 
     def esn():
-        chosen = select_esn(task)
+        grid = [dict(c) for c in esn_candidates] if esn_candidates else esn_grid()
+        chosen = select_esn(task, grid=grid)
         per_seed = [{"seed": s, **evaluate(fit_esn(task, s, chosen), task)} for s in seeds]
         mean, std = _aggregate(per_seed)
         return {**mean, "std": std, "per_seed": per_seed,
                 "settings": {**ESN_FIXED, "washout": WASHOUT, "transient_every": TRANSIENT_EVERY,
-                             "selection_seed": ESN_SELECTION_SEED, "seeds": seeds, **chosen}}
+                             "selection_seed": ESN_SELECTION_SEED, "seeds": seeds, "candidates": len(grid), **chosen}}
 
     def qesn_all():
         per_seed = [qesn(task, s, shots) for s in seeds]

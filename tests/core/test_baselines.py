@@ -165,6 +165,13 @@ def test_esn_learns_the_linear_target_on_both_protocols(task, small_esn_grid):
         assert out[protocol]["exact"]["rmse_mean"] < mean[protocol]["exact"]["rmse_mean"]
 
 
+def test_the_esn_chooses_among_the_candidates_given(task, small_esn_grid):
+    only = [{"sr": 0.9, "lr": 1.0, "input_scaling": 0.3}]
+    chosen = B.select_esn(task, grid=only)
+    assert all({k: c[k] for k in only[0]} == only[0] for c in chosen.values())
+    assert {k: B.select_esn(task)["sequence"][k] for k in only[0]} in B.esn_grid()  # by default, the whole grid
+
+
 def test_validation_span_never_fits_or_chooses(task, small_esn_grid):
     bad = corrupted(task)
     assert not torch.equal(bad.train_x, task.train_x)  # the last windows reach the validation span
