@@ -43,8 +43,8 @@ MUST_MATCH = ("data", "epochs", "train_sequences", "train_windows", "batch_size"
 
 #: The verdicts as codes, for numeric tables (the scorecard's CSV).
 VERDICT_CODES = {"reproduced": 1, "inconclusive": 0, "not reproduced": -1, "not tested": -9}
-BOOTSTRAP_METHOD, T_METHOD, PAIRED_T_METHOD, CLOPPER_PEARSON, PREDICTION_METHOD = (
-    "percentile bootstrap", "t", "paired t", "Clopper-Pearson", "t prediction interval for one more run")
+T_METHOD, PAIRED_T_METHOD, CLOPPER_PEARSON, PREDICTION_METHOD = (
+    "t", "paired t", "Clopper-Pearson", "t prediction interval for one more run")
 #: An equivalence test's interval: the paired t interval at ``1 - 2 alpha`` (90 % for alpha = 0.05), which lies
 #: inside the margin exactly when both one-sided tests reject at alpha (TOST, Schuirmann 1987).
 TOST_METHOD = "paired t (two one-sided tests)"
@@ -53,13 +53,13 @@ TOST_METHOD = "paired t (two one-sided tests)"
 @dataclass(frozen=True)
 class Estimate:
     """A value over ``n`` seeds (a mean, or a proportion) with its ``LEVEL`` interval, computed by
-    ``method`` (NaN bounds when ``n < 2``)."""
+    ``method`` (NaN bounds when ``n < 2``; empty: an interval the page names once, not each value)."""
 
     mean: float
     low: float
     high: float
     n: int
-    method: str = BOOTSTRAP_METHOD
+    method: str = ""
     level: float = LEVEL
     quiet: bool = False  # the page names the interval once (a mean over seeds: :func:`mean_ci`), not each value
 
@@ -72,16 +72,13 @@ class Estimate:
 
     def format(self, digits: int = 4, seeds: bool = False) -> str:
         """``mean [low, high]`` to ``digits`` places (``(n = k)`` appended if ``seeds``), the interval named
-        unless ``quiet``; one seed has no interval, none has no value (an estimate of the older percentile
-        bootstrap over two seeds is their range, said so)."""
+        unless ``quiet`` or unnamed; one seed has no interval, none has no value."""
         if self.n == 0:
             return "- (no finished seed)"
         if self.n < 2:
             return f"{self.mean:.{digits}f} (1 seed, no interval)"
-        if self.n == 2 and self.method == BOOTSTRAP_METHOD:
-            return f"{self.mean:.{digits}f} (2 seeds, range {self.low:.{digits}f} to {self.high:.{digits}f}, no interval)"
         interval = f"{self.mean:.{digits}f} [{self.low:.{digits}f}, {self.high:.{digits}f}]"
-        if self.method != BOOTSTRAP_METHOD and not self.quiet:  # a named interval says so, but the page's own
+        if self.method and not self.quiet:  # a named interval says so, but the page's own
             return f"{interval} ({self.named()})"
         return interval + (f" (n = {self.n})" if seeds else "")
 
@@ -152,6 +149,16 @@ def prediction_interval(values, level: float = LEVEL) -> Estimate:
         return Estimate(float(v.mean()) if len(v) else math.nan, math.nan, math.nan, len(v), PREDICTION_METHOD, level)
     half = float(stats.t.ppf((1 + level) / 2, len(v) - 1) * v.std(ddof=1) * math.sqrt(1 + 1 / len(v)))
     return Estimate(float(v.mean()), float(v.mean()) - half, float(v.mean()) + half, len(v), PREDICTION_METHOD, level)
+
+
+def median_range(values) -> str:
+    """Small whole numbers (e.g. each seed's epoch of the lowest, NaN: none) in words: ``2`` for one value, else
+    ``median (min–max)``, e.g. ``2 (1–3)``: their spread, never a mean's zero-width interval."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)].astype(int)
+    if len(v) == 0:
+        return "-"
+    return str(v[0]) if len(v) == 1 else f"{np.median(v):g} ({v.min()}–{v.max()})"
 
 
 def proportion(hits, level: float = LEVEL) -> tuple[Estimate, float]:

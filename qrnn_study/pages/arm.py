@@ -23,7 +23,7 @@ from qrnn_core.fidelity import CHECKPOINTS
 from qrnn_core.train import TrainConfig
 
 from .. import figures
-from ..analysis import best_epoch, mean_ci, subspace_rank
+from ..analysis import best_epoch, mean_ci, median_range, subspace_rank
 from ..model import PROTOCOLS
 from ..words import after_epochs, count, describe_curve
 
@@ -228,7 +228,7 @@ def lowest_table(res) -> str:
         return (f"**No seed has finished all {E} epochs yet** ({progress(running)}): their lowest validation RMSE "
                 "and its epoch are compared once they have. The figure shows each seed so far.")
     rows = [f"| {p} | {'exact probabilities' if m == 'exact' else f'{shots:,} shots'} | {mean_ci(v.min(1))} | "
-            f"{_epochs(best_epoch(v))} | {mean_ci(v[:, -1])} |" for p, m, v in _modes(done)]
+            f"{median_range(best_epoch(v))} | {mean_ci(v[:, -1])} |" for p, m, v in _modes(done)]
     return ("| protocol | validation scored with | lowest validation RMSE (mean of y, z) | epoch of the lowest | "
             "after the last epoch |\n|---|---|---|---|---|\n" + "\n".join(rows)
             + (f"\n\nEach cell: the value of the one seed that finished all {E} epochs" if n_done == 1 else
@@ -236,17 +236,6 @@ def lowest_table(res) -> str:
             + (" [95 % t interval]; the epoch of the lowest, a small whole number, as the median (range)"
                if n_done > 1 else "")
             + (f"; not finished yet, so left out: {progress(running)}" if running.seeds else "") + ".")
-
-
-def _epochs(best: np.ndarray) -> str:
-    """Each seed's epoch of the lowest ``best (S,)`` (1-based) in words: ``2`` for one seed, else
-    ``median (min-max)``, e.g. ``2 (1-3)``: a whole number's spread, never a mean's zero-width interval."""
-    best = best[np.isfinite(best)].astype(int)
-    if len(best) == 0:
-        return "-"
-    if len(best) == 1:
-        return str(best[0])
-    return f"{np.median(best):g} ({best.min()}–{best.max()})"
 
 
 def spreads(done) -> dict[str, float | None]:

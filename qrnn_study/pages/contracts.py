@@ -52,7 +52,7 @@ CONTRACTS = {
     "circuit": Contract(("n_qubits", "steps", "sequences", "seed"), (), ("agreement.json",)),
     "gradients": Contract(("n_qubits", "steps", "seed", "spsa_draws", "fdsa_steps"), (), ("gradients.json",)),
     "fidelity": Contract(("shot_seeds", "checkpoints"), (), ("fidelity.json",)),
-    "baselines": Contract(("seeds",), (), ("baselines.json", "baselines.csv")),
+    "baselines": Contract(("seeds", "esn_candidates"), (), ("baselines.json", "baselines.csv")),
     "arm": Contract(("arm", "seeds", "twin"), ("{arm}", "{twin}"), ("validation.json", "validation.csv")),
     "sweep": Contract((), SWEEP_RUNS, ("sweep.json", "sweep.csv")),
     "budget": Contract(("equal_lr",), ("spsa-original-shots", "spsa-shots", "spsa-spall-shots", "fdsa-shots",
