@@ -292,7 +292,7 @@ def learning_rate_rows(sweeps: dict) -> list[dict]:
                          else f"lr {lr:g}: {r.mean:.2f} (n = 1)" for lr, r in ratios.items())
     cfg = next(iter(spsa.values())).config
     return [_row(similar, "similar", f"SPSA / FDSA = {measured}",
-                 verdict_band(ratios[lowest], lo, hi, f"SPSA / FDSA at lr {lowest:g} (within {SIMILAR * 100:.0f} % of 1)"),
+                 verdict_band(ratios[lowest], lo, hi, f"1 ± {SIMILAR * 100:.0f} % at lr {lowest:g}"),
                  f"final-epoch train RMSE, SPSA (fresh directions) over FDSA, paired by seed ({ratios[lowest].named()} "
                  f"at lr {lowest:g}); learning-rate sweep at a reduced budget ({training_windows_words(cfg)} x "
                  f"{cfg['epochs']} epochs, 1,024 shots)", ratios[lowest])]
