@@ -66,6 +66,21 @@ def tally_words(counts: dict[str, int]) -> str:
     return ", ".join(f"{n} {kind}" for kind, n in counts.items())
 
 
+def tally_by_protocol(card: list[dict]) -> str:
+    """The tally split by where each claim was judged (Markdown): on the deck's own protocol (one sequence) with
+    the claims that have none (speed, learning rate, parameter shift), and on windows, which the deck did not run."""
+    def protocol(row):
+        return claim(row["id"]).protocol or "sequence"
+
+    parts = []
+    for p, words in (("sequence", "on the deck's own protocol (one sequence) and the claims that need none"),
+                     ("windows", "on windows, a protocol the deck did not run")):
+        rows = [r for r in card if protocol(r) == p]
+        if rows:
+            parts.append(f"{words}: {tally_words(tally(rows))}")
+    return "By where each claim was judged: " + "; ".join(parts) + "." if parts else ""
+
+
 def title_words(counts: dict[str, int]) -> str:
     """What the page's title says of the claims, from the tally: ``1 of 17 claims reproduced``; ``no claim
     tested yet`` when every claim is *not tested*; ``no claims`` for an empty scorecard. Never more than

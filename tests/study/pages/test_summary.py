@@ -226,3 +226,12 @@ def test_the_compute_table_names_arms_by_label_and_projects_what_is_left():
     done = page.compute_markdown([compute_row("fdsa-shots", 2.0, 0.0)], {}, True, 4)
     assert "on the this machine with 4 cores" in done and ": every run has finished." in done
     assert "has an FDSA epoch timed on a GPU" in done
+
+
+def test_the_tally_split_by_where_each_claim_was_judged():
+    c = card()
+    assert page.tally_by_protocol(c) == (
+        "By where each claim was judged: on the deck's own protocol (one sequence) and the claims that need none: "
+        "1 reproduced, 1 not reproduced, 2 inconclusive, 1 not tested; on windows, a protocol the deck did not run: "
+        "0 reproduced, 1 not reproduced, 1 inconclusive, 0 not tested.")
+    assert page.tally_by_protocol([]) == ""
