@@ -103,7 +103,7 @@ display(Markdown("\n\n".join([
 # comparable accuracy. Does that hold when the protocol is run in full, over paired seeds, against
 # the exact gradient and against simple baselines?
 #
-# :::{admonition} Words this book uses
+# :::{admonition} Words this book uses (and the answer's statistics)
 # :class: dropdown
 #
 # - *deck*: the course project's slides; *original*: its code and logs.
@@ -132,6 +132,11 @@ display(Markdown("\n\n".join([
 #   whose random internal weights are fixed and only its linear readout is fitted.
 # - *profile*: a scale of the whole study: `paper` is the deck's full protocol, `quick` a reduced one
 #   for a laptop.
+# - The answer's statistics. *Comparable* (equivalence): the 90 % interval of SPSA − FDSA, paired by
+#   seed, lies inside the *margin*, ± a tenth of FDSA's mean RMSE: the two one-sided t-tests (TOST) both
+#   reject at 5 %. *Holm's adjustment* raises the p-values of the claims judged by a test so that the
+#   family, not each claim alone, keeps a 5 % chance of a false verdict; an interval can lie inside the
+#   margin while its adjusted p is not below 0.05, and the answer then says so.
 # :::
 
 # %% tags=["hide-input"]
