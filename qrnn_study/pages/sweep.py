@@ -69,7 +69,7 @@ def figure(sweeps: dict, mode: str, mean_predictor: float | None):
     if mean_predictor is not None:  # on the validation panel (right): the training-mean predictor
         val_ax = fig.axes[1]
         line = val_ax.axhline(mean_predictor, color="k", ls="--", lw=1.2, label="training-mean predictor")
-        val_ax.legend(handles=[line], loc="lower left", frameon=False)
+        val_ax.legend(handles=[line], loc="upper right", frameon=False)  # the points fall to the right: clear above them
     return fig
 
 
