@@ -11,6 +11,7 @@ each arm's name for a reader (:data:`qrnn_study.model.ARM_LABELS`).
 
 from __future__ import annotations
 
+import dataclasses
 import textwrap
 
 import matplotlib.pyplot as plt
@@ -204,8 +205,15 @@ def baseline_table(arms: dict, baselines: dict, standing: dict, labels: dict) ->
         for r in standing.get(p, []):
             table.append(f"| {labels[r['arm']]} | {p} | {SCORED[arms[r['arm']].mode]} | {est(r['rmse'])} | "
                          + " | ".join(r["ratio"][n].format(2) for n in names)
-                         + f" | {r['frozen'].difference if r['frozen'] is not None else '-'} | {p_value(r['frozen'])} |")
+                         + f" | {_quiet(r['frozen'].difference) if r['frozen'] is not None else '-'} | "
+                         f"{p_value(r['frozen'])} |")
     return "\n".join(table)
+
+
+def _quiet(e: Estimate) -> str:
+    """``mean [low, high]``, the interval named once by the text above the table, not in every cell: a wide
+    table is clipped at a laptop's width."""
+    return dataclasses.replace(e, quiet=True).format(4)
 
 
 def qesn_note(arms: dict, baselines: dict) -> str | None:
