@@ -187,11 +187,12 @@ def qesn_exact(baselines: dict) -> dict[str, str]:
 
 def oracle_table(gaps: dict, labels: dict) -> str:
     """Each estimator arm over its oracle and minus it, per protocol (Markdown); a sentence without any."""
-    table = [f"| {labels[r['arm']]} | {p} | {SCORED[r['mode']]} | {est(r['ratio'], 2)} | {r['difference'].difference} | "
-             f"{p_value(r['difference'])} |" for p in PROTOCOL_IDS for r in gaps.get(p, [])]
+    table = [f"| {labels[r['arm']]} | {p} | {SCORED[r['mode']]} | {r['difference'].difference.n} | "
+             f"{_quiet(r['ratio'], 2)} | {_quiet(r['difference'].difference)} | {p_value(r['difference'])} |"
+             for p in PROTOCOL_IDS for r in gaps.get(p, [])]
     if not table:
         return "No estimator arm has finished seeds beside its oracle yet."
-    return ("| arm | protocol | scored with | arm / oracle | arm - oracle | p |\n|---|---|---|---|---|---|\n"
+    return ("| arm | protocol | scored with | n | arm / oracle | arm - oracle | p |\n|---|---|---|---:|---|---|---|\n"
             + "\n".join(table))
 
 
@@ -210,10 +211,10 @@ def baseline_table(arms: dict, baselines: dict, standing: dict, labels: dict) ->
     return "\n".join(table)
 
 
-def _quiet(e: Estimate) -> str:
-    """``mean [low, high]``, the interval named once by the text above the table, not in every cell: a wide
-    table is clipped at a laptop's width."""
-    return dataclasses.replace(e, quiet=True).format(4)
+def _quiet(e: Estimate, digits: int = 4) -> str:
+    """``mean [low, high]``, the interval named once beside the table, not in every cell: a wide table is
+    clipped at a laptop's width."""
+    return dataclasses.replace(e, quiet=True).format(digits)
 
 
 def qesn_note(arms: dict, baselines: dict) -> str | None:
