@@ -200,11 +200,11 @@ def baseline_table(arms: dict, baselines: dict, standing: dict, labels: dict) ->
     """Each arm's lowest RMSE, its ratio to each classical baseline but the mean, and its difference from the
     frozen circuit paired by seed, per protocol (Markdown)."""
     names = [n for n in CLASSICAL if n in baselines and n != "mean"]
-    table = ["| arm | protocol | trained with | lowest RMSE | " + " | ".join(f"ratio to {BASELINE_NAMES[n]}" for n in names)
-             + " | difference from QESN | p |", "|" + "---|" * (6 + len(names))]
+    table = ["| arm | protocol | trained with | n | lowest RMSE | " + " | ".join(f"ratio to {BASELINE_NAMES[n]}" for n in names)
+             + " | difference from QESN | p |", "|" + "---|" * (7 + len(names))]
     for p in PROTOCOL_IDS:
         for r in standing.get(p, []):
-            table.append(f"| {labels[r['arm']]} | {p} | {SCORED[arms[r['arm']].mode]} | {est(r['rmse'])} | "
+            table.append(f"| {labels[r['arm']]} | {p} | {SCORED[arms[r['arm']].mode]} | {r['rmse'].n} | {_quiet(r['rmse'])} | "
                          + " | ".join(r["ratio"][n].format(2) for n in names)
                          + f" | {_quiet(r['frozen'].difference) if r['frozen'] is not None else '-'} | "
                          f"{p_value(r['frozen'])} |")
