@@ -138,12 +138,12 @@ display(Markdown(page.oracle_table(gaps, ARM_LABELS)))
 # Each arm's lowest validation RMSE as a ratio to each classical baseline's (below 1: the arm does
 # better), and its difference from the frozen circuit (QESN) started from the same parameters and
 # scored alike, paired by seed, with its 95 % paired t interval (negative: training the circuit
-# helped); *trained with*: the probabilities the arm trained on; each value over the arm's $n$ finished
-# seeds, with its 95 % t interval.
+# helped); *(exact)* in an arm's name: it trained on exact probabilities; each value over the arm's $n$
+# finished seeds, with its 95 % t interval.
 
 # %% tags=["hide-input"]
 if standing:
-    display(Markdown(page.baseline_table(arms, baselines, standing, ARM_LABELS)))
+    display(Markdown(page.baseline_table(baselines, standing, ARM_LABELS)))
     if note := page.qesn_note(arms, baselines):
         display(Markdown(note))
     save_json(out / "standing.json", page.standing_record(standing))
