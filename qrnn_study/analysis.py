@@ -119,8 +119,9 @@ def mean_ci(values, level: float = LEVEL) -> Estimate:
     return dataclasses.replace(t_interval(values, level), quiet=True)
 
 
-def t_interval(values, level: float = LEVEL, method: str = T_METHOD) -> Estimate:
-    """Mean of ``values (S,)`` (NaNs dropped) with its Student t interval, ``mean +- t_{n-1} sd / sqrt(n)``.
+def t_interval(values, level: float = LEVEL, method: str = T_METHOD, one_more: bool = False) -> Estimate:
+    """Mean of ``values (S,)`` (NaNs dropped) with its Student t interval, ``mean +- t_{n-1} sd / sqrt(n)``;
+    ``one_more``: the prediction interval for one more value instead, ``mean +- t_{n-1} sd sqrt(1 + 1/n)``.
 
     For paired differences (``method = PAIRED_T_METHOD``) this is the interval of the paired t-test: it
     excludes 0 exactly when the two-sided test gives p < 1 - ``level``. Zero width only when every value
@@ -133,22 +134,15 @@ def t_interval(values, level: float = LEVEL, method: str = T_METHOD) -> Estimate
         return Estimate(math.nan, math.nan, math.nan, 0, method, level)
     if len(v) < 2:
         return Estimate(float(v.mean()), math.nan, math.nan, 1, method, level)
-    half = float(stats.t.ppf((1 + level) / 2, len(v) - 1) * v.std(ddof=1) / math.sqrt(len(v)))
+    t_sd = stats.t.ppf((1 + level) / 2, len(v) - 1) * v.std(ddof=1)
+    half = float(t_sd * math.sqrt(1 + 1 / len(v)) if one_more else t_sd / math.sqrt(len(v)))
     return Estimate(float(v.mean()), float(v.mean()) - half, float(v.mean()) + half, len(v), method, level)
 
 
 def prediction_interval(values, level: float = LEVEL) -> Estimate:
-    """Where one more run would fall: the mean of ``values (S,)`` (NaNs dropped) with the Student t prediction
-    interval ``mean +- t_{n-1} sd sqrt(1 + 1/n)``. The yardstick for a single run's figure (the deck's): the
-    interval of a mean is the wrong one, since it narrows with more seeds while one run's spread does not."""
-    from scipy import stats
-
-    v = np.asarray(values, dtype=float)
-    v = v[np.isfinite(v)]
-    if len(v) < 2:
-        return Estimate(float(v.mean()) if len(v) else math.nan, math.nan, math.nan, len(v), PREDICTION_METHOD, level)
-    half = float(stats.t.ppf((1 + level) / 2, len(v) - 1) * v.std(ddof=1) * math.sqrt(1 + 1 / len(v)))
-    return Estimate(float(v.mean()), float(v.mean()) - half, float(v.mean()) + half, len(v), PREDICTION_METHOD, level)
+    """Where one more run would fall (:func:`t_interval` with ``one_more``): the yardstick for a single run's
+    figure (the deck's); the interval of a mean narrows with more seeds while one run's spread does not."""
+    return t_interval(values, level, PREDICTION_METHOD, one_more=True)
 
 
 def median_range(values) -> str:
