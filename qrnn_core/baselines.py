@@ -492,20 +492,41 @@ def fit_esn(task: LorenzTask, seed: int, chosen: dict[str, dict]) -> dict[str, P
 # --------------------------------------------------------------------------------------------
 
 
-def qesn_model(seed: int):
+def qesn_model(seed: int, circuit: np.ndarray | None = None, n_qubits: int = 8):
     """The QRNN of ``seed`` at initialisation (exact probabilities, complex64) and two shot generators.
 
     Returns ``(model, fit_generator, val_generator)``: ``val_generator`` is
     :func:`qrnn_core.train.validation_generator` at epoch 0 and ``fit_generator`` the same stream at
-    epoch -1, streams that no trained run draws from.
+    epoch -1, streams that no trained run draws from. ``circuit``: the quantum layer's parameters to
+    set instead of the initial ones, a trajectory's ``params`` row (``(144,)`` float64, ``w`` and ``b``
+    first; the readout's entries after them are not used): a trained circuit whose readout is refitted,
+    on ``n_qubits`` qubits (its run's).
     """
     from .train import TrainConfig, build_model, validation_generator
 
-    config = TrainConfig(seed=seed, precision="complex64")
+    config = TrainConfig(seed=seed, precision="complex64", n_qubits=n_qubits)
     model, _ = build_model(config)
     model.quantum.runner.shots = None
+    if circuit is not None:
+        set_circuit(model, circuit)
     fit_generator = torch.Generator().manual_seed((config.seed * 1_000_003 - 1) % 2**63)
     return model, fit_generator, validation_generator(config, 0)
+
+
+@torch.no_grad()
+def set_circuit(model, params: np.ndarray) -> None:
+    """Copy the quantum layer's parameters from the leading entries of ``params`` (a trajectory row,
+    :func:`qrnn_core.train.train`: ``w``, ``b``, then the readout's, flattened), each in its own dtype."""
+    params = np.asarray(params, dtype=np.float64)
+    layer = list(model.quantum.parameters())
+    need = sum(p.numel() for p in layer)
+    if len(params) < need or not np.isfinite(params[:need]).all():
+        raise ValueError(f"a circuit needs {need} finite parameters; got {len(params)}, "
+                         f"{int((~np.isfinite(params[:need])).sum())} of the first {need} not finite")
+    at = 0
+    for p in layer:
+        p.copy_(torch.from_numpy(params[at:at + p.numel()]).reshape(p.shape))
+        at += p.numel()
 
 
 @torch.no_grad()
@@ -578,7 +599,8 @@ def _memo(compute: Callable[[np.ndarray], np.ndarray]) -> Callable[[np.ndarray],
 
 
 @torch.no_grad()
-def qesn(task: LorenzTask, seed: int, shots: int | None = SHOTS) -> dict:
+def qesn(task: LorenzTask, seed: int, shots: int | None = SHOTS, circuit: np.ndarray | None = None,
+         n_qubits: int = 8) -> dict:
     """One seed's QESN, a readout fitted per form (protocol) and per mode, scored on both protocols.
 
     Returns ``{"seed", "sequence": {mode: scores}, "windows": {...}, "selected": {protocol: {mode:
@@ -598,8 +620,12 @@ def qesn(task: LorenzTask, seed: int, shots: int | None = SHOTS) -> dict:
     The circuits run with exact probabilities (each distinct input once); frequencies are sampled from
     them (:func:`qrnn_core.simulator.sample_frequencies`): the training span's from ``fit_generator``,
     then the validation sequence's and windows' from ``val_generator`` (:func:`qesn_model`).
+
+    ``circuit``: a trained circuit's parameters on ``n_qubits`` qubits (:func:`qesn_model`) in place of
+    seed ``seed``'s initial ones: its readout refitted the same way, which sets a trained arm beside the
+    QESN with the readout fitted alike (the readout control).
     """
-    model, fit_gen, val_gen = qesn_model(seed)
+    model, fit_gen, val_gen = qesn_model(seed, circuit, n_qubits)
     exact = _memo(lambda x: circuit_probabilities(model, x))
     modes = {"exact": exact}
     if shots is not None:

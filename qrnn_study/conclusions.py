@@ -12,7 +12,9 @@ oracle; set against a shot arm, the oracle and the frozen circuit are scored wit
   (difference and ratio);
 * :func:`baseline_standing`: each arm against each baseline: the ratio of its RMSE to the baseline's
   (per seed; the frozen-circuit QESN is paired by seed, since it starts from the same parameters);
-* :func:`bottom_line`: the answer in a few sentences, every number in it computed from the two above.
+* :func:`bottom_line`: the answer in a few sentences, every number in it computed from the two above;
+* :func:`readout_control`, :func:`control_rows`: each trained circuit with the QESN's ridge readout, which
+  tells what training the circuit did from what the readout fitted another way did.
 """
 
 from __future__ import annotations
@@ -251,3 +253,60 @@ def bottom_line(arms: dict, baselines: dict, labels: dict) -> str | None:
         text += (f" Whether SPSA matches FDSA is not answered yet: FDSA has {count(done, 'finished seed')} of "
                  f"the {MIN_SEEDS} a verdict needs.")
     return text
+
+
+# --------------------------------------------------------------------------------------------
+# The readout control: is it the trained circuit, or the readout fitted another way?
+# --------------------------------------------------------------------------------------------
+
+
+def readout_control(arms: dict, shots: int | None, per_arm: int | None = None) -> dict[str, list[dict]]:
+    """Each :data:`HEADLINE` arm's trained circuits with the QESN's readout: JSON-able.
+
+    A trained arm and the frozen circuit (QESN) differ in two things: the circuit (trained or at its
+    initial parameters) and the readout (trained by Adam with the circuit, or fitted by ridge regression on
+    the training span). For each finished seed, the circuit after the last epoch (its trajectory's last
+    ``params`` row) gets a readout fitted exactly as the QESN's (:func:`qrnn_core.baselines.qesn` with
+    ``circuit``: same forms, washouts, penalties, shot streams), so that only the circuit differs from the
+    QESN of that seed. Returns ``{arm: [qesn's dict per seed]}``; ``per_arm``: the first ``k`` finished
+    seeds of each arm only (a smoke test). Scored on the whole validation span: an arm run with
+    ``val_steps`` (a prefix, the tiny profile's) is not comparable with it.
+    """
+    from qrnn_core.baselines import qesn
+    from qrnn_core.data import make_task
+    from qrnn_core.train import TrainConfig
+
+    tasks, out = {}, {}
+    for arm in HEADLINE:
+        res = arms.get(arm)
+        if res is None or not res.complete.any():
+            continue
+        data = TrainConfig.from_dict(res.config).data
+        if data not in tasks:
+            tasks[data] = make_task(data)
+        task = tasks[data]
+        done = np.flatnonzero(res.complete)[:per_arm]
+        out[arm] = [qesn(task, res.seeds[i], shots, circuit=res.params[i, res.epochs_done[i]],
+                         n_qubits=res.config["n_qubits"]) for i in done]
+    return out
+
+
+def control_rows(arms: dict, control: dict, baselines: dict, protocol: str, mode: str) -> list[dict]:
+    """Per arm of ``control`` (:func:`readout_control`) that shares seeds with the QESN, over those seeds:
+    ``arm``, ``trained`` (its validation RMSE after the last epoch, :class:`Estimate`), ``refit`` (its
+    trained circuit with the QESN's readout), ``frozen`` (the QESN of the same seeds), ``circuit``
+    (:class:`Comparison` refit - frozen: what training the circuit did, the readout fitted alike) and
+    ``readout`` (trained - refit: the readout trained with the circuit against one fitted by ridge), all
+    scored with ``mode``."""
+    frozen = frozen_per_seed(baselines, protocol, mode) if FROZEN in baselines else {}
+    rows = []
+    for arm, per_seed in control.items():
+        refit = {int(r["seed"]): float(r[protocol][mode]["rmse_mean"]) for r in per_seed if mode in r[protocol]}
+        trained = last(arms[arm], protocol, mode)
+        seeds = sorted(set(refit) & set(frozen) & set(trained))
+        if not seeds:
+            continue
+        t, r, f = (np.array([d[s] for s in seeds]) for d in (trained, refit, frozen))
+        rows.append({"arm": arm, "trained": mean_ci(t), "refit": mean_ci(r), "frozen": mean_ci(f),
+                     "circuit": paired(r, f), "readout": paired(t, r)})
+    return rows

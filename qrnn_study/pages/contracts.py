@@ -63,7 +63,8 @@ CONTRACTS = {
     "device": Contract(("backend", "qpu_backends", "n_qubits", "steps", "seed", "local_n_qubits", "local_steps",
                         "local_circuits", "rep_delay"), (*DEVICE_RUNS, *NOISELESS_RUNS, "baselines"),
                        ("device.json", "qpu.csv", "device_training.csv", "device_noise_effects.csv")),
-    "conclusions": Contract((), (*ARMS, *SWEEP_RUNS, "baselines", "timing"), ("standing.json", "standing.csv")),
+    "conclusions": Contract(("control_seeds",), (*ARMS, *SWEEP_RUNS, "baselines", "timing"),
+                            ("standing.json", "standing.csv", "readout-control.json", "readout-control.csv")),
     "summary": Contract((), (*ARMS, *SWEEP_RUNS, "baselines", "gradients", "fidelity", "timing"),
                         ("scorecard.json", "scorecard.csv", "key_figure.csv", "compute.json", "results-{profile}.zip")),
     # A training run's parameters are TrainConfig's fields (the cell is ``qrnn_study.cli.parameter_cell``);

@@ -264,3 +264,32 @@ def test_run_baselines_is_json_able_with_seed_means(task, small_esn_grid, monkey
     assert out["qesn"]["sequence"]["exact"]["rmse_y"] == 2
     assert np.isclose(out["qesn"]["std"]["windows"]["exact"]["rmse_y"], np.std([1, 3], ddof=1))
     assert len(out["esn"]["per_seed"]) == 2 and out["esn"]["settings"]["seeds"] == [1, 3]
+
+
+def test_a_circuit_given_to_the_qesn_replaces_the_initial_one_and_nothing_else(task):
+    """The readout control's model: the seed's circuit with ``circuit``'s leading entries as its ``w`` and
+    ``b``; its own initial entries give back the QESN exactly, other entries another circuit."""
+    from qrnn_core.train import _parameter_vector
+
+    model, _, _ = B.qesn_model(1929)
+    initial = _parameter_vector(model)
+    same, _, _ = B.qesn_model(1929, initial)
+    assert np.array_equal(_parameter_vector(same), initial)
+    moved = initial.copy()
+    moved[:110] += 0.05
+    moved[110:] = np.nan  # the readout's entries are not read
+    other, _, _ = B.qesn_model(1929, moved)
+    assert np.array_equal(_parameter_vector(other)[:110], moved[:110])
+    assert np.array_equal(_parameter_vector(other)[110:], initial[110:])
+    x = task.val_windows_x[:2].numpy()
+    assert not np.allclose(B.circuit_probabilities(other, x), B.circuit_probabilities(model, x))
+    assert B.qesn(task, 1929, shots=None, circuit=initial) == B.qesn(task, 1929, shots=None)
+    small, _, _ = B.qesn_model(1929, np.zeros(64), n_qubits=4)  # a 4-qubit run's circuit: 54 of them
+    assert all(not p.any() for p in small.quantum.parameters())
+
+
+@pytest.mark.parametrize("params, says", [(np.zeros(20), "needs 110 finite parameters; got 20"),
+                                          (np.full(144, np.inf), "110 of the first 110 not finite")])
+def test_a_circuit_of_the_wrong_size_or_not_finite_is_refused_naming_it(params, says):
+    with pytest.raises(ValueError, match=says):
+        B.qesn_model(1929, params)
