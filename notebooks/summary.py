@@ -42,6 +42,7 @@ from qrnn_study.model import ARM_LABELS, PROTOCOL_IDS
 from qrnn_study.pages import conclusions as conclusions_page
 from qrnn_study.pages import cost
 from qrnn_study.pages import summary as front
+from qrnn_study.pages.scorecard_table import scorecard_markdown
 from qrnn_study.report import banner, results_path, save_json, show_banner
 from qrnn_study.results import compute_table, load_arms, load_sweeps, read_results
 from qrnn_study.scorecard import csv_table, scorecard
@@ -104,7 +105,7 @@ display(Markdown("\n\n".join([
 # the exact gradient and against simple baselines?
 #
 # :::{admonition} Words this book uses (and the answer's statistics)
-# :class: dropdown
+# :class: note
 #
 # - *deck*: the course project's slides; *original*: its code and logs.
 # - *arm*: one training configuration (an estimator, its learning rate, shots or exact probabilities),
@@ -227,9 +228,7 @@ glue("min_seeds", f"{MIN_SEEDS}", display=False)
 fdsa_seeds = int(arms["fdsa-shots"].complete.sum()) if "fdsa-shots" in arms else 0
 glue("fdsa_seeds", str(fdsa_seeds), display=False)
 glue("fdsa_min_p", f"{min_binomial_p(fdsa_seeds):.4g}", display=False)
-display(Markdown("| claim | deck | here | verdict | rule and basis |\n|---|---|---|---|---|\n" + "\n".join(
-    f"| {r['claim']} | {r['deck']} | {r['measured']} | **{r['verdict']}** | {'; '.join(x for x in (r['rule'], r['basis']) if x)} |"
-    for r in card)))
+display(Markdown(scorecard_markdown(card)))
 display(Markdown(front.tally_by_protocol(card)))
 save_json(results_path(results_dir, run_name) / "scorecard.json", {"rows": card})
 figures.csv_link(results_path(results_dir, run_name) / "scorecard.csv", *csv_table(card),
