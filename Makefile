@@ -17,6 +17,7 @@ $(BIN)/python:
 $(STAMP): $(BIN)/python pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c requirements.lock -e ".[cpu,dev]"
+	$(BIN)/python -m qrnn_tools.compile_kernels
 	touch $(STAMP)
 
 install: $(STAMP)
