@@ -262,7 +262,9 @@ def sweep_arm(run: str, parameter: str, value) -> str:
 
 def load_study(path: Path | str = ROOT / "study.yml", profile: str = "quick") -> Study:
     """The runs of ``profile`` in dependency order, parameters layered (``common``, then the profile's),
-    seeded runs expanded into one instance per seed (the first k of the profile's seeds)."""
+    seeded runs expanded into one instance per seed (the first k of the profile's seeds). A page whose
+    every dependency has no instance in ``profile`` (an arm page of an arm the profile runs no seed of) is
+    left out of it, and out of its book (:func:`write_toc`)."""
     path = Path(path)
     spec = read_study_file(path)
     if profile not in spec["profiles"]:
@@ -301,19 +303,28 @@ def load_study(path: Path | str = ROOT / "study.yml", profile: str = "quick") ->
                     expanded[name].append(instance)
                     runs.append(Run(instance, parameters={**params, **point, "seed": seed, "run_name": instance},
                                     arm=arm, seed=seed, family=name, point=point or None, **common))
+        elif r.get("depends") and not depends:  # every run it reads has no instance here: nothing to show
+            expanded[name] = []
         else:
             expanded[name] = [name]
             runs.append(Run(name, parameters={**params, "run_name": name}, **common))
     return Study(output, results, profile, runs, prof.get("description", "").strip(), path, list(prof["seeds"]))
 
 
+#: A toc entry of a generated page: its run's name.
+TOC_PAGE = re.compile(r"\s*- file: generated/paper/(\S+?)\s*$")
+
+
 def write_toc(study: Study, book: Path = ROOT / "book") -> Path:
     """The book's table of contents for ``study.profile``: ``_toc.yml`` with its pages' folder
-    ``generated/paper/`` replaced by this profile's (written into that folder)."""
-    text = (book / "_toc.yml").read_text()
+    ``generated/paper/`` replaced by this profile's (written into that folder), less the pages the
+    profile leaves out (:func:`load_study`)."""
+    pages = {r.name for r in study.runs if not r.trains}
+    lines = [line for line in (book / "_toc.yml").read_text().splitlines(keepends=True)
+             if not (m := TOC_PAGE.match(line)) or m.group(1) in pages]  # a page left out of the profile
     out = study.output / "_toc.yml"  # pages in <book>/generated/<profile>/, as the toc's entries say
     study.output.mkdir(parents=True, exist_ok=True)
-    out.write_text(text.replace("generated/paper/", f"generated/{study.profile}/"))
+    out.write_text("".join(lines).replace("generated/paper/", f"generated/{study.profile}/"))
     return out
 
 

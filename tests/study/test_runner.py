@@ -24,7 +24,7 @@ from qrnn_study.keys import Inputs
 from qrnn_study.drive import StudyLocked, run_study, study_lock
 from qrnn_study.notebook import notebook_parameters, read_notebook
 from qrnn_study.plan import dry_run, plan, submission_order
-from qrnn_study.study_file import ROOT, load_study
+from qrnn_study.study_file import ROOT, load_study, write_toc
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.py"))
 
@@ -203,11 +203,13 @@ def test_training_starts_seed_by_seed_costliest_first_after_the_pages():
     assert cost == sorted(cost, reverse=True)
 
 
-def test_a_profile_may_run_none_of_a_seeded_run():
-    study = load_study(profile="tiny")
+def test_a_profile_may_run_none_of_a_seeded_run(tmp_path):
+    study = load_study(tiny_study(tmp_path), profile="tiny")
     assert not [r for r in study.runs if r.arm == "fdsa-exact"]
-    page = next(r for r in study.runs if r.name == "arm-fdsa-exact")
-    assert page.depends == ()
+    assert "arm-fdsa-exact" not in {r.name for r in study.runs}  # its page has nothing to show: left out
+    toc = write_toc(study, ROOT / "book").read_text()  # and out of the profile's book
+    assert "generated/tiny/arm-fdsa-exact" not in toc and "generated/tiny/arm-fdsa-shots" in toc
+    assert "generated/tiny/data" in toc  # a page that depends on nothing stays
 
 
 def test_a_sweep_is_one_paired_arm_per_value():
