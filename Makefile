@@ -1,5 +1,5 @@
 # Two commands for a fresh machine with Python 3.11 and pip (see README.md):
-#   make test   create .venv if missing, install the pinned set, run the tests
+#   make test   create .venv if missing, install the pinned set (and compile the numba kernels), run the tests
 #   make book   the same install, then the study's main job
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
