@@ -17,7 +17,7 @@ from ..analysis import MIN_SEEDS, holm, paired, t_interval
 from ..model import ARM, DEVICE_ARMS, PROTOCOLS
 from ..results import ArmResults, load_sweep
 from ..scorecard import MARGIN
-from ..words import count
+from ..words import and_join, count
 from .device import hours
 
 #: The hardware reference for this task (Connerty et al. 2025, arXiv 2505.06799, the notebook outputs of its
@@ -198,7 +198,9 @@ def recommendation(training: dict, mode: str, qpu: list[dict], mean_predictor: d
                     f"SPSA − FDSA is {d.mean:+.3f} on one seed, no interval")
     heading = ("**Recommendation.**" if d.n >= MIN_SEEDS else
                f"**Recommendation, provisional** ({count(d.n, 'paired seed')} so far; a verdict needs {MIN_SEEDS}).")
-    text = (f"{heading} On {b0} at its calibration (s = 1), after the same epochs, {accuracy} "
+    epochs = training_epochs(training)
+    after = f"after the same {count(epochs, 'epoch')}" if epochs else "after the same epochs"
+    text = (f"{heading} On {b0} at its calibration (s = 1), {after}, {accuracy} "
             f"on the windows protocol, while an FDSA epoch costs {cost:.0f} times the QPU time of an SPSA epoch "
             f"({hours(epoch['FDSA'])} against {hours(epoch['SPSA corrected'])}). ")
     floor = mean_predictor.get("windows")
@@ -226,6 +228,32 @@ def recommendation(training: dict, mode: str, qpu: list[dict], mean_predictor: d
         text += (f"These seeds do not settle the accuracy either way; on QPU time SPSA corrected costs 1/{cost:.0f} "
                  "of FDSA, the reason to start with it.")
     return text
+
+
+def noise_words(effects: list[dict], labels: dict[str, str]) -> str:
+    """What the largest noise scale did against the noiseless engine, per protocol, in words: the estimators
+    whose paired change has its whole 95 % interval on one side of 0 with Holm-adjusted p < 0.05 (``effects``:
+    :func:`noise_effects`' rows; ``labels``: each device arm's name); empty before a paired change exists."""
+    top = max((r["scale"] for r in effects if r["n"] > 1), default=None)
+    if top is None:
+        return ""
+    said = []
+    for p in PROTOCOLS:
+        rows = [r for r in effects if r["protocol"] == p.id and r["scale"] == top and r["n"] > 1]
+        if not rows:
+            continue
+        shown = {"lowers": [], "raises": []}
+        for r in rows:
+            if r.get("p_holm", 1.0) < 0.05 and (r["high"] < 0 or r["low"] > 0):
+                shown["lowers" if r["high"] < 0 else "raises"].append(
+                    f"{labels[r['arm']]} ({r['estimate']:+.3f} [{r['low']:+.3f}, {r['high']:+.3f}], Holm p = "
+                    f"{r['p_holm']:.2g})")
+        parts = [f"it {verb} the RMSE of {and_join(names)}" for verb, names in shown.items() if names]
+        said.append(f"on {p.phrase}, " + ("; ".join(parts) + (", and of no other estimator beyond chance"
+                                                               if len(sum(shown.values(), [])) < len(rows) else "")
+                                          if parts else "it changes no estimator's RMSE beyond chance"))
+    return (f"**What the noise does.** From the noiseless engine to s = {top:g}, paired by seed (Holm-adjusted over "
+            f"every estimator, protocol and scale): " + "; ".join(said) + ".")
 
 
 def beside_hardware(training: dict, mode: str) -> str:
@@ -288,6 +316,8 @@ def findings(training: dict, mode: str, qpu: list[dict], mean_predictor: dict[st
                + ("; the last columns: the change from the noiseless engine (s = 0) at the largest scale, paired by "
                   "seed (95 % paired t interval), its p-value Holm-adjusted over every estimator, protocol and scale."
                   if "paired" in table.splitlines()[0] else "."))
-    parts = [table, caption, epochs_text(epochs_evidence(noiseless, mode), training_epochs(training)),
+    labels = {a.id: a.label for a in DEVICE_ARMS}
+    parts = [table, caption, noise_words(noise_effects(training, mode), labels),
+             epochs_text(epochs_evidence(noiseless, mode), training_epochs(training)),
              recommendation(training, mode, qpu, mean_predictor), beside_hardware(training, mode)]
     return [p for p in parts if p]

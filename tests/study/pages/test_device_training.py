@@ -47,6 +47,18 @@ def test_the_recommendation_follows_the_numbers():
     assert "No recommendation yet" in page.recommendation(training(scales=(0.0,)), "shots", qpu, {})
 
 
+def test_the_noise_words_name_only_the_changes_that_survive_holm():
+    labels = {a.id: a.label for a in DEVICE_ARMS}
+    hurt = page.noise_words(page.noise_effects(training(worse=0.01), "shots"), labels)
+    assert hurt.startswith("**What the noise does.** From the noiseless engine to s = 2")
+    assert hurt.count("it raises the RMSE of") == 2 and "lowers" not in hurt
+    flat = page.noise_words(page.noise_effects(training(), "shots"), labels)
+    assert flat.count("changes no estimator's RMSE beyond chance") == 2
+    assert page.noise_words([], labels) == ""
+    assert "after the same 3 epochs" in page.recommendation(training(), "shots",
+                                                             device_page.qpu_rows(("FakeMarrakesh",), 8), {})
+
+
 def test_the_epochs_evidence_says_what_later_epochs_change():
     later = fake_arm("fdsa-shots", epochs=10)
     later.val["windows"]["shots"][:, 3:, 2] = 0.07  # epochs 4-10 lower the windows score
