@@ -15,11 +15,11 @@
 
 # %% [markdown]
 # (page-device)=
-# # On a device: noise and QPU time
+# # On a device: a calibrated noise model and QPU time
 #
 # The deck chose SPSA for its cost on a simulator; the reason to train a quantum recurrent network with a
 # sampled estimator at all is a real device, where only sampled estimators run and every circuit costs QPU
-# time. This page puts the seed circuit on a calibrated model of an IBM device
+# time. No circuit here runs on hardware: this page puts the seed circuit on a calibrated model of an IBM device
 # ({glue:text}`dev_backend`, `qiskit-ibm-runtime`'s fake backend; qubits {glue:text}`dev_layout`, median
 # $T_1$ {glue:text}`dev_t1_us` µs and $T_2$ {glue:text}`dev_t2_us` µs), says what each of its noise
 # sources does to the per-step readout, checks the study's engine against Aer under that noise, trains every
@@ -73,16 +73,18 @@ for name, value in (page.calibration(backend, 8) | page.values(sources, qpu, loc
 # %% [markdown]
 # ## What each noise source does
 #
-# Each step measures and resets the readout qubits mid-circuit ({glue:text}`dev_measure_us` µs and
-# {glue:text}`dev_reset_us` µs on this device), while the memory qubits sit idle and decohere; Aer's
+# Each step measures and resets the readout qubits mid-circuit (a measurement takes {glue:text}`dev_measure_us` µs
+# and a reset {glue:text}`dev_reset_us` µs on this device), while the memory qubits sit idle and decohere; Aer's
 # `NoiseModel.from_backend` leaves that idle noise out unless the delays are scheduled, and the study's
-# model adds it. The table gives, for random angles ({glue:text}`dev_n` qubits, {glue:text}`dev_steps`
-# steps), the mean total-variation distance of the per-step readout distributions from the noiseless
+# model adds it. The table gives, for one draw of random angles ({glue:text}`dev_n` qubits, {glue:text}`dev_steps`
+# steps; every step's distribution counted), the mean total-variation distance of the per-step readout distributions from the noiseless
 # ones, for each source alone and added one by one, computed by the study's engine and by Aer's density
 # matrix on the same transpiled circuit with the idle periods as explicit delays: they agree to
 # {glue:text}`dev_agree`. All the noise together moves the distributions by {glue:text}`dev_all_tvd`,
-# against {glue:text}`dev_shots_tvd` for 1,024 shots of the noiseless ones: smaller than shot noise per
-# step, but a bias where shot noise is a spread.
+# against {glue:text}`dev_shots_tvd` for 1,024 shots of the noiseless ones (the last row: one draw of shots,
+# the same in both columns, set against each engine's noiseless distributions, which agree to the same
+# precision): smaller than shot noise per step, but a bias where shot noise is a spread. These are exact
+# distributions, not samples, so the other rows carry no sampling uncertainty.
 
 # %% tags=["hide-input"]
 display(Markdown(page.noise_table(sources)))
@@ -99,8 +101,15 @@ display(Markdown(page.noise_table(sources)))
 # t_\text{update} = C \cdot S \cdot (t_\text{circuit} + t_\text{rep}),
 # $$
 #
-# with $C$ circuits an update and $S = 1{,}024$ shots; an epoch is 1,384 updates and a run 10 epochs, the
-# deck's protocol. On {glue:text}`dev_qpu_backend` an epoch takes {glue:text}`dev_spsa_epoch` with SPSA,
+# with $T = 20$ (a training window), $C$ circuits an update and $S = 1{,}024$ shots; an epoch is 1,384
+# updates and a run 10 epochs, the deck's protocol. $C$ counts the forward circuit and the gradient's:
+# SPSA $5 = 1 + 2 \times 2$ (two directions, each shifted both ways); FDSA $221 = 1 + 2 \times 110$ (each of the
+# input layer's 110 parameters, 55 weights and 55 biases, shifted both ways); the parameter-shift rule
+# $2{,}481 = 1 + 20 \times (2 \times 48 + 4 \times 7)$ (two circuits for each of a step's 48 rotation angles and
+# four for each of its 7 controlled rotations, at each of the 20 steps, since every step's angles depend on
+# its input). This is the time IBM bills; a job's wall time adds queueing, compilation and session latency,
+# which weigh most on SPSA's 1,384 small updates an epoch, each waiting for the last: the ratio between the
+# estimators' wall times would be smaller than that of their QPU times. On {glue:text}`dev_qpu_backend` an epoch takes {glue:text}`dev_spsa_epoch` with SPSA,
 # {glue:text}`dev_fdsa_epoch` with FDSA and {glue:text}`dev_ps_epoch` with the parameter-shift rule
 # ({numref}`fig-device-qpu`); the exact gradient exists only on a simulator.
 

@@ -50,6 +50,12 @@ T_METHOD, PAIRED_T_METHOD, CLOPPER_PEARSON, PREDICTION_METHOD = (
 TOST_METHOD = "paired t (two one-sided tests)"
 
 
+def fixed(value: float, digits: int) -> str:
+    """``value`` to ``digits`` places, a negative value that rounds to zero without its sign (not ``-0.000``)."""
+    text = f"{value:.{digits}f}"
+    return text[1:] if text.startswith("-") and not text.strip("-0.") else text
+
+
 @dataclass(frozen=True)
 class Estimate:
     """A value over ``n`` seeds (a mean, or a proportion) with its ``LEVEL`` interval, computed by
@@ -76,8 +82,8 @@ class Estimate:
         if self.n == 0:
             return "- (no finished seed)"
         if self.n < 2:
-            return f"{self.mean:.{digits}f} (1 seed, no interval)"
-        interval = f"{self.mean:.{digits}f} [{self.low:.{digits}f}, {self.high:.{digits}f}]"
+            return f"{fixed(self.mean, digits)} (1 seed, no interval)"
+        interval = f"{fixed(self.mean, digits)} [{fixed(self.low, digits)}, {fixed(self.high, digits)}]"
         if self.method and not self.quiet:  # a named interval says so, but the page's own
             return f"{interval} ({self.named()})"
         return interval + (f" (n = {self.n})" if seeds else "")
@@ -100,7 +106,7 @@ class Comparison:
         d = self.difference
         if d.n < MIN_SEEDS:
             return d.format(digits)
-        return (f"{d.mean:.{digits}f} [{d.low:.{digits}f}, {d.high:.{digits}f}] ({d.named()}; paired t-test "
+        return (f"{fixed(d.mean, digits)} [{fixed(d.low, digits)}, {fixed(d.high, digits)}] ({d.named()}; paired t-test "
                 f"p = {self.p:.3g}, effect size d_z = {self.d_z:.2f})")
 
 

@@ -99,7 +99,7 @@ def qpu_table(rows: list[dict]) -> str:
     for r in rows:
         update = "-" if r["update_s"] is None else f"{r['update_s']:.1f} s"
         circuits = "-" if r["circuits"] is None else f"{r['circuits']:,}"
-        lines.append(f"| {r['backend']} | {r['estimator']} | {r['circuit_s'] * 1e6:.0f} us | {circuits} | {update} "
+        lines.append(f"| {r['backend']} | {r['estimator']} | {r['circuit_s'] * 1e6:.0f} µs | {circuits} | {update} "
                      f"| {hours(r['epoch_h'])} | {hours(r['run_h'])} |")
     return "\n".join(lines)
 
@@ -186,7 +186,9 @@ def values(ns: NoiseSources, qpu: list[dict], local: LocalRun | None) -> dict[st
                 "dev_local_p_full": f"{local.p_full:.2g}", "dev_local_n": str(local.n_qubits),
                 "dev_local_steps": str(local.steps), "dev_local_shots": f"{local.shots:,}",
                 "dev_local_full_words": ("at this size the idle noise it leaves out is within shot noise"
-                                         if local.p_full >= 0.05 else "the idle noise it leaves out shows in the counts")}
+                                         if local.p_full >= 0.05 else
+                                         "a hint, from one test of this few circuits, that the idle noise it leaves "
+                                         "out shows in the counts")}
     return out
 
 

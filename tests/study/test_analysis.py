@@ -155,3 +155,10 @@ def test_equivalence_is_two_one_sided_t_tests_with_the_90_percent_interval():
     assert verdict_equivalent(wide, 0.013, "c", p=p_wide).outcome == "inconclusive"
     two, _ = equivalence(a[:2], b[:2], margin=0.013)
     assert verdict_equivalent(two, 0.013, "c").outcome == "not tested"
+
+
+def test_a_value_that_rounds_to_zero_loses_its_sign():
+    from qrnn_study.analysis import fixed
+
+    assert fixed(-0.0002, 3) == "0.000" and fixed(-0.002, 3) == "-0.002" and fixed(0.0004, 3) == "0.000"
+    assert Estimate(-0.0002, -0.008, 0.007, 5).format(3).startswith("0.000 [-0.008, 0.007]")

@@ -39,9 +39,10 @@ def test_the_training_table_pairs_each_scale_with_the_noiseless_engine_and_holm_
 def test_the_recommendation_follows_the_numbers():
     qpu = device_page.qpu_rows(("FakeMarrakesh",), 8)
     equal = page.recommendation(training(), "shots", qpu, {"windows": 0.18})
-    assert "Train with SPSA corrected on a device" in equal and "at any scale run here" in equal
+    assert "Train with SPSA corrected on a device" in equal and "at every scale run here" in equal
+    assert equal.count("as accurate within") == 2 and "TOST p" in equal  # both protocols, by equivalence
     fdsa_better = page.recommendation(training(fdsa_offset=-0.03), "shots", qpu, {"windows": 0.18})
-    assert "FDSA is more accurate" in fdsa_better and "FDSA buys its accuracy" in fdsa_better
+    assert "FDSA lower: SPSA − FDSA 0.030" in fdsa_better and "FDSA buys its accuracy" in fdsa_better
     lost = page.recommendation(training(worse=0.08), "shots", qpu, {"windows": 0.18})
     assert "no longer beats the training-mean predictor" in lost and "from s = 2" in lost
     assert "No recommendation yet" in page.recommendation(training(scales=(0.0,)), "shots", qpu, {})
