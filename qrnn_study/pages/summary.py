@@ -257,7 +257,11 @@ def answer_line(a: Answer) -> str:
     and where the Holm adjustment alone keeps an interval inside the margin from counting)."""
     speed = a.speed
     where = {"sequence": "on the one sequence", "windows": "on windows"}
-    parts = [f"**Is SPSA as good as FDSA at a tenth of the cost? {OUTCOME_WORDS[a.outcome]}.**"]
+    sides = {p: side for p, (_, side, _) in a.accuracy.items()}
+    split = (f" (comparable {where[next(p for p, v in sides.items() if v == SIDE['reproduced'])]}, not "
+             f"{where[next(p for p, v in sides.items() if v == SIDE['not reproduced'])]})"
+             if {SIDE["reproduced"], SIDE["not reproduced"]} <= set(sides.values()) else "")
+    parts = [f"**Is SPSA as good as FDSA at a tenth of the cost? {OUTCOME_WORDS[a.outcome]}{split}.**"]
     if speed is not None and speed.n:
         tenth = "under a tenth" if speed.mean >= COST_FACTOR else "more than a tenth"
         decks = ", ".join(f"{SPEED_WORDS[c]} {v}" for c, v in a.speed_verdicts)

@@ -164,6 +164,9 @@ def test_the_answer_line_carries_the_computed_numbers():
     inside = card(sequence=(-0.006, -0.012, -0.001, 5))
     assert "(±0.0160: undecided; inside before Holm's adjustment, not after)" in page.answer_line(page.answer(inside))
     assert page.answer_line(page.answer([])) == "**Is SPSA as good as FDSA at a tenth of the cost? Not tested yet.**"
+    split = page.answer_line(page.answer(card(comparable=("reproduced", "not reproduced"))))
+    assert split.startswith("**Is SPSA as good as FDSA at a tenth of the cost? No (comparable on the one sequence, "
+                            "not on windows).**")
 
 
 def test_the_answer_in_full_reads_the_rows_by_claim_id():
