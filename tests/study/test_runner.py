@@ -171,13 +171,13 @@ def test_unknown_profile_and_run_are_refused(capsys):
 def test_seeds_expand_into_paired_instances_in_dependency_order():
     study = load_study(profile="paper")
     names = [r.name for r in study.runs]
-    assert [n for n in names if n.startswith("fdsa-shots@")] == [f"fdsa-shots@{s}" for s in range(1929, 1934)]
+    assert [n for n in names if n.startswith("fdsa-exact@")] == [f"fdsa-exact@{s}" for s in range(1929, 1934)]  # the first 5
     assert len([n for n in names if n.startswith("spsa-shots@")]) == 10
     spsa = next(r for r in study.runs if r.name == "spsa-shots@1931")
     assert spsa.parameters["seed"] == 1931 and spsa.parameters["run_name"] == "spsa-shots@1931"
     assert spsa.parameters["results_dir"] == "results/paper"
-    page = next(r for r in study.runs if r.name == "arm-fdsa-shots")
-    assert set(page.depends) == {f"fdsa-shots@{s}" for s in range(1929, 1934)}
+    page = next(r for r in study.runs if r.name == "arm-fdsa-exact")
+    assert set(page.depends) == {f"fdsa-exact@{s}" for s in range(1929, 1934)}
     summary = names.index("summary")  # listed before the arm pages in no particular order: the graph decides
     assert all(names.index(d) < summary for d in next(r for r in study.runs if r.name == "summary").depends)
 
