@@ -37,10 +37,10 @@ from qrnn_core.data import DataConfig, make_task
 from qrnn_core.train import TrainConfig
 from qrnn_study import figures
 from qrnn_study.analysis import MIN_SEEDS, VERDICT_CODES, min_binomial_p
-from qrnn_study.conclusions import baseline_standing, common_mode, oracle_gaps
+from qrnn_study.conclusions import baseline_standing, common_mode, control_rows, oracle_gaps
 from qrnn_study.model import ARM_LABELS, PROTOCOL_IDS
 from qrnn_study.pages import conclusions as conclusions_page
-from qrnn_study.pages import cost
+from qrnn_study.pages import cost, readout_control
 from qrnn_study.pages import summary as front
 from qrnn_study.pages.scorecard_table import scorecard_markdown
 from qrnn_study.report import banner, results_path, save_json, show_banner
@@ -154,6 +154,9 @@ if baselines:
     scored = common_mode(arms.values())
     findings = conclusions_page.synthesis({p: baseline_standing(arms, baselines, p, scored) for p in PROTOCOL_IDS},
                                           {p: oracle_gaps(arms, p, mode=scored) for p in PROTOCOL_IDS}, ARM_LABELS)
+    if control := read_results(results_dir, "conclusions", "readout-control.json"):  # the conclusions' control
+        control_by_protocol = {p: control_rows(arms, control, baselines, p, scored) for p in PROTOCOL_IDS}
+        findings += [x for x in [readout_control.finding(control_by_protocol, ARM_LABELS)] if x]
     display(Markdown("**What the runs show beyond the deck's claims** ([conclusions](conclusions)):\n\n"
                      + "\n".join(f"- {line}" for line in findings)))
 

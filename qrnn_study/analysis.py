@@ -298,7 +298,7 @@ def verdict_less(estimate: Estimate, claim: str, threshold: float = 0.0, p: floa
 
 def verdict_band(estimate: Estimate, low: float, high: float, what: str) -> Verdict:
     """Claim: the value lies in ``[low, high]`` (a deck figure with its rounding, or a stated range)."""
-    rule = (f"reproduced if the {LEVEL:.0%} interval lies inside {what} [{low:g}, {high:g}], not reproduced "
+    rule = (f"reproduced if the {LEVEL:.0%} interval lies inside {what} [{low:.3g}, {high:.3g}], not reproduced "
             f"if it lies wholly outside, else inconclusive")
     if estimate.n < MIN_SEEDS:
         return Verdict("not tested", f"needs at least {MIN_SEEDS} seeds, has {estimate.n}")
@@ -313,8 +313,8 @@ def verdict_single_run(spread: Estimate, low: float, high: float, what: str) -> 
     """Claim: one run (the deck's) gave a figure in ``[low, high]`` (its rounding). ``spread``: the
     :func:`prediction_interval` of our seeds. Reproduced if the figure's band meets the interval (the deck's
     run could be one of ours), not reproduced if it lies wholly outside."""
-    rule = (f"reproduced if {what} [{low:g}, {high:g}] meets the {LEVEL:.0%} {spread.method} "
-            f"(n = {spread.n}), not reproduced if it lies wholly outside")
+    rule = (f"reproduced (the deck's one run is consistent with ours, no more) if {what} [{low:g}, {high:g}] meets "
+            f"the {LEVEL:.0%} {spread.method} (n = {spread.n}), not reproduced if it lies wholly outside")
     if spread.n < MIN_SEEDS:
         return Verdict("not tested", f"needs at least {MIN_SEEDS} seeds, has {spread.n}")
     if high < spread.low or low > spread.high:
@@ -325,7 +325,7 @@ def verdict_single_run(spread: Estimate, low: float, high: float, what: str) -> 
 def verdict_point_band(value: float, low: float, high: float, what: str, basis: str) -> Verdict:
     """Claim: a measured value without an interval (``basis`` says why: e.g. one timing of each, the median of
     its repeats) lies in ``[low, high]``: reproduced inside, not reproduced outside, not tested if missing."""
-    rule = f"reproduced if the measured value ({basis}) lies inside {what} [{low:g}, {high:g}], else not reproduced"
+    rule = f"reproduced if the measured value ({basis}) lies inside {what} [{low:.3g}, {high:.3g}], else not reproduced"
     if not math.isfinite(value):
         return Verdict("not tested", f"no measured value ({basis})")
     return Verdict("reproduced" if low <= value <= high else "not reproduced", rule)

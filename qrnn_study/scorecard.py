@@ -333,7 +333,7 @@ def scorecard(arms: dict, gradients: dict | None = None, sweeps: dict | None = N
                           "the shift rules equal autograd to 1e-8 or better: the deck's reason fails")
         rows.append(_row(claim("parameter-shift"),
                          "method dropped as unusable",
-                         f"equals the exact gradient to {ps:.0e}", outcome, "relative error against autograd",
+                         f"the parameter-shift rule equals the exact gradient to {ps:.0e}", outcome, "relative error against autograd",
                          Estimate(ps, math.nan, math.nan, 1, "")))
     return adjust(rows)
 

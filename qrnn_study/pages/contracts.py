@@ -65,7 +65,7 @@ CONTRACTS = {
                        ("device.json", "qpu.csv", "device_training.csv", "device_noise_effects.csv")),
     "conclusions": Contract(("control_seeds",), (*ARMS, *SWEEP_RUNS, "baselines", "timing"),
                             ("standing.json", "standing.csv", "readout-control.json", "readout-control.csv")),
-    "summary": Contract((), (*ARMS, *SWEEP_RUNS, "baselines", "gradients", "fidelity", "timing"),
+    "summary": Contract((), (*ARMS, *SWEEP_RUNS, "baselines", "gradients", "fidelity", "timing", "conclusions"),
                         ("scorecard.json", "scorecard.csv", "key_figure.csv", "compute.json", "results-{profile}.zip")),
     # A training run's parameters are TrainConfig's fields (the cell is ``qrnn_study.cli.parameter_cell``);
     # its folder's files are qrnn_core's (besides its checkpoints).

@@ -46,8 +46,9 @@ def before_after_text(rows: list[dict], previous: dict | None, compute: list) ->
     return (f"**Against the engine it replaced.** The same {n} training runs recorded **{before:.1f} "
             f"worker-hours** on {previous['engine']} ({', '.join(previous['machines'])}) and **{now:.1f}** on "
             f"today's engine, {before / now:.1f} times less ({{numref}}`fig-cost-engines`). "
-            + (f"Before, the whole profile's training recorded {total_before:.1f} worker-hours; {len(left)} of its "
-               "runs have not finished every instance here yet and are left out of the comparison. " if left else "")
+            + (f"Before, the whole profile's training recorded {total_before:.1f} worker-hours; left out of the "
+               f"comparison: {', '.join(f'`{f}`' for f in left)}, whose instances here are not the same set, all "
+               "finished (a run given more seeds since, or one still training). " if left else "")
             + "Both figures are the workers' own seconds on a shared 2-core machine, so they carry its load.")
 
 

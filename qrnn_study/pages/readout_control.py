@@ -54,11 +54,15 @@ def words(rows: dict, labels: dict) -> str | None:
         if not (rs := rows.get(p.id)):
             continue
         parts = []
-        for key, what in (("circuit", "the trained circuit against the initial one, both with the ridge readout"),
-                          ("readout", "the arm's own readout against the ridge readout on the same trained circuit")):
+        for key, what, meaning in (
+                ("circuit", "the trained circuit against the initial one, both with the ridge readout",
+                 {"lower": "lower (the trained circuit better)", "higher": "higher (the trained circuit worse)"}),
+                ("readout", "the arm's own readout against the ridge readout on the same trained circuit",
+                 {"lower": "lower (the arm's readout better)", "higher": "higher (the ridge readout better)"})):
             grouped: dict[str, list] = {}
             for r in rs:
-                grouped.setdefault(describe(r[key]), []).append(labels[r["arm"]])
+                outcome = describe(r[key])
+                grouped.setdefault(meaning.get(outcome, outcome), []).append(labels[r["arm"]])
             parts.append(f"{what}: " + "; ".join(f"{outcome} for {and_join(names)}" for outcome, names in grouped.items()))
         said.append(f"**On {p.phrase}**, " + ". For ".join(parts) + ".")
     return "\n\n".join(said) or None
@@ -96,3 +100,31 @@ def figure(rows: dict, labels: dict):
     fig.legend(handles=handles, loc="lower center", ncol=1, frameon=False)
     fig.tight_layout(rect=(0, 0.22 if len(arms) < 4 else 0.16, 1, 1))
     return fig, csv
+
+
+def finding(rows: dict, labels: dict) -> str | None:
+    """The control in one bullet for the pages' short lists (the conclusions' "In short", the front page's
+    findings): per protocol, what training the circuit changed with the readout fitted alike, and how the
+    arms' own readouts compare with a ridge readout on the same circuits; None before any row."""
+    parts, untrained = [], []
+    for p in PROTOCOLS:
+        if not (rs := rows.get(p.id)):
+            continue
+        circuit = [r["circuit"].difference.mean for r in rs]
+        readout = [r["readout"].difference.mean for r in rs]
+        lower = sum(describe(r["circuit"]) == "lower" for r in rs)
+        worse = sum(describe(r["readout"]) == "higher" for r in rs)
+        parts.append(f"on {p.phrase}, training the circuit changed its RMSE by {min(circuit):+.4f} to "
+                     f"{max(circuit):+.4f} with the readout fitted alike (lower beyond chance for {lower} of {len(rs)} "
+                     f"arms), and the arms' own readouts scored {min(readout):+.4f} to {max(readout):+.4f} against "
+                     f"a ridge readout on the same circuit (worse beyond chance for {worse} of {len(rs)})")
+        if lower == 0 and len(rs) > 1 and all(r["circuit"].difference.n >= 3 for r in rs):
+            untrained.append(p)
+    if not parts:
+        return None
+    text = ("**Trained circuit or readout?** A control, each headline arm's circuit after its last epoch given the "
+            "frozen circuit's ridge readout, paired by seed (unadjusted): " + "; ".join(parts) + ".")
+    if any(p.id == "sequence" for p in untrained):
+        text += (" On the deck's protocol, then, the arms' scores, and SPSA against FDSA there, measure readouts "
+                 "trained on windows, not anything training did to the circuits.")
+    return text

@@ -4,9 +4,8 @@ Pure functions over the scorecard's rows (:func:`qrnn_study.scorecard.scorecard`
 :class:`~qrnn_study.results.ArmResults` and the baselines' ``baselines.json``, tested on constructed data
 (arms missing, one seed, unfinished seeds). Every number they return is counted or computed, never typed.
 
-One scoring convention for the whole first screen: every arm, the exact-gradient oracle too, is scored
-with the validation shots its config names (1,024 in the paper profile, as the deck scored); the
-baselines run no circuit, so they have no shots to draw.
+One scoring convention for the whole first screen: every arm, the exact-gradient oracle too, is scored with the
+validation shots its config names (1,024 in the paper profile, as the deck scored); baselines have no shots.
 """
 
 from __future__ import annotations
@@ -111,6 +110,7 @@ class Answer:
     accuracy: dict[str, tuple[Estimate, str, float]]
     speed: Estimate | None = None
     speed_verdicts: tuple[tuple[str, str], ...] = ()
+    speed_others: tuple[tuple[str, Estimate], ...] = ()  # the other speed claims' measured ratios, by claim id
 
 
 #: The question's "a tenth of the cost": SPSA answers it where FDSA takes at least this many times its time.
@@ -144,8 +144,11 @@ def answer(card: list[dict]) -> Answer:
         outcome = "not shown"
     estimate = Estimate(speed["estimate"], speed["low"], speed["high"], int(speed["n"])) if speed and \
         math.isfinite(speed["estimate"]) else None
+    others = tuple((c, Estimate(r["estimate"], r["low"], r["high"], int(r["n"]) if math.isfinite(r["n"]) else 0))
+                   for c in SPEED_CLAIMS if (r := speeds.get(c)) is not None and r is not speed
+                   and math.isfinite(r["estimate"]))
     return Answer(outcome, speed["measured"] if speed else "-", speed["verdict"] if speed else "not tested",
-                  accuracy, estimate, tuple((c, speeds[c]["verdict"]) for c in SPEED_CLAIMS if c in speeds))
+                  accuracy, estimate, tuple((c, speeds[c]["verdict"]) for c in SPEED_CLAIMS if c in speeds), others)
 
 
 @dataclass(frozen=True)
@@ -257,14 +260,15 @@ def answer_line(a: Answer) -> str:
     and where the Holm adjustment alone keeps an interval inside the margin from counting)."""
     speed = a.speed
     where = {"sequence": "on the one sequence", "windows": "on windows"}
-    sides = {p: side for p, (_, side, _) in a.accuracy.items()}
-    split = (f" (comparable {where[next(p for p, v in sides.items() if v == SIDE['reproduced'])]}, not "
-             f"{where[next(p for p, v in sides.items() if v == SIDE['not reproduced'])]})"
-             if {SIDE["reproduced"], SIDE["not reproduced"]} <= set(sides.values()) else "")
+    by_side = {side: where[p] for p, (_, side, _) in a.accuracy.items()}
+    split = (f" (comparable {by_side[SIDE['reproduced']]}, not {by_side[SIDE['not reproduced']]})"
+             if {SIDE["reproduced"], SIDE["not reproduced"]} <= set(by_side) else "")
     parts = [f"**Is SPSA as good as FDSA at a tenth of the cost? {OUTCOME_WORDS[a.outcome]}{split}.**"]
     if speed is not None and speed.n:
         tenth = "under a tenth" if speed.mean >= COST_FACTOR else "more than a tenth"
-        decks = ", ".join(f"{SPEED_WORDS[c]} {v}" for c, v in a.speed_verdicts)
+        ours = dict(a.speed_others)
+        decks = ", ".join(f"{SPEED_WORDS[c]} {v}" + (f" (ours {_interval(ours[c], 1)}x)" if c in ours else "")
+                          for c, v in a.speed_verdicts)
         parts.append(f"*Cost:* FDSA takes {_interval(speed, 1)}x SPSA's time {_where(a.speed_measured)}: SPSA costs "
                      f"{tenth}. The deck's figures: {decks}.")
     if a.accuracy:

@@ -1,6 +1,8 @@
 """The readout control on constructed results: its rows pair the arm, its refitted circuit and the QESN by
 seed; the table, the words and the figure draw every shape (several seeds, one seed, a protocol missing)."""
 
+import dataclasses
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
@@ -64,3 +66,17 @@ def test_nothing_to_control_gives_no_words_and_an_empty_figure():
     fig, csv = page.figure({}, ARM_LABELS)
     assert csv == []
     plt.close(fig)
+
+
+def test_the_finding_sums_the_control_up_and_says_when_training_left_the_circuit_as_it_was():
+    arms, baselines, refit = setup()
+    rows = {p: control_rows(arms, refit, baselines, p, "shots") for p in PROTOCOL_IDS}
+    text = page.finding(rows, ARM_LABELS)
+    assert text.startswith("**Trained circuit or readout?**") and text.count("lower beyond chance for 2 of 2 arms") == 2
+    assert "measure readouts trained on windows" not in text  # the circuits did train here
+    flat = {p: [dict(r, circuit=dataclasses.replace(r["circuit"], p=0.9,
+                                                    difference=dataclasses.replace(r["circuit"].difference,
+                                                                                   low=-0.01, high=0.01)))
+                for r in rs] for p, rs in rows.items()}
+    assert "measure readouts trained on windows" in page.finding(flat, ARM_LABELS)
+    assert page.finding({}, ARM_LABELS) is None

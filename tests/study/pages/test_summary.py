@@ -159,7 +159,7 @@ def test_the_answer_line_carries_the_computed_numbers():
                     measured="FDSA / SPSA = 80.0 per update on Aer exact; larger than the deck's: SPSA's advantage is "
                              "bigger than claimed"))
     assert ("FDSA takes 80.0x SPSA's time per update on Aer exact: SPSA costs under a tenth. The deck's figures: 33x "
-            "per update not reproduced, 14.5x per epoch reproduced.") in page.answer_line(page.answer(c))
+            "per update not reproduced, 14.5x per epoch reproduced (ours 22.0 [15.9, 28.0]x).") in page.answer_line(page.answer(c))
     assert "0.0240 [0.0040, 0.0440] on windows (±0.0160: not comparable)" in line and "(5 seeds, 90 %" in line
     inside = card(sequence=(-0.006, -0.012, -0.001, 5))
     assert "(±0.0160: undecided; inside before Holm's adjustment, not after)" in page.answer_line(page.answer(inside))
