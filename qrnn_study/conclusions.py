@@ -273,18 +273,16 @@ def readout_control(arms: dict, shots: int | None, per_arm: int | None = None) -
     ``val_steps`` (a prefix, the tiny profile's) is not comparable with it.
     """
     from qrnn_core.baselines import qesn
-    from qrnn_core.data import make_task
     from qrnn_core.train import TrainConfig
 
-    tasks, out = {}, {}
+    from .results import _task  # one task per data config, shared with the plan's
+
+    out = {}
     for arm in HEADLINE:
         res = arms.get(arm)
         if res is None or not res.complete.any():
             continue
-        data = TrainConfig.from_dict(res.config).data
-        if data not in tasks:
-            tasks[data] = make_task(data)
-        task = tasks[data]
+        task = _task(TrainConfig.from_dict(res.config).data)
         done = np.flatnonzero(res.complete)[:per_arm]
         out[arm] = [qesn(task, res.seeds[i], shots, circuit=res.params[i, res.epochs_done[i]],
                          n_qubits=res.config["n_qubits"]) for i in done]

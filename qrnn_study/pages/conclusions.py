@@ -188,7 +188,7 @@ def qesn_exact(baselines: dict) -> dict[str, str]:
 def oracle_table(gaps: dict, labels: dict) -> str:
     """Each estimator arm over its oracle and minus it, per protocol (Markdown); a sentence without any."""
     table = [f"| {labels[r['arm']]} | {p} | {SCORED[r['mode']]} | {r['difference'].difference.n} | "
-             f"{_quiet(r['ratio'], 2)} | {_quiet(r['difference'].difference)} | {p_value(r['difference'])} |"
+             f"{quiet(r['ratio'], 2)} | {quiet(r['difference'].difference)} | {p_value(r['difference'])} |"
              for p in PROTOCOL_IDS for r in gaps.get(p, [])]
     if not table:
         return "No estimator arm has finished seeds beside its oracle yet."
@@ -206,14 +206,14 @@ def baseline_table(baselines: dict, standing: dict, labels: dict) -> str:
              + " | difference from QESN | p |", "|" + "---|" * (6 + len(names))]
     for p in PROTOCOL_IDS:
         for r in standing.get(p, []):
-            table.append(f"| {labels[r['arm']]} | {p} | {r['rmse'].n} | {_quiet(r['rmse'])} | "
+            table.append(f"| {labels[r['arm']]} | {p} | {r['rmse'].n} | {quiet(r['rmse'])} | "
                          + " | ".join(r["ratio"][n].format(2) for n in names)
-                         + f" | {_quiet(r['frozen'].difference) if r['frozen'] is not None else '-'} | "
+                         + f" | {quiet(r['frozen'].difference) if r['frozen'] is not None else '-'} | "
                          f"{p_value(r['frozen'])} |")
     return "\n".join(table)
 
 
-def _quiet(e: Estimate, digits: int = 4) -> str:
+def quiet(e: Estimate, digits: int = 4) -> str:
     """``mean [low, high]``, the interval named once beside the table, not in every cell: a wide table is
     clipped at a laptop's width."""
     return dataclasses.replace(e, quiet=True).format(digits)

@@ -9,26 +9,21 @@ fitted by ridge as the QESN's), ``frozen`` (the QESN: the initial circuit, the s
 
 from __future__ import annotations
 
-import dataclasses
-
 import matplotlib.pyplot as plt
 import numpy as np
 
 from .. import figures
-from ..analysis import Comparison, Estimate
+from ..analysis import Comparison
 from ..conclusions import describe
 from ..model import PROTOCOLS
 from ..words import and_join
+from .conclusions import quiet
 
 #: The three models of a row, left to right on the figure: what each is, its marker.
 MODELS = {"frozen": ("initial circuit, ridge readout (QESN)", "s"),
           "refit": ("trained circuit, ridge readout", "D"),
           "trained": ("trained circuit, trained readout (the arm)", "o")}
 CSV_COLUMNS = ["arm", "protocol", "model", "rmse_mean", "ci_low", "ci_high", "n"]
-
-
-def _quiet(e: Estimate) -> str:
-    return dataclasses.replace(e, quiet=True).format(4)
 
 
 def _p(c: Comparison) -> str:
@@ -41,8 +36,8 @@ def table(rows: dict, labels: dict) -> str:
     out = ["| arm | protocol | n | circuit: ridge − QESN | p | readout: arm − ridge | p |", "|" + "---|" * 7]
     for p in PROTOCOLS:
         for r in rows.get(p.id, []):
-            out.append(f"| {labels[r['arm']]} | {p.id} | {r['refit'].n} | {_quiet(r['circuit'].difference)} | "
-                       f"{_p(r['circuit'])} | {_quiet(r['readout'].difference)} | {_p(r['readout'])} |")
+            out.append(f"| {labels[r['arm']]} | {p.id} | {r['refit'].n} | {quiet(r['circuit'].difference)} | "
+                       f"{_p(r['circuit'])} | {quiet(r['readout'].difference)} | {_p(r['readout'])} |")
     return "\n".join(out)
 
 
